@@ -1,0 +1,49 @@
+"""Findings: what the loader, the rules and the validators have to say about the input.
+
+Stages return findings instead of raising, so every problem is reported at once; the CLI
+decides what an error means for the exit status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from infragen.inventory.source import Location
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem, located in a source file (or in a rendered file for output checks)."""
+
+    location: Location
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.severity}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+
+def errors(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == "error"]
+
+
+def format_text(findings: Iterable[Finding]) -> str:
+    return "".join(f"{finding}\n" for finding in sorted(set(findings)))
+
+
+def format_json(findings: Iterable[Finding]) -> str:
+    return json.dumps([f.as_dict() for f in sorted(set(findings))], indent=2) + "\n"

@@ -1,0 +1,76 @@
+"""rules: cross-reference checks over the whole inventory.
+
+Each rule is a small function that takes a `Context` and yields findings; it never raises
+and never stops the others, so a user sees every problem in one run. Rules register
+themselves with `@rule`; a new module only needs importing in `_MODULES` below.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from infragen.findings import Finding
+from infragen.inventory.load import Loaded
+from infragen.inventory.model import Inventory
+from infragen.inventory.source import Location, Path_, SourceMap
+
+_MODULES = (
+    "references",
+    "addresses",
+    "ports",
+    "hardware",
+    "dependencies",
+    "secrets",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule sees: the model, and the source map to locate its findings."""
+
+    inventory: Inventory
+    sources: SourceMap
+
+    def error(self, path: Path_, message: str, *, key: bool = False) -> Finding:
+        return Finding(self._where(path, key), "error", message)
+
+    def warning(self, path: Path_, message: str, *, key: bool = False) -> Finding:
+        return Finding(self._where(path, key), "warning", message)
+
+    def _where(self, path: Path_, key: bool) -> Location:
+        return self.sources.key(path) if key else self.sources.value(path)
+
+
+Rule = Callable[[Context], Iterable[Finding]]
+RULES: list[Rule] = []
+
+
+def rule(function: Rule) -> Rule:
+    """Register a rule; it runs on every `check`."""
+    RULES.append(function)
+    return function
+
+
+def _load_rules() -> None:
+    if not RULES:
+        for name in _MODULES:
+            importlib.import_module(f"{__name__}.{name}")
+
+
+def check(loaded: Loaded) -> list[Finding]:
+    """Run every rule over the inventory and return all findings, sorted by position."""
+    _load_rules()
+    context = Context(loaded.inventory, loaded.sources)
+    findings: list[Finding] = []
+    for run in RULES:
+        findings.extend(run(context))
+    return sorted(set(findings))
+
+
+def iter_names(names: Iterable[str], known: Iterable[str]) -> Iterator[str]:
+    """The names in `names` that are not in `known`."""
+    known_set = set(known)
+    return (name for name in names if name not in known_set)

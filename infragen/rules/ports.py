@@ -1,0 +1,76 @@
+"""Ports: no two listeners on one host share a port and protocol; every port is allocated."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from infragen.findings import Finding
+from infragen.inventory.query import Binding, bindings
+from infragen.rules import Context, rule
+
+
+def _describe(binding: Binding) -> str:
+    port = binding.port
+    number = f"{port.first}-{port.last}" if port.range else str(port.port)
+    return f"{binding.service}.{binding.name} ({number}/{binding.port.protocol})"
+
+
+def _overlap(a: Binding, b: Binding) -> bool:
+    same_protocol = set(a.port.protocols) & set(b.port.protocols)
+    return bool(same_protocol) and a.port.first <= b.port.last and b.port.first <= a.port.last
+
+
+@rule
+def port_clash(ctx: Context) -> Iterator[Finding]:
+    """Same port and protocol (or overlapping ranges) twice on one host, any runtime."""
+    by_host: dict[str, list[Binding]] = defaultdict(list)
+    for binding in bindings(ctx.inventory):
+        if binding.holds_host_port:
+            by_host[binding.host].append(binding)
+    ssh_of = {name: host.ssh.port for name, host in ctx.inventory.hosts.items()}
+    for host, held in by_host.items():
+        held.sort(key=lambda b: b.port.first)
+        for index, binding in enumerate(held):
+            if (
+                binding.port.first <= ssh_of.get(host, 22) <= binding.port.last
+                and "tcp" in binding.port.protocols
+            ):
+                yield ctx.error(
+                    binding.path, f"{_describe(binding)} clashes with SSH on host '{host}'"
+                )
+            for other in held[index + 1 :]:
+                if other.port.first > binding.port.last:
+                    break
+                if _overlap(binding, other) and (binding.service, binding.name) != (
+                    other.service,
+                    other.name,
+                ):
+                    yield ctx.error(
+                        other.path,
+                        f"port clash on host '{host}': {_describe(other)} and {_describe(binding)}",
+                    )
+
+
+@rule
+def unallocated_ports(ctx: Context) -> Iterator[Finding]:
+    for binding in bindings(ctx.inventory):
+        if not binding.port.allocated:
+            yield ctx.warning(
+                binding.path,
+                f"{binding.service}.{binding.name} has no port yet "
+                f"(infragen ports allocate {binding.service} --role {binding.role})",
+            )
+
+
+@rule
+def container_port_outside_container(ctx: Context) -> Iterator[Finding]:
+    for name, service in ctx.inventory.services.items():
+        if service.kind in ("compose", "oci"):
+            continue
+        for port_name, port in service.ports.items():
+            if port.container is not None:
+                yield ctx.error(
+                    ("services", name, "ports", port_name, "container"),
+                    f"'container' maps a port inside a container; '{name}' runs as {service.kind}",
+                )

@@ -1,0 +1,162 @@
+"""Every name the inventory uses must name something the inventory declares."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from infragen.findings import Finding
+from infragen.rules import Context, rule
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+@rule
+def host_networks(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for name, host in inv.hosts.items():
+        for network in host.address:
+            if network not in inv.networks:
+                yield ctx.error(
+                    ("hosts", name, "address", network), f"unknown network '{network}'", key=True
+                )
+        for network in host.interface:
+            if network not in host.address:
+                yield ctx.error(
+                    ("hosts", name, "interface", network),
+                    f"interface given for network '{network}' but the host has no address there",
+                    key=True,
+                )
+
+
+@rule
+def service_placement(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for name, service in inv.services.items():
+        base = ("services", name)
+        if service.host and service.host not in inv.hosts:
+            yield ctx.error(
+                (*base, "host"), f"service '{name}' names unknown host '{service.host}'"
+            )
+        for host in service.hosts:
+            if host not in inv.hosts:
+                yield ctx.error(
+                    (*base, "hosts", host), f"service '{name}' names unknown host '{host}'"
+                )
+        if service.stack and service.stack not in inv.stacks:
+            yield ctx.error(
+                (*base, "stack"), f"service '{name}' names unknown stack '{service.stack}'"
+            )
+        for index, net in enumerate(service.networks):
+            stack = inv.stacks.get(service.stack or "")
+            if stack is None or net not in stack.networks:
+                yield ctx.error(
+                    (*base, "networks", index),
+                    f"network '{net}' is not one of the networks of stack '{service.stack}'",
+                )
+
+
+@rule
+def service_links(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for name, service in inv.services.items():
+        for field in ("depends_on", "uses"):
+            for index, other in enumerate(getattr(service, field)):
+                if other not in inv.services:
+                    yield ctx.error(
+                        ("services", name, field, index), f"{field} names unknown service '{other}'"
+                    )
+                elif other == name:
+                    yield ctx.error(
+                        ("services", name, field, index), f"service '{name}' {field} itself"
+                    )
+
+
+@rule
+def port_names(ctx: Context) -> Iterator[Finding]:
+    """Health checks, routes and SRV records refer to ports by their name."""
+    for name, service in ctx.inventory.services.items():
+        refs = [(("health", "port"), service.health.port if service.health else None)]
+        refs += [(("routes", i, "port"), r.port) for i, r in enumerate(service.routes)]
+        refs += [(("srv", i, "port"), s.port) for i, s in enumerate(service.srv)]
+        for path, port in refs:
+            if port is not None and port not in service.ports:
+                yield ctx.error(
+                    ("services", name, *path), f"service '{name}' has no port named '{port}'"
+                )
+
+
+@rule
+def stacks_and_tunnels(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for name, stack in inv.stacks.items():
+        if stack.host not in inv.hosts:
+            yield ctx.error(
+                ("stacks", name, "host"), f"stack '{name}' names unknown host '{stack.host}'"
+            )
+    for name, tunnel in inv.tunnels.items():
+        if tunnel.host not in inv.hosts:
+            yield ctx.error(
+                ("tunnels", name, "host"), f"tunnel '{name}' names unknown host '{tunnel.host}'"
+            )
+    for name, service in inv.services.items():
+        for index, route in enumerate(service.routes):
+            if route.tunnel and route.tunnel not in inv.tunnels:
+                yield ctx.error(
+                    ("services", name, "routes", index, "tunnel"),
+                    f"unknown tunnel '{route.tunnel}'",
+                )
+
+
+@rule
+def dns_references(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for name, network in inv.networks.items():
+        for index, server in enumerate(network.dns):
+            if not _is_ip(server) and server not in inv.hosts:
+                yield ctx.error(
+                    ("networks", name, "dns", index),
+                    f"DNS server '{server}' is neither an IP nor a host",
+                )
+    for zone_name, zone in inv.zones.items():
+        for index, network in enumerate(zone.networks):
+            if network not in inv.networks:
+                yield ctx.error(
+                    ("zones", zone_name, "networks", index), f"unknown network '{network}'"
+                )
+        for index, server in enumerate(zone.nameservers):
+            if server not in inv.hosts:
+                yield ctx.error(
+                    ("zones", zone_name, "nameservers", index), f"unknown host '{server}'"
+                )
+
+
+@rule
+def nfs_mounts(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for name, host in inv.hosts.items():
+        for index, mount in enumerate(host.mounts):
+            path = ("hosts", name, "mounts", index, "export")
+            server = inv.hosts.get(mount.server)
+            if server is None:
+                yield ctx.error(path, f"NFS mount names unknown host '{mount.server}'")
+            elif mount.export_name not in server.exports:
+                yield ctx.error(
+                    path, f"host '{mount.server}' declares no export named '{mount.export_name}'"
+                )
+    for name, service in inv.services.items():
+        for index, volume in enumerate(service.volumes):
+            if volume.share is None:
+                continue
+            server, _, export = volume.share.partition(":")
+            if server not in inv.hosts or export not in inv.hosts[server].exports:
+                yield ctx.error(
+                    ("services", name, "volumes", index, "share"),
+                    f"share '{volume.share}' is not an export declared as host:name",
+                )

@@ -1,0 +1,33 @@
+"""Secrets by reference only: a plaintext credential in the inventory is an error."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from infragen.findings import Finding
+from infragen.rules import Context, rule
+
+SECRET_KEY = re.compile(
+    r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_?KEY|ACCESS_?KEY)", re.I
+)
+SECRET_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.I)
+
+
+def looks_secret(key: str, value: object) -> bool:
+    """A credential-named key with a literal value, or a URL carrying a password."""
+    if isinstance(value, bool) or value in ("", None):
+        return False
+    return bool(SECRET_KEY.search(key)) or bool(SECRET_URL.match(str(value)))
+
+
+@rule
+def plaintext_secrets(ctx: Context) -> Iterator[Finding]:
+    for name, service in ctx.inventory.services.items():
+        for key, value in service.env.items():
+            if not hasattr(value, "variable") and looks_secret(key, value):
+                yield ctx.error(
+                    ("services", name, "env", key),
+                    f"'{key}' holds a plaintext secret; reference it instead, "
+                    f"e.g. {key}: {{secret: {key.upper()}}}",
+                )
