@@ -13,7 +13,7 @@ from typing import Literal
 
 from infragen.inventory.source import Location
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 
 
 @dataclass(frozen=True, order=True)

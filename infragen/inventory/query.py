@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from functools import cache
 
 from infragen.inventory.model import Exposure, Host, Inventory, Port, Service
 from infragen.inventory.source import Path_
@@ -46,9 +45,23 @@ class Binding:
         return self.port.role or self.name
 
 
-@cache
+_memo: list[tuple[Inventory, tuple[Binding, ...]]] = []
+
+
 def bindings(inventory: Inventory) -> tuple[Binding, ...]:
-    """Every named port of every service on every host it runs on, in inventory order."""
+    """Every named port of every service on every host it runs on, in inventory order.
+
+    Rules and several targets ask in turn for the same inventory, so the last answer is
+    kept (models are frozen, so it cannot go stale).
+    """
+    if _memo and _memo[0][0] is inventory:
+        return _memo[0][1]
+    found = _collect(inventory)
+    _memo[:] = [(inventory, found)]
+    return found
+
+
+def _collect(inventory: Inventory) -> tuple[Binding, ...]:
     found = []
     for name, service in inventory.services.items():
         for host in inventory.service_hosts(name):

@@ -2,29 +2,21 @@
 
 Each rule is a small function that takes a `Context` and yields findings; it never raises
 and never stops the others, so a user sees every problem in one run. Rules register
-themselves with `@rule`; a new module only needs importing in `_MODULES` below.
+themselves with `@rule`; modules of this package are discovered, so a target's rules are
+one new module here.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Iterator
+import pkgutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from infragen.findings import Finding
 from infragen.inventory.load import Loaded
 from infragen.inventory.model import Inventory
 from infragen.inventory.source import Location, Path_, SourceMap
-
-_MODULES = (
-    "references",
-    "addresses",
-    "ports",
-    "hardware",
-    "dependencies",
-    "secrets",
-    "status",
-)
 
 
 @dataclass(frozen=True)
@@ -56,8 +48,8 @@ def rule(function: Rule) -> Rule:
 
 def _load_rules() -> None:
     if not RULES:
-        for name in _MODULES:
-            importlib.import_module(f"{__name__}.{name}")
+        for module in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{module.name}")
 
 
 def check(loaded: Loaded) -> list[Finding]:
@@ -68,9 +60,3 @@ def check(loaded: Loaded) -> list[Finding]:
     for run in RULES:
         findings.extend(run(context))
     return sorted(set(findings))
-
-
-def iter_names(names: Iterable[str], known: Iterable[str]) -> Iterator[str]:
-    """The names in `names` that are not in `known`."""
-    known_set = set(known)
-    return (name for name in names if name not in known_set)

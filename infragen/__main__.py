@@ -1,0 +1,3 @@
+from infragen.cli import main
+
+main()

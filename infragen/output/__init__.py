@@ -1,0 +1,1 @@
+"""output: compare rendered files with `out/` (plan), show it (diff/check), write it (apply)."""

@@ -1,0 +1,73 @@
+"""The flow of DESIGN.md in one straight line:
+
+inventory ─load─▶ model ─rules─▶ findings ─targets─▶ files ─render─▶ text ─validators─▶ plan
+
+Each stage is a function of the one before; errors stop the line before anything is
+written. `build` is everything up to the plan; the CLI plans, shows and applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from infragen.errors import InvalidInput
+from infragen.findings import Finding, errors
+from infragen.inventory.load import Loaded, load
+from infragen.inventory.source import Location
+from infragen.render.environment import make_environment
+from infragen.render.formats import FORMATS
+from infragen.rules import check
+from infragen.targets import OutputFile, output_files
+from infragen.validate import Rendered, validate
+
+
+@dataclass(frozen=True)
+class Build:
+    """A validated render in memory: what `out/` should hold, and what was said on the way."""
+
+    loaded: Loaded
+    findings: list[Finding]
+    files: dict[str, bytes]
+
+    @property
+    def source(self) -> str:
+        return self.loaded.path.name
+
+
+def checked(inventory: Path) -> tuple[Loaded, list[Finding]]:
+    """Load and run the rules; raise with every finding when any is an error."""
+    loaded = load(inventory)
+    findings = check(loaded)
+    if errors(findings):
+        raise InvalidInput(findings)
+    return loaded, findings
+
+
+def render_file(environment: jinja2.Environment, output: OutputFile, source: str) -> Rendered:
+    """One output through its template, headed by a comment naming its source."""
+    try:
+        body = environment.get_template(output.template).render(**output.context)
+    except (jinja2.TemplateError, ValueError, TypeError) as exc:
+        problem = Finding(
+            Location(f"out/{output.path}"), "error", f"cannot render {output.template}: {exc}"
+        )
+        raise InvalidInput([problem]) from None
+    text = FORMATS[output.format].header(source) + body.rstrip("\n") + "\n"
+    return Rendered(output.path, output.format, text)
+
+
+def build(inventory: Path) -> Build:
+    loaded, findings = checked(inventory)
+    environment = make_environment(loaded.root)
+    rendered = [
+        render_file(environment, output, loaded.path.name)
+        for output in output_files(loaded.inventory)
+    ]
+    verdicts = validate(rendered)
+    if errors(verdicts):
+        raise InvalidInput(verdicts)
+    files = {r.path: r.text.encode("utf-8") for r in rendered}
+    return Build(loaded, findings + verdicts, files)

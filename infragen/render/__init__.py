@@ -1,0 +1,1 @@
+"""render: output files described by targets → text, through Jinja2 templates."""

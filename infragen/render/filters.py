@@ -1,0 +1,130 @@
+"""Format-aware escaping filters: the only way an inventory value enters an output.
+
+A template writes `{{ name | nix }}`, never `"{{ name }}"`, so a value holding quotes,
+`${`, newlines or a YAML indicator stays one literal and cannot change the structure of
+the file around it. Filters register themselves by name with `@jinja_filter`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+FILTERS: dict[str, Callable[..., str]] = {}
+
+NIX_KEYWORDS = {"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"}
+NIX_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
+YAML_PLAIN = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@+=-]*(:[A-Za-z0-9_./@+=-]+)*$")
+DNS_LABELS = re.compile(r"^(\*|[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9])?)(\.[A-Za-z0-9_-]+)*\.?$")
+ENV_SAFE = re.compile(r"^[A-Za-z0-9_./:@+,=-]*$")
+
+
+def jinja_filter(name: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
+    def register(function: Callable[..., str]) -> Callable[..., str]:
+        FILTERS[name] = function
+        return function
+
+    return register
+
+
+@jinja_filter("nix_str")
+def nix_string(value: Any) -> str:
+    """A Nix double-quoted string literal that evaluates to exactly `value`."""
+    text = str(value)
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
+    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return f'"{text}"'
+
+
+@jinja_filter("nix")
+def nix_value(value: Any) -> str:
+    """A scalar or a flat list as a Nix expression (strings quoted, lists inline)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[ " + " ".join(nix_value(v) for v in value) + " ]" if value else "[ ]"
+    return nix_string(value)
+
+
+@jinja_filter("nix_attr")
+def nix_attr(value: Any) -> str:
+    """An attribute name: bare when it is a plain identifier, quoted otherwise."""
+    text = str(value)
+    if NIX_IDENTIFIER.match(text) and text not in NIX_KEYWORDS:
+        return text
+    return nix_string(text)
+
+
+@jinja_filter("yaml")
+def yaml_scalar(value: Any) -> str:
+    """A YAML scalar that loads back as `value`: plain when safe, JSON-quoted otherwise."""
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    text = str(value)
+    if YAML_PLAIN.match(text) and yaml.safe_load(text) == text:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+@jinja_filter("json")
+def json_value(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
+
+
+@jinja_filter("zone_name")
+def zone_name(value: Any) -> str:
+    """A DNS owner or target name; refuses anything that is not labels and dots."""
+    text = str(value)
+    if not DNS_LABELS.match(text):
+        raise ValueError(f"not a DNS name: {text!r}")
+    return text
+
+
+@jinja_filter("zone_text")
+def zone_text(value: Any) -> str:
+    """A zone-file character string: quoted, with `"` and `\\` escaped, non-ASCII as \\DDD."""
+    out = []
+    for byte in str(value).encode("utf-8"):
+        char = chr(byte)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 32 <= byte < 127:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
+
+
+@jinja_filter("shell")
+def shell_word(value: Any) -> str:
+    return shlex.quote(str(value))
+
+
+@jinja_filter("env")
+def env_value(value: Any) -> str:
+    """A dotenv value: bare when plain, double-quoted with escapes otherwise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if ENV_SAFE.match(text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return '"' + escaped.replace("\n", "\\n") + '"'
+
+
+@jinja_filter("md")
+def markdown_cell(value: Any) -> str:
+    """Text inside a Markdown table cell: pipes and newlines cannot break the table."""
+    text = "" if value is None else str(value)
+    for char in "\\|*_`<>[]":
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", " ")

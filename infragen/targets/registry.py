@@ -1,0 +1,77 @@
+"""The machine-readable port registry, `out/registry/ports.json` (seed 004's JSON registry).
+
+One row per listening port of the estate, SSH included, so scripts and other tools can
+ask "who holds 8080 on octavia?" without parsing the inventory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from infragen.inventory.model import Inventory
+from infragen.inventory.query import bindings
+from infragen.targets import OutputFile, target
+
+
+def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
+    """Every port of the estate as flat rows, sorted by host, port, protocol and service."""
+    rows = [
+        {
+            "host": name,
+            "service": "ssh",
+            "name": "ssh",
+            "port": host.ssh.port,
+            "end": None,
+            "protocol": "tcp",
+            "exposure": "lan",
+            "role": "ssh",
+            "status": host.status,
+        }
+        for name, host in inventory.hosts.items()
+    ]
+    for binding in bindings(inventory):
+        rows.append(
+            {
+                "host": binding.host,
+                "service": binding.service,
+                "name": binding.name,
+                "port": binding.port.first,
+                "end": binding.port.last if binding.port.range else None,
+                "protocol": binding.port.protocol,
+                "exposure": binding.exposure,
+                "role": binding.role,
+                "status": binding.status,
+            }
+        )
+    return sorted(rows, key=_row_order)
+
+
+def _row_order(row: dict[str, Any]) -> tuple[Any, ...]:
+    port = row["port"]
+    return (row["host"], port is None, port or 0, row["protocol"], row["service"], row["name"])
+
+
+def registry(inventory: Inventory) -> dict[str, Any]:
+    rows = port_rows(inventory)
+    hosts: dict[str, Any] = {}
+    for name in sorted(inventory.hosts):
+        host = inventory.hosts[name]
+        hosts[name] = {
+            "address": {net: str(ip) for net, ip in sorted(host.address.items())},
+            "os": host.os,
+            "status": host.status,
+            "ports": [
+                {k: v for k, v in row.items() if k != "host" and v is not None}
+                for row in rows
+                if row["host"] == name
+            ],
+        }
+    return {"estate": inventory.estate.name, "hosts": hosts}
+
+
+@target("registry")
+def files(inventory: Inventory) -> Iterator[OutputFile]:
+    yield OutputFile(
+        "registry/ports.json", "registry/ports.json.j2", "json", {"registry": registry(inventory)}
+    )

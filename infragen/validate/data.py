@@ -1,0 +1,32 @@
+"""JSON and YAML outputs must parse back; a parse error is a template bug or an escape miss."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import yaml
+
+from infragen.findings import Finding
+from infragen.validate import Rendered, validator
+
+
+@validator("json")
+def parse_json(files: list[Rendered]) -> Iterator[Finding]:
+    for rendered in files:
+        try:
+            json.loads(rendered.text)
+        except json.JSONDecodeError as exc:
+            yield rendered.error(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)
+
+
+@validator("yaml")
+@validator("compose")
+def parse_yaml(files: list[Rendered]) -> Iterator[Finding]:
+    for rendered in files:
+        try:
+            yaml.load(rendered.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+            yield rendered.error(f"invalid YAML: {exc.problem}", line, column)
