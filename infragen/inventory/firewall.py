@@ -13,7 +13,7 @@ from infragen.inventory.model import Inventory
 from infragen.inventory.query import host_bindings
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Opening:
     """One port (or range) and protocol opened to a source network, or to everyone.
 
@@ -68,4 +68,14 @@ def openings(inventory: Inventory, host_name: str) -> list[Opening]:
                         interface=host.interface.get(network_name),
                     )
                 )
-    return sorted(set(found))
+    return sorted(set(found), key=_order)
+
+
+def _order(opening: Opening) -> tuple[object, ...]:
+    return (
+        opening.first,
+        opening.protocol,
+        opening.network or "",
+        opening.service,
+        opening.port_name,
+    )
