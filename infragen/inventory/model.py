@@ -673,7 +673,7 @@ class Inventory(Strict):
         """The effective per-host settings, service-wide defaults filled in."""
         service = self.services[name]
         own = service.hosts.get(host, Placement())
-        return Placement(
+        return Placement.model_construct(  # fields come from validated models already
             gpus=own.gpus if own.gpus is not None else service.gpus,
             accelerators=own.accelerators if own.accelerators is not None else service.accelerators,
             status=own.status or service.status,

@@ -16,10 +16,28 @@ import yaml
 
 Path_ = tuple[str | int, ...]
 
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+STR_TAG = "tag:yaml.org,2002:str"
+Mark = tuple[str, int, int]
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """PyYAML's safe loader with scalar tag resolution remembered.
+
+    An inventory repeats the same keys and words thousands of times; resolving each by
+    regular expression was most of the parse time on large estates.
+    """
+
+    _resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode or not isinstance(value, str):
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = self._resolved[key] = super().resolve(kind, value, implicit)
+        return tag
 
 
 @dataclass(frozen=True, order=True)
@@ -36,10 +54,14 @@ class Location:
 
 @dataclass
 class SourceMap:
-    """Positions of keys and values by their path in the data (`("hosts", "a", "os")`)."""
+    """Positions of keys and values by their path in the data (`("hosts", "a", "os")`).
 
-    keys: dict[Path_, Location] = field(default_factory=dict)
-    values: dict[Path_, Location] = field(default_factory=dict)
+    Positions are kept as plain `(file, line, column)` tuples, one per node, and become
+    `Location`s only when a message needs one.
+    """
+
+    keys: dict[Path_, Mark] = field(default_factory=dict)
+    values: dict[Path_, Mark] = field(default_factory=dict)
     root: Location = Location("inventory.yaml", 1, 1)
 
     def value(self, path: Path_) -> Location:
@@ -50,19 +72,17 @@ class SourceMap:
         """Where the key of `path` was written (for unknown or duplicate keys)."""
         return self._nearest(self.keys, path) if path in self.keys else self.value(path)
 
-    def _nearest(self, table: dict[Path_, Location], path: Path_) -> Location:
+    def _nearest(self, table: dict[Path_, Mark], path: Path_) -> Location:
         for depth in range(len(path), 0, -1):
             found = table.get(path[:depth])
             if found:
-                return found
+                return Location(*found)
         return self.root
 
-    def graft(self, other: SourceMap, prefix: Path_ = ()) -> None:
+    def graft(self, other: SourceMap) -> None:
         """Take in the positions of an included file."""
-        for path, loc in other.keys.items():
-            self.keys[prefix + path] = loc
-        for path, loc in other.values.items():
-            self.values[prefix + path] = loc
+        self.keys.update(other.keys)
+        self.values.update(other.values)
 
 
 @dataclass(frozen=True)
@@ -81,23 +101,33 @@ class _Builder:
         self._scalars = yaml.constructor.SafeConstructor()
 
     def where(self, node: yaml.Node) -> Location:
-        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+        return Location(*self._mark(node))
+
+    def _mark(self, node: yaml.Node) -> Mark:
+        mark = node.start_mark
+        return (self.file, mark.line + 1, mark.column + 1)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
-        self.sources.values[path] = self.where(node)
+        self.sources.values[path] = self._mark(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag == STR_TAG:
+            return node.value
         return self._scalars.construct_object(node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
+        merges = []
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                self._merge(result, value_node, path)
+                merges.append(value_node)
                 continue
-            key = self._scalars.construct_object(key_node)
+            key = self._scalar(key_node)
             if not isinstance(key, str | int | bool | float) or isinstance(key, bool):
                 self.problems.append(Problem(self.where(key_node), "keys must be plain text"))
                 continue
@@ -107,16 +137,18 @@ class _Builder:
                 self.problems.append(
                     Problem(
                         self.where(key_node),
-                        f"duplicate key '{key}' (first defined at line {first.line})",
+                        f"duplicate key '{key}' (first defined at line {first[1]})",
                     )
                 )
                 continue
-            self.sources.keys[(*path, key)] = self.where(key_node)
+            self.sources.keys[(*path, key)] = self._mark(key_node)
             result[key] = self.build(value_node, (*path, key))
+        for merge in merges:
+            self._merge(result, merge, path)
         return result
 
     def _merge(self, result: dict[Any, Any], node: yaml.Node, path: Path_) -> None:
-        """`<<: *anchor` copies keys the mapping does not set itself."""
+        """`<<: *anchor` copies keys the mapping does not set itself, wherever `<<` stands."""
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         for source in sources:
             merged = self.build(source, path)

@@ -20,6 +20,10 @@ FILTERS: dict[str, Callable[..., str]] = {}
 NIX_KEYWORDS = {"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"}
 NIX_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
 YAML_PLAIN = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@+=-]*(:[A-Za-z0-9_./@+=-]+)*$")
+NUMBER_LIKE = re.compile(r"^[-+.]?[0-9]")
+# Characters a YAML double-quoted scalar must escape: non-printables and the line breaks
+# NEL, LS and PS that a reader would fold into spaces.
+YAML_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 DNS_LABELS = re.compile(r"^(\*|[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9])?)(\.[A-Za-z0-9_-]+)*\.?$")
 ENV_SAFE = re.compile(r"^[A-Za-z0-9_./:@+,=-]*$")
 
@@ -66,13 +70,18 @@ def nix_attr(value: Any) -> str:
 
 @jinja_filter("yaml")
 def yaml_scalar(value: Any) -> str:
-    """A YAML scalar that loads back as `value`: plain when safe, JSON-quoted otherwise."""
+    """A YAML scalar that loads back as `value`: plain when safe, double-quoted otherwise.
+
+    Anything that starts like a number is quoted too: YAML 1.2 readers (Compose is one)
+    would take `1e3` or `24.11` as numbers where PyYAML's 1.1 rules see text.
+    """
     if value is None or isinstance(value, bool | int | float):
         return json.dumps(value)
     text = str(value)
-    if YAML_PLAIN.match(text) and yaml.safe_load(text) == text:
+    if YAML_PLAIN.match(text) and not NUMBER_LIKE.match(text) and yaml.safe_load(text) == text:
         return text
-    return json.dumps(text, ensure_ascii=False)
+    quoted = json.dumps(text, ensure_ascii=False)
+    return YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 @jinja_filter("json")

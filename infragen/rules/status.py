@@ -16,8 +16,14 @@ def active_on_planned_host(ctx: Context) -> Iterator[Finding]:
             host = inv.hosts.get(host_name)
             status = inv.placement(name, host_name).status
             if host is not None and host.status != "active" and status == "active":
+                service = inv.services[name]
+                where = (
+                    ("services", name, "hosts", host_name)
+                    if service.hosts
+                    else ("services", name, "stack" if service.stack else "host")
+                )
                 yield ctx.error(
-                    ("services", name, "status"),
+                    where,
                     f"service '{name}' is active but host '{host_name}' is {host.status}; "
                     "mark the service planned too",
                 )

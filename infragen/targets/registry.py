@@ -53,20 +53,19 @@ def _row_order(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def registry(inventory: Inventory) -> dict[str, Any]:
-    rows = port_rows(inventory)
-    hosts: dict[str, Any] = {}
-    for name in sorted(inventory.hosts):
-        host = inventory.hosts[name]
-        hosts[name] = {
+    """Hosts in name order, each with its addresses and its ports (rows already sorted)."""
+    hosts: dict[str, Any] = {
+        name: {
             "address": {net: str(ip) for net, ip in sorted(host.address.items())},
             "os": host.os,
             "status": host.status,
-            "ports": [
-                {k: v for k, v in row.items() if k != "host" and v is not None}
-                for row in rows
-                if row["host"] == name
-            ],
+            "ports": [],
         }
+        for name, host in sorted(inventory.hosts.items())
+    }
+    for row in port_rows(inventory):
+        entry = {k: v for k, v in row.items() if k != "host" and v is not None}
+        hosts[row["host"]]["ports"].append(entry)
     return {"estate": inventory.estate.name, "hosts": hosts}
 
 

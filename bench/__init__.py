@@ -1,0 +1,1 @@
+"""`make bench`: speed and memory of infragen on synthetic estates (not a test)."""

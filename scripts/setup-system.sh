@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian tools infragen's tests run for real, when they are missing:
+# nix-bin (nix-instantiate), pdns-server + pdns-backend-bind (a real PowerDNS),
+# nftables (nft -c), bind9-utils (dig). Needs root; otherwise it says what is missing.
+set -eu
+
+missing=""
+command -v nix-instantiate >/dev/null 2>&1 || missing="$missing nix-bin"
+command -v pdns_server >/dev/null 2>&1 || missing="$missing pdns-server"
+[ -e /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ] || ls /usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 || missing="$missing pdns-backend-bind"
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing="$missing nftables"
+command -v dig >/dev/null 2>&1 || missing="$missing bind9-utils"
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup-system: missing Debian packages:$missing (run as root, or install them)" >&2
+    exit 1
+fi
+echo "setup-system: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# The package's own service would hold port 53; tests start their own server.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now pdns >/dev/null 2>&1 || true; fi

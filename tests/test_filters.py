@@ -1,0 +1,80 @@
+"""Escaping filters: every value comes back out of its format exactly as it went in."""
+
+from __future__ import annotations
+
+import json
+
+import dns.tokenizer
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infragen.render.filters import (
+    env_value,
+    markdown_cell,
+    nix_attr,
+    nix_string,
+    nix_value,
+    yaml_scalar,
+    zone_name,
+    zone_text,
+)
+
+texts = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40)
+
+
+@given(texts)
+def test_yaml_scalar_round_trips(value):
+    assert yaml.safe_load(f"key: {yaml_scalar(value)}\n") == {"key": value}
+
+
+@pytest.mark.parametrize(
+    "value", ["yes", "no", "null", "~", "1e3", "0x10", "- a", "a: b", "#x", ""]
+)
+def test_yaml_scalar_quotes_what_yaml_would_reinterpret(value):
+    assert yaml_scalar(value).startswith('"')
+
+
+@given(st.one_of(st.integers(), st.booleans(), st.none()))
+def test_yaml_scalar_keeps_types(value):
+    assert yaml.safe_load(yaml_scalar(value)) == value
+
+
+def test_nix_string_escapes_interpolation_quotes_and_newlines():
+    assert nix_string('a"b\\c${d}\ne') == '"a\\"b\\\\c\\${d}\\ne"'
+
+
+def test_nix_attr_quotes_only_when_needed():
+    assert nix_attr("hydra-ai") == "hydra-ai"
+    assert nix_attr("in") == '"in"'
+    assert nix_attr("/mnt/models") == '"/mnt/models"'
+    assert nix_attr("6ff42ae2-765d") == '"6ff42ae2-765d"'
+
+
+def test_nix_value_scalars_and_lists():
+    assert nix_value([22, "x", True, None]) == '[ 22 "x" true null ]'
+    assert nix_value([]) == "[ ]"
+
+
+@given(texts)
+def test_zone_text_tokenises_back(value):
+    token = dns.tokenizer.Tokenizer(zone_text(value)).get()
+    assert token.is_quoted_string()
+    assert token.unescape_to_bytes().value == value.encode()
+
+
+def test_zone_name_refuses_what_is_not_a_name():
+    assert zone_name("_nats._tcp.pi.lan.") == "_nats._tcp.pi.lan."
+    with pytest.raises(ValueError):
+        zone_name("a b.example")
+
+
+@given(texts)
+def test_env_value_is_one_line(value):
+    assert "\n" not in env_value(value)
+
+
+def test_markdown_cell_cannot_break_a_table():
+    assert "|" not in markdown_cell("a|b").replace("\\|", "")
+    assert json.dumps(markdown_cell("x\ny")) == '"x y"'

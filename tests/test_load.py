@@ -1,0 +1,142 @@
+"""Loading: shorthands normalise, positions survive, includes merge, messages help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infragen.errors import InvalidInput
+from infragen.inventory.load import load
+from infragen.inventory.source import parse_yaml
+
+
+def write(tmp_path: Path, text: str, name: str = "inventory.yaml") -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+BASE = """
+networks:
+  lan: {cidr: 10.0.0.0/24}
+hosts:
+  a: {address: {lan: 10.0.0.2}, os: nixos}
+"""
+
+
+def messages(exc: pytest.ExceptionInfo[InvalidInput]) -> list[str]:
+    return [str(f) for f in exc.value.findings]
+
+
+def test_port_shorthands_normalise(tmp_path):
+    path = write(
+        tmp_path,
+        BASE
+        + """
+services:
+  s:
+    host: a
+    ports:
+      api: 5000
+      apps: 8080-8147
+      dns: {port: 53, protocol: both}
+      todo: {port: null}
+""",
+    )
+    ports = load(path, tmp_path).inventory.services["s"].ports
+    assert ports["api"].port == 5000
+    assert ports["apps"].range == (8080, 8147)
+    assert ports["dns"].protocols == ("tcp", "udp")
+    assert not ports["todo"].allocated
+
+
+def test_hosts_list_and_mapping_give_placements(tmp_path):
+    path = write(
+        tmp_path,
+        BASE.replace("hosts:\n", "hosts:\n  b: {address: {lan: 10.0.0.3}, os: nixos}\n")
+        + """
+services:
+  listed: {hosts: [a, b], gpus: [0]}
+  mapped:
+    hosts:
+      a: {gpus: [1]}
+      b:
+""",
+    )
+    inventory = load(path, tmp_path).inventory
+    assert inventory.service_hosts("listed") == ["a", "b"]
+    assert inventory.placement("listed", "b").gpus == [0]
+    assert inventory.placement("mapped", "a").gpus == [1]
+    assert inventory.placement("mapped", "b").gpus == []
+
+
+def test_positions_point_at_key_and_value(tmp_path):
+    data, sources, problems = parse_yaml("a:\n  bb: [1, 2]\n", "f.yaml")
+    assert not problems
+    assert str(sources.key(("a", "bb"))) == "f.yaml:2:3"
+    assert str(sources.value(("a", "bb"))) == "f.yaml:2:7"
+    assert str(sources.value(("a", "bb", 1))) == "f.yaml:2:11"
+    assert str(sources.value(("a", "bb", "nothing", "here"))) == "f.yaml:2:7"
+
+
+def test_merge_keys_fill_without_overriding(tmp_path):
+    data, _, problems = parse_yaml("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n", "f.yaml")
+    assert not problems
+    assert data["use"] == {"y": 3, "x": 1}
+
+
+def test_include_merges_sections_and_globs(tmp_path):
+    write(tmp_path, "hosts:\n  b: {address: {lan: 10.0.0.3}, os: debian}\n", "parts/b.yaml")
+    write(tmp_path, "services:\n  s: {host: b}\n", "parts/s.yaml")
+    path = write(tmp_path, "include: [parts/*.yaml]\n" + BASE)
+    inventory = load(path, tmp_path).inventory
+    assert sorted(inventory.hosts) == ["a", "b"]
+    assert inventory.services["s"].host == "b"
+
+
+def test_include_cycle_is_reported(tmp_path):
+    write(tmp_path, "include: [inventory.yaml]\n", "other.yaml")
+    path = write(tmp_path, "include: [other.yaml]\n" + BASE)
+    with pytest.raises(InvalidInput) as exc:
+        load(path, tmp_path)
+    assert messages(exc) == [
+        "other.yaml:1:11: error: include 'inventory.yaml' is included twice (or in a cycle)"
+    ]
+
+
+def test_did_you_mean_reaches_nested_models(tmp_path):
+    path = write(
+        tmp_path,
+        BASE + "services:\n  s:\n    host: a\n    health: {htp: /health}\n",
+    )
+    with pytest.raises(InvalidInput) as exc:
+        load(path, tmp_path)
+    assert (
+        "inventory.yaml:9:14: error: services.s.health: unknown key 'htp'; did you mean 'http'?"
+        in (messages(exc))
+    )
+
+
+def test_every_problem_reported_at_once(tmp_path):
+    path = write(
+        tmp_path,
+        "networks:\n  lan: {cidr: nonsense}\nhosts:\n  a: {address: {lan: 1.2.3}, os: dos}\n",
+    )
+    with pytest.raises(InvalidInput) as exc:
+        load(path, tmp_path)
+    assert len(exc.value.findings) == 3
+
+
+def test_secret_reference_needs_exactly_one_kind(tmp_path):
+    path = write(
+        tmp_path,
+        BASE + "services:\n  s:\n    host: a\n    env: {K: {secret: A, file: /run/k}}\n",
+    )
+    with pytest.raises(InvalidInput) as exc:
+        load(path, tmp_path)
+    assert messages(exc) == [
+        "inventory.yaml:9:14: error: services.s.env.K: a secret reference names exactly one "
+        "of secret, file, sops, agenix"
+    ]
