@@ -40,7 +40,7 @@ def measure(hosts: int) -> dict[str, float]:
     try:
         loaded = load(path, folder)
     except InvalidInput as exc:
-        raise SystemExit(format_text(exc.findings[:20]))
+        raise SystemExit(format_text(exc.findings[:20])) from None
     figures["load"] = time.perf_counter() - start
     start = time.perf_counter()
     findings = check(loaded)

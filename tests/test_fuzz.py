@@ -12,10 +12,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
 from infragen.cli import main
 from infragen.errors import InvalidInput
 from infragen.inventory.load import load
+
+from conftest import FIXTURES
 
 BASE = yaml.safe_load((FIXTURES / "small.yaml").read_text())
 
@@ -85,7 +86,7 @@ def test_mutated_inventory_renders_or_exits_2(mutations, tmp_path_factory):
     if result.exit_code == 2:
         lines = result.stderr.splitlines()
         assert lines and all(
-            ": error: " in l or ": warning: " in l or ": note: " in l for l in lines
+            any(kind in line for kind in (": error: ", ": warning: ", ": note: ")) for line in lines
         )
         assert not (folder / "out").exists()
 

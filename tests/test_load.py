@@ -73,7 +73,7 @@ services:
 
 
 def test_positions_point_at_key_and_value(tmp_path):
-    data, sources, problems = parse_yaml("a:\n  bb: [1, 2]\n", "f.yaml")
+    _, sources, problems = parse_yaml("a:\n  bb: [1, 2]\n", "f.yaml")
     assert not problems
     assert str(sources.key(("a", "bb"))) == "f.yaml:2:3"
     assert str(sources.value(("a", "bb"))) == "f.yaml:2:7"

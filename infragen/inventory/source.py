@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -28,7 +28,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
     regular expression was most of the parse time on large estates.
     """
 
-    _resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
+    _resolved: ClassVar[dict[tuple[str, tuple[bool, bool]], str]] = {}
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
         if kind is not yaml.ScalarNode or not isinstance(value, str):
