@@ -7,6 +7,7 @@ decides what an error means for the exit status.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -14,6 +15,13 @@ from typing import Literal
 from infragen.inventory.source import Location
 
 Severity = Literal["error", "warning", "note"]
+
+# A message quotes the user's own text; a line break inside it must not split the line.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    return UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True, order=True)
@@ -25,7 +33,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity}: {self.message}"
+        return f"{self.location}: {self.severity}: {one_line(self.message)}"
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -94,7 +94,7 @@ def test_mutated_inventory_renders_or_exits_2(mutations, tmp_path_factory):
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=200))
+@given(text=st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=200))
 def test_arbitrary_text_never_crashes_the_loader(text, tmp_path_factory):
     path = tmp_path_factory.mktemp("text") / "inventory.yaml"
     path.write_text(text, encoding="utf-8")

@@ -44,7 +44,7 @@ class Strict(BaseModel):
 
 def check_name(value: str, what: str = "name") -> str:
     """Names become file names, Nix attributes and DNS labels, so keep them tame."""
-    if not NAME.match(value):
+    if not NAME.fullmatch(value):
         raise ValueError(
             f"invalid {what} {value!r}: use lowercase letters, digits, '-' and '_', "
             "starting with a letter or digit"
@@ -56,7 +56,7 @@ def check_dns_name(value: str) -> str:
     """A hostname or domain: dot-separated RFC 1123 labels, lowercase."""
     name = value.rstrip(".")
     labels = name.split(".")
-    if not name or len(name) > 253 or not all(HOSTNAME_LABEL.match(label) for label in labels):
+    if not name or len(name) > 253 or not all(HOSTNAME_LABEL.fullmatch(label) for label in labels):
         raise ValueError(f"invalid DNS name {value!r}")
     return name
 
@@ -645,7 +645,7 @@ class Inventory(Strict):
     @classmethod
     def _host_names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
-            if not HOSTNAME_LABEL.match(name):
+            if not HOSTNAME_LABEL.fullmatch(name):
                 raise ValueError(
                     f"invalid host name {name!r}: a host name is one DNS label "
                     "(lowercase letters, digits and '-')"

@@ -63,7 +63,7 @@ def nix_value(value: Any) -> str:
 def nix_attr(value: Any) -> str:
     """An attribute name: bare when it is a plain identifier, quoted otherwise."""
     text = str(value)
-    if NIX_IDENTIFIER.match(text) and text not in NIX_KEYWORDS:
+    if NIX_IDENTIFIER.fullmatch(text) and text not in NIX_KEYWORDS:
         return text
     return nix_string(text)
 
@@ -78,7 +78,7 @@ def yaml_scalar(value: Any) -> str:
     if value is None or isinstance(value, bool | int | float):
         return json.dumps(value)
     text = str(value)
-    if YAML_PLAIN.match(text) and not NUMBER_LIKE.match(text) and yaml.safe_load(text) == text:
+    if YAML_PLAIN.fullmatch(text) and not NUMBER_LIKE.match(text) and yaml.safe_load(text) == text:
         return text
     quoted = json.dumps(text, ensure_ascii=False)
     return YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
@@ -93,7 +93,7 @@ def json_value(value: Any, indent: int | None = None) -> str:
 def zone_name(value: Any) -> str:
     """A DNS owner or target name; refuses anything that is not labels and dots."""
     text = str(value)
-    if not DNS_LABELS.match(text):
+    if not DNS_LABELS.fullmatch(text):
         raise ValueError(f"not a DNS name: {text!r}")
     return text
 
@@ -124,7 +124,7 @@ def env_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     text = str(value)
-    if ENV_SAFE.match(text):
+    if ENV_SAFE.fullmatch(text):
         return text
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
     return '"' + escaped.replace("\n", "\\n") + '"'
@@ -137,3 +137,15 @@ def markdown_cell(value: Any) -> str:
     for char in "\\|*_`<>[]":
         text = text.replace(char, "\\" + char)
     return text.replace("\n", " ")
+
+
+NFT_UNQUOTABLE = re.compile(r'["\x00-\x1f\x7f]')
+
+
+@jinja_filter("nft_str")
+def nft_string(value: Any) -> str:
+    """An nftables quoted string; nft has no escape for `"`, so such a value is refused."""
+    text = str(value)
+    if NFT_UNQUOTABLE.search(text):
+        raise ValueError(f"cannot quote {text!r} for nftables: '\"' or control character")
+    return f'"{text}"'
