@@ -7,10 +7,10 @@ rules; both call `openings`, so the two syntaxes can never disagree about what i
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from infragen.inventory.model import Inventory
-from infragen.inventory.query import host_bindings
+from infragen.inventory.query import client_networks, host_bindings
 
 
 @dataclass(frozen=True)
@@ -35,39 +35,62 @@ class Opening:
         return self.first != self.last
 
 
+def ssh_exposure(inventory: Inventory, host_name: str) -> str:
+    """SSH is `lan` (every internal network may reach it) unless the host has no LAN at all."""
+    host = inventory.hosts[host_name]
+    on_lan = any(_cidr(inventory, network) for network in host.address)
+    return "lan" if on_lan else "public"
+
+
+def _cidr(inventory: Inventory, network: str) -> ipaddress.IPv4Network | None:
+    found = inventory.networks.get(network)
+    return found.cidr if found else None
+
+
+def lan_sources(inventory: Inventory, service: str, host_name: str) -> list[str]:
+    """Networks a `lan` port admits: the host's own, those of hosts whose services `use`
+    this one, and the service's declared `clients`; only networks with a CIDR count."""
+    names = set(inventory.hosts[host_name].address) | set(inventory.services[service].clients)
+    names |= client_networks(inventory).get(service, frozenset())
+    return sorted(name for name in names if _cidr(inventory, name) is not None)
+
+
+def _admitted(
+    inventory: Inventory, host_name: str, networks: list[str], base: Opening
+) -> list[Opening]:
+    interfaces = inventory.hosts[host_name].interface
+    return [
+        replace(base, network=name, source=_cidr(inventory, name), interface=interfaces.get(name))
+        for name in networks
+    ]
+
+
 def openings(inventory: Inventory, host_name: str) -> list[Opening]:
     """What the host's firewall must let in: SSH, then every active `lan`/`public` port.
 
     `localhost` and `tunnel` services open nothing; planned services open nothing until
-    they are active. A `lan` port is opened per network of the host that has a CIDR.
+    they are active. A `lan` port is opened to each network of `lan_sources`; SSH to every
+    internal network of the estate, or to everyone on a host without a LAN.
     """
     host = inventory.hosts[host_name]
-    found = [Opening("tcp", host.ssh.port, host.ssh.port, "ssh", "ssh")]
+    ssh = Opening("tcp", host.ssh.port, host.ssh.port, "ssh", "ssh")
+    if ssh_exposure(inventory, host_name) == "public":
+        found = [ssh]
+    else:
+        internal = sorted(n for n in inventory.networks if _cidr(inventory, n) is not None)
+        found = _admitted(inventory, host_name, internal, ssh)
     for binding in host_bindings(inventory, host_name):
         if not binding.opens_firewall or binding.status != "active":
             continue
         first, last = binding.port.first, binding.port.last
         assert first is not None and last is not None
         for protocol in binding.port.protocols:
+            base = Opening(protocol, first, last, binding.service, binding.name)
             if binding.exposure == "public":
-                found.append(Opening(protocol, first, last, binding.service, binding.name))
-                continue
-            for network_name in host.address:
-                network = inventory.networks.get(network_name)
-                if network is None or network.cidr is None:
-                    continue
-                found.append(
-                    Opening(
-                        protocol,
-                        first,
-                        last,
-                        binding.service,
-                        binding.name,
-                        network=network_name,
-                        source=network.cidr,
-                        interface=host.interface.get(network_name),
-                    )
-                )
+                found.append(base)
+            else:
+                sources = lan_sources(inventory, binding.service, host_name)
+                found.extend(_admitted(inventory, host_name, sources, base))
     return sorted(set(found), key=_order)
 
 

@@ -269,6 +269,8 @@ class Port(Strict):
     role: str | None = None
     scheme: Literal["http", "https", "tcp", "udp", "grpc"] | None = None
     migrating_from: int | None = Field(default=None, ge=1, le=65535)
+    # Path where this port also serves Prometheus metrics (a `metrics`-role port: /metrics).
+    metrics_path: str | None = None
     description: str | None = None
 
     @model_validator(mode="before")
@@ -461,6 +463,7 @@ class Service(Strict):
     env: dict[str, EnvValue] = Field(default_factory=dict)
     volumes: list[Volume] = Field(default_factory=list)
     networks: list[str] = Field(default_factory=list)
+    clients: list[str] = Field(default_factory=list)
     resources: Resources | None = None
     routes: list[Route] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
@@ -566,6 +569,19 @@ class Zone(Strict):
     reverse: bool = True
 
 
+class Dns(Strict):
+    """Where the PowerDNS servers keep a copy of `out/dns/`: named.conf's `directory`."""
+
+    directory: str = "/etc/powerdns/infragen"
+
+    @field_validator("directory")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/") or '"' in value or "\n" in value:
+            raise ValueError(f"the zone directory must be an absolute path, got {value!r}")
+        return value
+
+
 # --------------------------------------------------------------------------- port policy
 
 
@@ -632,6 +648,7 @@ class Inventory(Strict):
     services: dict[str, Service] = Field(default_factory=dict)
     tunnels: dict[str, Tunnel] = Field(default_factory=dict)
     zones: dict[str, Zone] = Field(default_factory=dict)
+    dns: Dns = Field(default_factory=Dns)  # how PowerDNS loads out/dns/ (bind backend)
     port_policy: PortPolicy | None = None
 
     @field_validator("networks", "stacks", "services", "tunnels")

@@ -6,13 +6,16 @@ once here keeps firewall, compose, docs and clash detection in agreement.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from infragen.inventory.model import Exposure, Host, Inventory, Port, Service
 from infragen.inventory.source import Path_
 
-SSH_SERVICE = "ssh"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,23 +48,27 @@ class Binding:
         return self.port.role or self.name
 
 
-_memo: list[tuple[Inventory, tuple[Binding, ...]]] = []
+def per_inventory(function: Callable[[Inventory], T]) -> Callable[[Inventory], T]:
+    """Remember a derived fact for the last inventory asked about.
 
-
-def bindings(inventory: Inventory) -> tuple[Binding, ...]:
-    """Every named port of every service on every host it runs on, in inventory order.
-
-    Rules and several targets ask in turn for the same inventory, so the last answer is
-    kept (models are frozen, so it cannot go stale).
+    Rules and every target ask in turn about the same inventory; answering once keeps
+    per-host questions from scanning the whole estate each time (models are frozen, so a
+    kept answer cannot go stale).
     """
-    if _memo and _memo[0][0] is inventory:
-        return _memo[0][1]
-    found = _collect(inventory)
-    _memo[:] = [(inventory, found)]
-    return found
+    last: list[tuple[Inventory, T]] = []
+
+    @functools.wraps(function)
+    def remembered(inventory: Inventory) -> T:
+        if not (last and last[0][0] is inventory):
+            last[:] = [(inventory, function(inventory))]
+        return last[0][1]
+
+    return remembered
 
 
-def _collect(inventory: Inventory) -> tuple[Binding, ...]:
+@per_inventory
+def bindings(inventory: Inventory) -> tuple[Binding, ...]:
+    """Every named port of every service on every host it runs on, in inventory order."""
     found = []
     for name, service in inventory.services.items():
         for host in inventory.service_hosts(name):
@@ -81,17 +88,47 @@ def _collect(inventory: Inventory) -> tuple[Binding, ...]:
     return tuple(found)
 
 
+@per_inventory
+def _bindings_by_host(inventory: Inventory) -> dict[str, list[Binding]]:
+    index: dict[str, list[Binding]] = {}
+    for binding in bindings(inventory):
+        index.setdefault(binding.host, []).append(binding)
+    return index
+
+
 def host_bindings(inventory: Inventory, host: str) -> list[Binding]:
-    return [b for b in bindings(inventory) if b.host == host]
+    """The bindings of one host, in inventory order."""
+    return list(_bindings_by_host(inventory).get(host, []))
+
+
+@per_inventory
+def _services_by_host(inventory: Inventory) -> dict[str, list[tuple[str, Service]]]:
+    index: dict[str, list[tuple[str, Service]]] = {}
+    for name, service in sorted(inventory.services.items()):
+        for host in inventory.service_hosts(name):
+            index.setdefault(host, []).append((name, service))
+    return index
 
 
 def services_on(inventory: Inventory, host: str) -> list[tuple[str, Service]]:
     """Services placed on `host`, sorted by name for stable output."""
-    return sorted(
-        (name, service)
-        for name, service in inventory.services.items()
-        if host in inventory.service_hosts(name)
-    )
+    return list(_services_by_host(inventory).get(host, []))
+
+
+@per_inventory
+def client_networks(inventory: Inventory) -> dict[str, frozenset[str]]:
+    """For each service, the networks of the hosts whose services `use` it."""
+    index: dict[str, set[str]] = {}
+    for name, service in inventory.services.items():
+        networks = {
+            network
+            for host in inventory.service_hosts(name)
+            if host in inventory.hosts
+            for network in inventory.hosts[host].address
+        }
+        for used in service.uses:
+            index.setdefault(used, set()).update(networks)
+    return {name: frozenset(networks) for name, networks in index.items()}
 
 
 def network_of(inventory: Inventory, address: ipaddress.IPv4Address) -> str | None:

@@ -118,7 +118,12 @@ class _Builder:
     def _scalar(self, node: yaml.Node) -> Any:
         if node.tag == STR_TAG:
             return node.value
-        return self._scalars.construct_object(node)
+        try:
+            return self._scalars.construct_object(node)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            reason = getattr(exc, "problem", None) or str(exc)
+            self.problems.append(Problem(self.where(node), f"cannot read this value: {reason}"))
+            return node.value
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         result: dict[Any, Any] = {}

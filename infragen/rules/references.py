@@ -53,6 +53,9 @@ def service_placement(ctx: Context) -> Iterator[Finding]:
             yield ctx.error(
                 (*base, "stack"), f"service '{name}' names unknown stack '{service.stack}'"
             )
+        for index, net in enumerate(service.clients):
+            if net not in inv.networks:
+                yield ctx.error((*base, "clients", index), f"unknown network '{net}'")
         for index, net in enumerate(service.networks):
             stack = inv.stacks.get(service.stack or "")
             if stack is None or net not in stack.networks:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from infragen.inventory.firewall import ssh_exposure
 from infragen.inventory.model import Inventory
 from infragen.inventory.query import bindings
 from infragen.targets import OutputFile, target
@@ -24,7 +25,7 @@ def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
             "port": host.ssh.port,
             "end": None,
             "protocol": "tcp",
-            "exposure": "lan",
+            "exposure": ssh_exposure(inventory, name),
             "role": "ssh",
             "status": host.status,
         }
