@@ -1,0 +1,174 @@
+"""A printer of Nix values in nixfmt (RFC 166) style, so the NixOS target never hand-aligns.
+
+nixfmt is not always at hand, so the output is written in its style by construction; the
+rules are those of `nixfmt-examples/README.md` (fixed points of nixfmt 1.4): every non-empty
+set expanded one binding per line, a list of one scalar inline and every other non-empty
+list expanded, `[ ]`/`{ }` when empty, two-space indent. Every string and attribute name
+goes through `nix_str`/`nix_attr`, so an inventory value cannot change the structure.
+
+Python values map to Nix: dict → set (a tuple key is an attribute path such as
+`networking.firewall.enable`), list → list, str → string, int/bool/None → number, boolean,
+null. The small classes below stand for the few other expressions the target needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from infragen.render.filters import nix_attr, nix_string
+
+INDENT = "  "
+
+
+@dataclass(frozen=True)
+class Raw:
+    """An expression written as is: `pkgs.ollama-cuda`, `./networking.nix`. Never user text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Interp:
+    """A string with interpolations: text parts are escaped, `Raw` parts become `${...}`."""
+
+    parts: tuple[str | Raw, ...]
+
+
+@dataclass(frozen=True)
+class Indented:
+    """A multi-line text (a config file) as a `'' ... ''` string when that is exact."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Inline:
+    """A one-binding set kept on one line (`import nixpkgs { system = "..."; }`)."""
+
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function applied to one argument: `nixpkgs.lib.nixosSystem { ... }`."""
+
+    function: str
+    argument: Any
+
+
+@dataclass(frozen=True)
+class Lambda:
+    """`{ a, b }: body` with its formals inline (nixfmt keeps two names or fewer so)."""
+
+    formals: tuple[str, ...]
+    body: Any
+    ellipsis: bool = False
+
+
+SCALARS = (str, int, float, bool, type(None), Raw, Interp)
+
+
+def emit(value: Any, depth: int = 0) -> str:
+    """`value` as Nix; the first line is unindented, the following ones at `depth`."""
+    if isinstance(value, str):
+        return nix_string(value)
+    if isinstance(value, dict):
+        return _set(value, depth)
+    if isinstance(value, list | tuple):
+        return _list(value, depth)
+    if isinstance(value, Indented):
+        return _indented(value.text, depth)
+    if isinstance(value, Inline):
+        return f"{{ {attr_path(value.key)} = {emit(value.value, depth)}; }}"
+    if isinstance(value, Call):
+        return f"{value.function} {emit(value.argument, depth)}"
+    if isinstance(value, Lambda):
+        return f"{formals(value.formals, value.ellipsis)}: {emit(value.body, depth)}"
+    return scalar(value)
+
+
+def scalar(value: Any) -> str:
+    if isinstance(value, Raw):
+        return value.text
+    if isinstance(value, Interp):
+        return '"' + "".join(_part(part) for part in value.parts) + '"'
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return nix_string(value)
+    raise TypeError(f"no Nix form for {type(value).__name__}")
+
+
+def _part(part: str | Raw) -> str:
+    return f"${{{part.text}}}" if isinstance(part, Raw) else nix_string(part)[1:-1]
+
+
+def attr_path(key: str | tuple[str, ...]) -> str:
+    """A binding's left side: one name, or a dotted path of names, each quoted if needed."""
+    names = key if isinstance(key, tuple) else (key,)
+    return ".".join(nix_attr(name) for name in names)
+
+
+def _set(value: dict[Any, Any], depth: int) -> str:
+    if not value:
+        return "{ }"
+    inner = INDENT * (depth + 1)
+    lines = [f"{inner}{attr_path(k)} = {emit(v, depth + 1)};" for k, v in value.items()]
+    return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
+
+
+def _list(value: Sequence[Any], depth: int) -> str:
+    if not value:
+        return "[ ]"
+    if len(value) == 1 and isinstance(value[0], SCALARS):
+        return f"[ {scalar(value[0])} ]"
+    inner = INDENT * (depth + 1)
+    lines = [inner + emit(item, depth + 1) for item in value]
+    return "[\n" + "\n".join(lines) + "\n" + INDENT * depth + "]"
+
+
+def indented_exact(text: str) -> bool:
+    """Whether `'' ... ''` gives back exactly `text` and nixfmt leaves it alone.
+
+    The text must end with a newline (the closing `''` sits on its own line), keep at least
+    one line at the left margin (Nix strips the common indentation) and hold nothing that
+    needs an escape or would leave trailing spaces; anything else is a `"..."` string.
+    """
+    if not text.endswith("\n") or any(c in text for c in "\r\t") or "${" in text or "''" in text:
+        return False
+    lines = text[:-1].split("\n")
+    if any(line != line.rstrip() for line in lines):
+        return False
+    return any(line and not line.startswith(" ") for line in lines)
+
+
+def _indented(text: str, depth: int) -> str:
+    if not indented_exact(text):
+        return nix_string(text)
+    inner = INDENT * (depth + 1)
+    body = "".join(f"{inner}{line}\n" if line else "\n" for line in text[:-1].split("\n"))
+    return "''\n" + body + INDENT * depth + "''"
+
+
+def formals(names: Sequence[str], ellipsis: bool = True) -> str:
+    """Function formals inline: `{ pkgs, ... }`, `{ ... }`, `{ self, nixpkgs }`."""
+    items = [*names, "..."] if ellipsis else list(names)
+    return "{ " + ", ".join(items) + " }"
+
+
+def module_head(args: Sequence[str]) -> str:
+    """A module file's formals: inline for two names or fewer, else one per line.
+
+    nixfmt puts three formals or more each on its own line with a trailing comma, and
+    `}:` alone (nixfmt-examples rule 6); the body starts on the next line either way.
+    """
+    if len(args) <= 2:
+        return formals(args) + ":"
+    return "{\n" + "".join(f"{INDENT}{name},\n" for name in args) + f"{INDENT}...\n}}:"

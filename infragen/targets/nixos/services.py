@@ -1,0 +1,324 @@
+"""One module file per service on a NixOS host, by runtime.
+
+- `nixos`: the NixOS module the service names (`module: ollama` → `services.ollama`), with
+  the settings of `apps.py` where infragen knows the module, plus `config` passed through.
+- `systemd`: a hardened `systemd.services.<name>` unit running `command`.
+- `oci`: `virtualisation.oci-containers.containers.<name>`, ports bound per exposure.
+
+Secrets stay references: `{secret: VAR}` comes from the service's environment file
+`/run/secrets/<service>.env` (written by sops-nix, agenix or by hand, never by infragen);
+a file, sops or agenix reference is a file the unit loads as a systemd credential.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from infragen.inventory.model import Host, Inventory, Mount, SecretRef, Service
+from infragen.targets.nixos import apps
+from infragen.targets.nixos.host import Body, mount_unit, nvidia_gpus
+from infragen.targets.nixos.printer import Indented
+
+RESTART = {"no": "no", "always": "always", "unless-stopped": "always", "on-failure": "on-failure"}
+# Device groups the NVIDIA driver registers: what a CUDA process opens under DevicePolicy.
+NVIDIA_DEVICES = ["char-nvidia-caps", "char-nvidia-frontend", "char-nvidia-uvm", "char-nvidiactl"]
+HARDENING: Body = {
+    "NoNewPrivileges": True,
+    "ProtectSystem": "strict",
+    "ProtectHome": True,
+    "PrivateTmp": True,
+    "ProtectKernelTunables": True,
+    "ProtectKernelModules": True,
+    "ProtectKernelLogs": True,
+    "ProtectControlGroups": True,
+    "ProtectHostname": True,
+    "RestrictSUIDSGID": True,
+    "RestrictRealtime": True,
+    "LockPersonality": True,
+    "SystemCallArchitectures": "native",
+}
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A service as it runs on one host: the claims of its placement there."""
+
+    inventory: Inventory
+    name: str
+    service: Service
+    host_name: str
+    gpus: tuple[int, ...]
+    accelerators: tuple[str, ...]
+
+    @property
+    def host(self) -> Host:
+        return self.inventory.hosts[self.host_name]
+
+    def bind(self, exposure: str) -> str:
+        """The address a port listens on: LAN, all, or loopback (`localhost` and `tunnel`).
+
+        A `tunnel` port is reached by cloudflared on the same host at localhost (see
+        inventory/ingress.py), so a container publishes it on 127.0.0.1: closed to the LAN.
+        """
+        if exposure == "public":
+            return "0.0.0.0"
+        if exposure == "lan":
+            return lan_address(self.inventory, self.host)
+        return "127.0.0.1"
+
+    def gpu_environment(self) -> dict[str, str]:
+        """CUDA sees exactly the claimed GPUs, numbered as nvidia-smi and CDI number them."""
+        if not self.gpus:
+            return {}
+        return {
+            "CUDA_DEVICE_ORDER": "PCI_BUS_ID",
+            "CUDA_VISIBLE_DEVICES": ",".join(map(str, self.gpus)),
+        }
+
+    def mounts(self) -> list[Mount]:
+        """The host's NFS mounts this service uses: by share, or by a path inside one."""
+        shares = {v.share for v in self.service.volumes if v.share}
+        paths = [v.source for v in self.service.volumes if v.source]
+        paths += [w for w in self.service.command or [] if w.startswith("/")]
+        paths += [v for v in _strings(self.service.config) if v.startswith("/")]
+        return [
+            m
+            for m in self.host.mounts
+            if m.export in shares or any(_inside(p, m.path) for p in paths)
+        ]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def lan_address(inventory: Inventory, host: Host) -> str:
+    for network, address in host.address.items():
+        net = inventory.networks.get(network)
+        if net is not None and net.cidr is not None:
+            return str(address)
+    return str(host.primary_address)
+
+
+def plain_environment(service: Service) -> dict[str, str]:
+    """Environment values that are settings; NixOS takes them as strings."""
+    out = {}
+    for key, value in service.env.items():
+        if isinstance(value, SecretRef):
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
+
+
+def environment_file(name: str, service: Service) -> list[str]:
+    """The env file holding the service's `{secret: VAR}` values, when it has any."""
+    has = any(isinstance(v, SecretRef) and v.secret for v in service.env.values())
+    return [f"/run/secrets/{name}.env"] if has else []
+
+
+def credential_files(service: Service) -> dict[str, str]:
+    """Variable → file for secrets given as files (file, sops-nix, agenix paths)."""
+    out = {}
+    for key, value in service.env.items():
+        if not isinstance(value, SecretRef) or value.secret:
+            continue
+        if value.file:
+            out[key] = value.file
+        elif value.agenix:
+            out[key] = f"/run/agenix/{value.agenix}"
+        else:
+            out[key] = f"/run/secrets/{key}"
+    return out
+
+
+def ordering(placed: Placed) -> Body:
+    """Start after the network is up and the NFS shares it reads are mounted."""
+    units = [mount_unit(m.path) for m in placed.mounts()]
+    body: Body = {
+        "wants": ["network-online.target"],
+        "after": ["network-online.target", *units],
+    }
+    if units:
+        body["requires"] = units
+    return body
+
+
+def systemd_word(word: str) -> str:
+    """One ExecStart argument, quoted for systemd; `$` and `%` kept literal."""
+    text = word.replace("%", "%%").replace("$", "$$")
+    if text and all(c.isalnum() or c in "/._-=:,+@" for c in text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def devices(placed: Placed) -> Body:
+    """Device access: the claimed GPUs and accelerators, nothing else."""
+    allow = NVIDIA_DEVICES[:] if placed.gpus and nvidia_gpus(placed.host) else []
+    hailo = [a.device for a in placed.host.hardware.accelerators if a.kind in placed.accelerators]
+    allow += [f"{device} rw" for device in sorted(set(hailo))]
+    if not allow:
+        return {"PrivateDevices": True}
+    body: Body = {"DevicePolicy": "closed", "DeviceAllow": allow}
+    if hailo:
+        body["SupplementaryGroups"] = ["hailo"]
+    return body
+
+
+def unit_paths(placed: Placed) -> Body:
+    """Binds for volumes whose target differs from the host path; writable shares."""
+    mounts = {m.export: m for m in placed.host.mounts}
+    binds, readonly, writable = [], [], []
+    for volume in placed.service.volumes:
+        if volume.share:
+            mount = mounts.get(volume.share)
+            if mount is None:
+                continue
+            source, ro = mount.path, volume.readonly or mount.readonly
+        elif volume.source:
+            source, ro = volume.source, volume.readonly
+        else:
+            source, ro = f"/var/lib/{placed.name}/{volume.data}", volume.readonly
+        if not ro:
+            writable.append(source)
+        if source != volume.target:
+            (readonly if ro else binds).append(f"{source}:{volume.target}")
+    body: Body = {}
+    for key, value in (("ReadWritePaths", writable), ("BindPaths", binds)):
+        if value:
+            body[key] = value
+    if readonly:
+        body["BindReadOnlyPaths"] = readonly
+    return body
+
+
+def systemd_unit(placed: Placed) -> Body:
+    """A hardened unit for `command` that still reaches its GPUs (no PrivateDevices then)."""
+    service, name = placed.service, placed.name
+    command = [systemd_word(w) for w in service.command or []]
+    low = [p.port for p in service.ports.values() if p.port and p.port < 1024]
+    caps = ["CAP_NET_BIND_SERVICE"] if low else []
+    config: Body = {
+        "Restart": RESTART[service.restart],
+        "RestartSec": 5,
+        "DynamicUser": True,
+        "StateDirectory": name,
+        "WorkingDirectory": f"/var/lib/{name}",
+        **HARDENING,
+        "CapabilityBoundingSet": caps or "",
+        **({"AmbientCapabilities": caps} if caps else {}),
+        **devices(placed),
+        **unit_paths(placed),
+    }
+    files = environment_file(name, service)
+    if files:
+        config["EnvironmentFile"] = files
+    credentials = credential_files(service)
+    unit: Body = {"description": service.description or name, "wantedBy": ["multi-user.target"]}
+    unit.update(ordering(placed))
+    environment = {"HOME": f"/var/lib/{name}", **placed.gpu_environment()}
+    unit["environment"] = {**environment, **plain_environment(service)}
+    if credentials:
+        config["LoadCredential"] = [f"{k}:{v}" for k, v in sorted(credentials.items())]
+        unit["script"] = Indented(credential_script(credentials, service.command or []))
+    else:
+        config["ExecStart"] = " ".join(command)
+    unit["serviceConfig"] = config
+    return {("systemd", "services", name): unit}
+
+
+def credential_script(credentials: dict[str, str], command: list[str]) -> str:
+    """Export each credential from systemd's credentials folder, then run the command."""
+    lines = [f'export {key}="$(< "$CREDENTIALS_DIRECTORY/{key}")"' for key in sorted(credentials)]
+    return "\n".join([*lines, "exec " + shlex.join(command)]) + "\n"
+
+
+def oci_ports(placed: Placed) -> list[str]:
+    """`address:host:container[/udp]` per port, bound per exposure (`bind`)."""
+    out = []
+    for port in placed.service.ports.values():
+        address = placed.bind(placed.service.exposure_of(port))
+        if not port.allocated:
+            continue
+        if port.range:
+            outside = inside = f"{port.range[0]}-{port.range[1]}"
+        else:
+            outside, inside = str(port.port), str(port.target)
+        prefix = "" if address == "0.0.0.0" else f"{address}:"
+        for protocol in port.protocols:
+            suffix = "/udp" if protocol == "udp" else ""
+            out.append(f"{prefix}{outside}:{inside}{suffix}")
+    return out
+
+
+def oci_volumes(placed: Placed) -> list[str]:
+    mounts = {m.export: m for m in placed.host.mounts}
+    out = []
+    for volume in placed.service.volumes:
+        if volume.share:
+            if volume.share not in mounts:
+                continue
+            source = mounts[volume.share].path
+        elif volume.source:
+            source = volume.source
+        else:
+            root = placed.host.appdata or f"/var/lib/{placed.name}"
+            source = f"{root}/{volume.data}"
+        out.append(f"{source}:{volume.target}" + (":ro" if volume.readonly else ""))
+    return out
+
+
+def oci_container(placed: Placed) -> Body:
+    """A container with CDI GPU devices, started once its NFS shares are mounted."""
+    service = placed.service
+    backend = placed.host.container_runtime or "podman"
+    container = service.container_name or placed.name
+    spec: Body = {"image": service.image}
+    fields = (
+        ("ports", oci_ports(placed)),
+        ("environment", plain_environment(service)),
+        ("environmentFiles", environment_file(placed.name, service)),
+        ("volumes", oci_volumes(placed)),
+        ("cmd", service.command or []),
+        ("extraOptions", [f"--device=nvidia.com/gpu={gpu}" for gpu in placed.gpus]),
+    )
+    spec.update({key: value for key, value in fields if value})
+    return {
+        ("virtualisation", "oci-containers", "backend"): backend,
+        ("virtualisation", "oci-containers", "containers", container): spec,
+        ("systemd", "services", f"{backend}-{container}"): ordering(placed),
+    }
+
+
+def nixos_module(placed: Placed) -> tuple[Body, list[str]]:
+    """The named NixOS module, enabled, with infragen's settings and `config` on top."""
+    module = placed.service.module or placed.name
+    settings, args = apps.module_settings(placed, module)
+    known = apps.GENERAL | apps.CONSUMED.get(module, set())
+    extra = {k: v for k, v in placed.service.config.items() if k not in known}
+    body: Body = {("services", module): {"enable": True, **settings, **extra}}
+    body["systemd", "services", module] = ordering(placed)
+    return body, args
+
+
+def service_body(placed: Placed) -> tuple[Body, list[str]]:
+    """The module body of one service and the module arguments it refers to."""
+    kind = placed.service.kind
+    if kind == "nixos":
+        return nixos_module(placed)
+    if kind == "oci":
+        return oci_container(placed), []
+    body = systemd_unit(placed)
+    body.update(apps.config_files(placed))
+    return body, []
