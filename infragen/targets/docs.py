@@ -1,0 +1,232 @@
+"""Generated documentation, `out/docs/`: the hand-kept port and service notes, derived.
+
+`PORTS.md` is seed 001's port reference (one table per host, SSH included) and, when the
+inventory has a port policy, seed 003's policy tables (see `docs_policy`). `SERVICES.md` is
+seed 000's service-to-device matrix and per-node lists, seed 002's health-check table and
+the dependency graph as Mermaid. Tables are built here as rows of plain strings; the
+templates pass every cell through `md`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from typing import Any
+
+from infragen.graph import dependency_graph, mermaid
+from infragen.inventory.model import Host, Inventory, Port, Service
+from infragen.targets import OutputFile, target
+from infragen.targets.docs_policy import policy_context
+from infragen.targets.registry import port_rows
+
+NONE = "—"
+DEFAULT_EXPECT = {"http": "HTTP 2xx", "tcp": "connection accepted", "command": "exit status 0"}
+
+
+def port_text(first: int | None, last: int | None = None) -> str:
+    """`5000`, `8080-8147`, or `—` for a port not allocated yet."""
+    if first is None:
+        return NONE
+    return f"{first}-{last}" if last is not None and last != first else str(first)
+
+
+def protocol_text(protocol: str) -> str:
+    return "tcp+udp" if protocol == "both" else protocol
+
+
+def addresses_text(host: Host) -> str:
+    return ", ".join(str(ip) for ip in host.address.values())
+
+
+# --------------------------------------------------------------------------- PORTS.md
+
+
+def _row_description(inventory: Inventory, row: dict[str, Any]) -> str:
+    """The port's description, else its service's; the registry's own SSH rows say SSH."""
+    service = inventory.services.get(row["service"])
+    port = service.ports.get(row["name"]) if service else None
+    if service is None or port is None:
+        return "SSH"
+    return port.description or service.description or ""
+
+
+def host_port_tables(inventory: Inventory) -> list[dict[str, Any]]:
+    """One table per host, ordered by host then port, from the port registry's rows."""
+    rows_of: dict[str, list[dict[str, Any]]] = {}
+    for row in port_rows(inventory):
+        rows_of.setdefault(row["host"], []).append(row)
+    tables = []
+    for name in sorted(inventory.hosts):
+        host = inventory.hosts[name]
+        tables.append(
+            {
+                "name": name,
+                "addresses": addresses_text(host),
+                "os": host.os,
+                "status": host.status,
+                "rows": [
+                    {
+                        "port": port_text(row["port"], row["end"]),
+                        "service": row["service"],
+                        "name": row["name"],
+                        "protocol": protocol_text(row["protocol"]),
+                        "exposure": row["exposure"],
+                        "status": row["status"],
+                        "description": _row_description(inventory, row),
+                    }
+                    for row in rows_of.get(name, [])
+                ],
+            }
+        )
+    return tables
+
+
+# --------------------------------------------------------------------------- SERVICES.md
+
+
+def ports_cell(service: Service) -> str:
+    """`4222` for one port; `53 (dns), 8081 (api)` for several; `—` for none."""
+    if not service.ports:
+        return NONE
+    if len(service.ports) == 1:
+        port = next(iter(service.ports.values()))
+        return port_text(port.first, port.last)
+    return ", ".join(
+        f"{port_text(port.first, port.last)} ({name})" for name, port in service.ports.items()
+    )
+
+
+def _distinct(values: list[str]) -> str:
+    return ", ".join(dict.fromkeys(values)) or NONE
+
+
+def matrix(inventory: Inventory) -> list[dict[str, str]]:
+    """Seed 000's service-to-device matrix: one row per service, sorted by name."""
+    return [
+        {
+            "service": name,
+            "ports": ports_cell(service),
+            "nodes": ", ".join(sorted(inventory.service_hosts(name))) or NONE,
+            "protocol": _distinct([protocol_text(p.protocol) for p in service.ports.values()]),
+            "exposure": _distinct([service.exposure_of(p) for p in service.ports.values()]),
+            "status": service.status,
+            "description": service.description or "",
+        }
+        for name, service in sorted(inventory.services.items())
+    ]
+
+
+def _ports_phrase(service: Service) -> str:
+    """`port 4222`, `ports 53 (dns), 8081 (api)`, `port not allocated yet`, or nothing."""
+    if not service.ports:
+        return ""
+    if not any(port.allocated for port in service.ports.values()):
+        return "port not allocated yet"
+    return ("port " if len(service.ports) == 1 else "ports ") + ports_cell(service)
+
+
+def _node_service(inventory: Inventory, name: str, host: str) -> dict[str, str]:
+    service = inventory.services[name]
+    return {
+        "name": name,
+        "description": service.description or "",
+        "ports": _ports_phrase(service),
+        "status": inventory.placement(name, host).status or "",
+    }
+
+
+def node_lists(inventory: Inventory) -> list[dict[str, Any]]:
+    """Seed 000's per-node lists: each host with the services placed on it, by name."""
+    placed: dict[str, list[str]] = {}
+    for service_name in sorted(inventory.services):
+        for host_name in inventory.service_hosts(service_name):
+            placed.setdefault(host_name, []).append(service_name)
+    nodes = []
+    for name in sorted(inventory.hosts):
+        host = inventory.hosts[name]
+        facts = [host.os, host.arch] + ([host.board] if host.board else [])
+        nodes.append(
+            {
+                "name": name,
+                "addresses": addresses_text(host),
+                "facts": ", ".join(facts),
+                "status": host.status,
+                "description": host.description or "",
+                "services": [
+                    _node_service(inventory, service_name, name)
+                    for service_name in placed.get(name, [])
+                ],
+            }
+        )
+    return nodes
+
+
+def _health_port(service: Service) -> Port | None:
+    assert service.health is not None
+    if service.health.port is not None:
+        return service.ports[service.health.port]
+    return next(iter(service.ports.values()), None)
+
+
+def _where(service: Service, port: Port | None) -> tuple[str, str]:
+    """`localhost:PORT` as checked on the host, and a note when that is inside a container.
+
+    A compose port reached only through the tunnel is not published on the host, so the
+    check can only run inside the container, on the container's port.
+    """
+    if port is None:
+        return "localhost", ""
+    if not port.allocated:
+        return f"localhost:{NONE}", ""
+    if service.kind == "compose" and service.exposure_of(port) == "tunnel":
+        return f"localhost:{port.target}", " (inside the container)"
+    return f"localhost:{port_text(port.first, port.last)}", ""
+
+
+def health_check(service: Service) -> tuple[str, str]:
+    """What to run and what it answers, in seed 002's words."""
+    health = service.health
+    assert health is not None
+    if health.command is not None:
+        return shlex.join(health.command), health.expect or DEFAULT_EXPECT["command"]
+    where, note = _where(service, _health_port(service))
+    if health.http is not None:
+        return f"http://{where}{health.http}{note}", health.expect or DEFAULT_EXPECT["http"]
+    return f"tcp connect {where}{note}", health.expect or DEFAULT_EXPECT["tcp"]
+
+
+def health_rows(inventory: Inventory) -> list[dict[str, str]]:
+    rows = []
+    for name, service in sorted(inventory.services.items()):
+        if service.health is None:
+            continue
+        check, expect = health_check(service)
+        nodes = ", ".join(sorted(inventory.service_hosts(name))) or NONE
+        rows.append({"service": name, "nodes": nodes, "check": check, "expect": expect})
+    return rows
+
+
+@target("docs")
+def files(inventory: Inventory) -> Iterator[OutputFile]:
+    yield OutputFile(
+        "docs/PORTS.md",
+        "docs/PORTS.md.j2",
+        "markdown",
+        {
+            "estate": inventory.estate.name,
+            "hosts": host_port_tables(inventory),
+            "policy": policy_context(inventory),
+        },
+    )
+    yield OutputFile(
+        "docs/SERVICES.md",
+        "docs/SERVICES.md.j2",
+        "markdown",
+        {
+            "estate": inventory.estate.name,
+            "matrix": matrix(inventory),
+            "nodes": node_lists(inventory),
+            "health": health_rows(inventory),
+            "graph": mermaid(dependency_graph(inventory)).rstrip("\n"),
+        },
+    )

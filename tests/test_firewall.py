@@ -1,0 +1,231 @@
+"""The nftables target: what each exposure opens, and nft itself judging every ruleset.
+
+`nft -c -f` runs for real: without netlink rights it runs in a private namespace. When
+nft cannot be used at all the nft tests skip, except in CI (`CI` set), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infragen.errors import InvalidInput
+from infragen.inventory.firewall import openings
+from infragen.inventory.load import load
+from infragen.pipeline import build
+from infragen.validate import Rendered
+from infragen.validate.nft import check_rulesets, nft_command
+
+ROOT = Path(__file__).resolve().parent.parent
+ESTATE = """
+networks:
+  lan: {cidr: 10.0.0.0/24}
+  mgmt: {cidr: 10.9.0.0/24}
+  cloud: {}
+hosts:
+  pi:
+    address: {lan: 10.0.0.5, mgmt: 10.9.0.5}
+    interface: {lan: eth0}
+    os: raspios
+    arch: aarch64
+  box:
+    address: {lan: 10.0.0.6}
+    os: debian
+    container_runtime: docker
+  vps:
+    address: {cloud: 203.0.113.7}
+    os: ubuntu
+    ssh: {port: 2222}
+  nix:
+    address: {lan: 10.0.0.7}
+    os: nixos
+  nas:
+    address: {lan: 10.0.0.8}
+    os: unraid
+  spare:
+    address: {lan: 10.0.0.9}
+    os: raspios
+    status: planned
+  new:
+    address: {lan: 10.0.0.10}
+    os: raspios
+    status: pending
+services:
+  web:      {host: pi, ports: {http: 8080}, exposure: lan}
+  site:     {host: vps, ports: {https: 443}, exposure: public}
+  db:       {host: pi, ports: {db: 5432}}
+  hidden:   {host: pi, ports: {web: 9000}, exposure: tunnel}
+  apps:     {host: pi, ports: {apps: {range: 7000-7010, protocol: udp}}, exposure: lan}
+  dns:      {host: pi, ports: {dns: {port: 53, protocol: both}}, exposure: lan}
+  mqtt:     {host: pi, ports: {mqtt: 1883}, exposure: lan, status: planned}
+  mixed:    {host: box, ports: {api: 4000, admin: {port: 4001, exposure: localhost}}, exposure: lan}
+"""
+
+
+def nft_or_skip() -> tuple[str, ...]:
+    command = nft_command()
+    if command is None:
+        if os.environ.get("CI"):
+            pytest.fail("nft is not usable in CI: install nftables (make system)")
+        pytest.skip("nft is not usable here (install nftables, or allow user namespaces)")
+    return command
+
+
+@pytest.fixture
+def estate(tmp_path: Path) -> Path:
+    path = tmp_path / "inventory.yaml"
+    path.write_text(ESTATE)
+    return path
+
+
+@pytest.fixture
+def rulesets(estate: Path) -> dict[str, str]:
+    files = build(estate).files
+    return {
+        path.removeprefix("firewall/").removesuffix(".nft"): data.decode()
+        for path, data in files.items()
+        if path.startswith("firewall/")
+    }
+
+
+def rules(text: str) -> list[str]:
+    """The accept rules for service ports (those carrying a comment), stripped."""
+    return [line.strip() for line in text.splitlines() if "comment" in line]
+
+
+def test_only_debian_family_hosts_that_exist_get_a_ruleset(rulesets: dict[str, str]) -> None:
+    assert sorted(rulesets) == ["box", "new", "pi", "vps"]
+
+
+def test_lan_is_restricted_to_the_network_cidr_and_interface(rulesets: dict[str, str]) -> None:
+    pi = rules(rulesets["pi"])
+    assert 'iifname "eth0" ip saddr 10.0.0.0/24 tcp dport 8080 accept comment "web.http"' in pi
+    assert 'ip saddr 10.9.0.0/24 tcp dport 8080 accept comment "web.http"' in pi
+    assert not [r for r in pi if "8080" in r and "saddr" not in r]
+
+
+def test_public_is_open_to_everyone(rulesets: dict[str, str]) -> None:
+    assert rules(rulesets["vps"]) == [
+        'tcp dport 443 accept comment "site.https"',
+        'tcp dport 2222 accept comment "ssh.ssh"',
+    ]
+
+
+def test_localhost_tunnel_and_planned_ports_open_nothing(rulesets: dict[str, str]) -> None:
+    pi = rulesets["pi"]
+    for port in ("5432", "9000", "1883"):
+        assert not re.search(rf"dport {port}\b", pi), port
+    assert not re.search(r"dport 4001\b", rulesets["box"])
+    assert 'ip saddr 10.0.0.0/24 tcp dport 4000 accept comment "mixed.api"' in rules(
+        rulesets["box"]
+    )
+
+
+def test_ranges_and_both_protocols(rulesets: dict[str, str]) -> None:
+    pi = rules(rulesets["pi"])
+    assert (
+        'iifname "eth0" ip saddr 10.0.0.0/24 udp dport 7000-7010 accept comment "apps.apps"' in pi
+    )
+    assert 'iifname "eth0" ip saddr 10.0.0.0/24 tcp dport 53 accept comment "dns.dns"' in pi
+    assert 'iifname "eth0" ip saddr 10.0.0.0/24 udp dport 53 accept comment "dns.dns"' in pi
+
+
+def test_every_opening_is_one_rule_and_nothing_else_is_open(
+    estate: Path, rulesets: dict[str, str]
+) -> None:
+    inventory = load(estate).inventory
+    for host, text in rulesets.items():
+        assert len(rules(text)) == len(openings(inventory, host)), host
+
+
+def test_default_drop_and_the_essentials(rulesets: dict[str, str]) -> None:
+    text = rulesets["pi"]
+    assert "type filter hook input priority filter; policy drop;" in text
+    for line in ("ct state established,related accept", "ct state invalid drop", "iif lo accept"):
+        assert f"\t\t{line}\n" in text
+    assert "icmpv6 type {" in text and "nd-neighbor-solicit" in text
+    assert 'tcp dport 22 accept comment "ssh.ssh"' in text
+    assert "chain forward {\n\t\ttype filter hook forward priority filter; policy drop;" in text
+
+
+def test_container_hosts_leave_forwarding_to_their_runtime(rulesets: dict[str, str]) -> None:
+    assert "chain forward" not in rulesets["box"]
+    assert '("docker")' in rulesets["box"]
+
+
+def test_an_interface_name_nft_cannot_quote_is_refused(estate: Path) -> None:
+    estate.write_text(ESTATE.replace("{lan: eth0}", '{lan: "eth0\\" accept"}'))
+    with pytest.raises(InvalidInput) as error:
+        build(estate)
+    assert "invalid interface name" in str(error.value.findings[0])
+
+
+# --------------------------------------------------------------------------- nft itself
+
+
+def test_nft_accepts_every_ruleset_one_by_one(rulesets: dict[str, str], tmp_path: Path) -> None:
+    command = nft_or_skip()
+    for host, text in rulesets.items():
+        path = tmp_path / f"{host}.nft"
+        path.write_text(text)
+        result = subprocess.run([*command, "-c", "-f", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{host}: {result.stderr}"
+
+
+def test_nft_accepts_the_estate_rulesets() -> None:
+    nft_or_skip()
+    files = build(ROOT / "inventory.yaml").files
+    firewall = [path for path in files if path.startswith("firewall/")]
+    assert "firewall/octavia.nft" in firewall and "firewall/shellfish.nft" in firewall
+    assert "firewall/hydra-ai.nft" not in firewall
+    assert "firewall/pi-ops.nft" not in firewall
+
+
+def test_nft_errors_are_located_in_their_own_file() -> None:
+    command = nft_or_skip()
+    good = Rendered("firewall/a.nft", "nft", "table inet infragen {\n}\n")
+    bad = Rendered(
+        "firewall/b.nft",
+        "nft",
+        "table inet infragen\ndelete table inet infragen\ntable inet infragen {\n"
+        "\tchain input {\n\t\ttcp dport 99999 accept\n\t}\n}\n",
+    )
+    assert check_rulesets([good], command) == []
+    findings = check_rulesets([good, bad], command)
+    assert [str(f.location) for f in findings] == ["out/firewall/b.nft:5:13"]
+    assert "out of range" in findings[0].message
+
+
+def _namespace_nft() -> list[str] | None:
+    """A command applying rules inside a private network namespace, never on this host."""
+    nft = shutil.which("nft") or "/usr/sbin/nft"
+    for command in (["unshare", "-rn", nft], ["unshare", "-n", nft]):
+        probe = subprocess.run([*command, "list", "ruleset"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return command
+    return None
+
+
+def test_a_ruleset_applies_on_a_fresh_system_and_again(
+    rulesets: dict[str, str], tmp_path: Path
+) -> None:
+    """`nft -f` twice in an empty namespace: the delete idiom needs no prior table."""
+    nft_or_skip()
+    command = _namespace_nft()
+    if command is None:
+        if os.environ.get("CI"):
+            pytest.fail("cannot create a network namespace to apply a ruleset in CI")
+        pytest.skip("no private network namespace here")
+    path = tmp_path / "pi.nft"
+    path.write_text(rulesets["pi"])
+    script = '"$1" -f "$2" && "$1" -f "$2" && "$1" list table inet infragen'
+    wrapper = [*command[:-1], "sh", "-c", script, "sh", command[-1], str(path)]
+    result = subprocess.run(wrapper, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert 'ip saddr 10.0.0.0/24 tcp dport 8080 accept comment "web.http"' in result.stdout
+    assert "policy drop" in result.stdout
