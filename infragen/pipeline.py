@@ -8,6 +8,7 @@ written. `build` is everything up to the plan; the CLI plans, shows and applies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,12 +60,26 @@ def render_file(environment: jinja2.Environment, output: OutputFile, source: str
     return Rendered(output.path, output.format, text)
 
 
-def build(inventory: Path) -> Build:
+def previous_files(out: Path) -> Callable[[str], bytes | None]:
+    """Read back a file of the last render in `out/`: state such as the DNS serials."""
+
+    def read(path: str) -> bytes | None:
+        try:
+            return (out / path).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    return read
+
+
+def build(inventory: Path, out: Path | None = None) -> Build:
+    """Render in memory; `out` (default: out/ beside the inventory) gives targets their state."""
     loaded, findings = checked(inventory)
     environment = make_environment(loaded.root)
+    previous = previous_files(out if out is not None else inventory.parent / "out")
     rendered = [
         render_file(environment, output, loaded.path.name)
-        for output in output_files(loaded.inventory)
+        for output in output_files(loaded.inventory, previous)
     ]
     verdicts = validate(rendered)
     if errors(verdicts):

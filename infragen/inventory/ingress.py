@@ -124,7 +124,8 @@ def route_port(name: str, service: Service, route: Route) -> tuple[str, Port] | 
     return port_name, port
 
 
-def _active_hosts(inventory: Inventory, name: str) -> list[str]:
+def active_hosts(inventory: Inventory, name: str) -> list[str]:
+    """The hosts where service `name` runs now: active placements on active hosts."""
     return [
         host
         for host in inventory.service_hosts(name)
@@ -183,7 +184,7 @@ def resolve(inventory: Inventory, name: str, route: Route) -> Resolved | Unserve
     if isinstance(found, Unserved):
         return found
     port_name, port = found
-    hosts = _active_hosts(inventory, name)
+    hosts = active_hosts(inventory, name)
     if not hosts:
         return Unserved(
             f"service '{name}' is not active anywhere yet: route left out of the tunnel",

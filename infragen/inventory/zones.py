@@ -20,6 +20,7 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from infragen.inventory.ingress import active_hosts
 from infragen.inventory.model import Inventory, Service, Zone
 
 SOA_TIMERS = (10800, 3600, 604800)  # refresh, retry, expire (seconds)
@@ -122,13 +123,7 @@ def hostmaster(zone_name: str, zone: Zone) -> str:
 def advertised(inventory: Inventory) -> dict[str, list[str]]:
     """Services with aliases or SRV records → the active hosts they run on."""
     return {
-        name: [
-            host
-            for host in inventory.service_hosts(name)
-            if host in inventory.hosts
-            and inventory.hosts[host].status == "active"
-            and inventory.placement(name, host).status == "active"
-        ]
+        name: active_hosts(inventory, name)
         for name, service in inventory.services.items()
         if service.aliases or service.srv
     }

@@ -47,9 +47,10 @@ def rule(function: Rule) -> Rule:
 
 
 def _load_rules() -> None:
-    if not RULES:
-        for module in pkgutil.iter_modules(__path__):
-            importlib.import_module(f"{__name__}.{module.name}")
+    # Every time, not only while RULES is empty: a module imported on its own (by a
+    # test or another stage) must not hide the rest. Imports are cached, so this is cheap.
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
 
 
 def check(loaded: Loaded) -> list[Finding]:

@@ -36,15 +36,25 @@ class OutputFile:
             raise ValueError(f"unknown output format {self.format!r}")
 
 
-Target = Callable[[Inventory], Iterable[OutputFile]]
+Target = Callable[..., Iterable[OutputFile]]
 TARGETS: dict[str, Target] = {}
+# Files of the last render (paths under out/) a target reads back as its own state, such as
+# the DNS serials; such a target is called as `function(inventory, previous)`.
+READS: dict[str, tuple[str, ...]] = {}
+Previous = Callable[[str], bytes | None]
 
 
-def target(name: str) -> Callable[[Target], Target]:
-    """Register a target under `name` (also the folder it writes under, by convention)."""
+def target(name: str, reads: tuple[str, ...] = ()) -> Callable[[Target], Target]:
+    """Register a target under `name` (also the folder it writes under, by convention).
+
+    `reads` names the files of `out/` whose previous content the target needs: its output
+    then depends on the inventory and on them only, so a render stays reproducible.
+    """
 
     def register(function: Target) -> Target:
         TARGETS[name] = function
+        if reads:
+            READS[name] = reads
         return function
 
     return register
@@ -52,17 +62,30 @@ def target(name: str) -> Callable[[Target], Target]:
 
 def all_targets() -> dict[str, Target]:
     """Every target, discovered from this package's modules, in name order."""
-    if not TARGETS:
-        for module in pkgutil.iter_modules(__path__):
-            importlib.import_module(f"{__name__}.{module.name}")
+    # Every time, not only while TARGETS is empty: a module imported on its own (by a
+    # test or another stage) must not hide the rest. Imports are cached, so this is cheap.
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
     return dict(sorted(TARGETS.items()))
 
 
-def output_files(inventory: Inventory) -> list[OutputFile]:
-    """All files of all targets, sorted by path; two targets claiming one path is a bug."""
+def _produce(
+    name: str, produce: Target, inventory: Inventory, previous: Previous | None
+) -> Iterable[OutputFile]:
+    if name not in READS:
+        return produce(inventory)
+    state = {path: previous(path) if previous else None for path in READS[name]}
+    return produce(inventory, {path: data for path, data in state.items() if data is not None})
+
+
+def output_files(inventory: Inventory, previous: Previous | None = None) -> list[OutputFile]:
+    """All files of all targets, sorted by path; two targets claiming one path is a bug.
+
+    `previous` reads a file of the last render (None when absent) for targets that keep state.
+    """
     files: dict[str, OutputFile] = {}
     for name, produce in all_targets().items():
-        for output in produce(inventory):
+        for output in _produce(name, produce, inventory, previous):
             if output.path in files:
                 raise ValueError(f"target {name!r} writes {output.path!r}, already written")
             files[output.path] = output

@@ -42,9 +42,10 @@ def validator(fmt: str) -> Callable[[Validator], Validator]:
 
 
 def _load() -> None:
-    if not VALIDATORS:
-        for module in pkgutil.iter_modules(__path__):
-            importlib.import_module(f"{__name__}.{module.name}")
+    # Every time, not only while VALIDATORS is empty: a module imported on its own (by a
+    # test or another stage) must not hide the rest. Imports are cached, so this is cheap.
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
 
 
 def validate(files: Iterable[Rendered]) -> list[Finding]:

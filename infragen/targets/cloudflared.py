@@ -1,0 +1,35 @@
+"""cloudflared: one locally-managed tunnel config per tunnel, and its DNS route commands.
+
+`out/cloudflared/<tunnel>/config.yml` is what `cloudflared tunnel run` reads: the tunnel
+id, the path of its credentials file (never the secret) and the ingress rules that
+`infragen.inventory.ingress` computes, the same rules the NixOS target writes into
+`services.cloudflared.tunnels`. `dns-routes.txt` holds the `cloudflared tunnel route dns`
+commands that point each public hostname (a CNAME to `<id>.cfargotunnel.com`) at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from infragen.inventory.ingress import ingress
+from infragen.inventory.model import Inventory
+from infragen.targets import OutputFile, target
+
+
+@target("cloudflared")
+def files(inventory: Inventory) -> Iterator[OutputFile]:
+    for name, tunnel in sorted(inventory.tunnels.items()):
+        if tunnel.host not in inventory.hosts:
+            continue
+        rules = ingress(inventory, name)
+        context = {"name": name, "tunnel": tunnel, "rules": rules}
+        yield OutputFile(
+            f"cloudflared/{name}/config.yml", "cloudflared/config.yml.j2", "yaml", context
+        )
+        hostnames = sorted({rule.hostname for rule in rules if rule.hostname})
+        yield OutputFile(
+            f"cloudflared/{name}/dns-routes.txt",
+            "cloudflared/dns-routes.txt.j2",
+            "text",
+            {"name": name, "tunnel": tunnel, "hostnames": hostnames},
+        )
