@@ -29,7 +29,7 @@ def measure(hosts: int) -> dict[str, float]:
     from infragen.pipeline import render_file
     from infragen.render.environment import make_environment
     from infragen.rules import check
-    from infragen.targets import all_targets
+    from infragen.targets import all_targets, target_files
     from infragen.validate import validate
 
     folder = Path(tempfile.mkdtemp())
@@ -52,7 +52,8 @@ def measure(hosts: int) -> dict[str, float]:
     for name, produce in all_targets().items():
         start = time.perf_counter()
         rendered = [
-            render_file(environment, f, "inventory.yaml") for f in produce(loaded.inventory)
+            render_file(environment, f, "inventory.yaml")
+            for f in target_files(name, produce, loaded.inventory, None)
         ]
         problems = [f for f in validate(rendered) if f.severity == "error"]
         figures[name] = time.perf_counter() - start

@@ -8,11 +8,10 @@ one new module here.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from infragen.discovery import import_all
 from infragen.findings import Finding
 from infragen.inventory.load import Loaded
 from infragen.inventory.model import Inventory
@@ -47,10 +46,7 @@ def rule(function: Rule) -> Rule:
 
 
 def _load_rules() -> None:
-    # Every time, not only while RULES is empty: a module imported on its own (by a
-    # test or another stage) must not hide the rest. Imports are cached, so this is cheap.
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    import_all(__name__, __path__)
 
 
 def check(loaded: Loaded) -> list[Finding]:

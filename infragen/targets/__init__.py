@@ -8,13 +8,12 @@ adding one module and its templates.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from infragen.discovery import import_all
 from infragen.inventory.model import Inventory
 from infragen.render.formats import FORMATS
 
@@ -62,16 +61,14 @@ def target(name: str, reads: tuple[str, ...] = ()) -> Callable[[Target], Target]
 
 def all_targets() -> dict[str, Target]:
     """Every target, discovered from this package's modules, in name order."""
-    # Every time, not only while TARGETS is empty: a module imported on its own (by a
-    # test or another stage) must not hide the rest. Imports are cached, so this is cheap.
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    import_all(__name__, __path__)
     return dict(sorted(TARGETS.items()))
 
 
-def _produce(
+def target_files(
     name: str, produce: Target, inventory: Inventory, previous: Previous | None
 ) -> Iterable[OutputFile]:
+    """One target's files; a target with state also gets the previous files it reads."""
     if name not in READS:
         return produce(inventory)
     state = {path: previous(path) if previous else None for path in READS[name]}
@@ -85,7 +82,7 @@ def output_files(inventory: Inventory, previous: Previous | None = None) -> list
     """
     files: dict[str, OutputFile] = {}
     for name, produce in all_targets().items():
-        for output in _produce(name, produce, inventory, previous):
+        for output in target_files(name, produce, inventory, previous):
             if output.path in files:
                 raise ValueError(f"target {name!r} writes {output.path!r}, already written")
             files[output.path] = output

@@ -7,11 +7,10 @@ process. They return findings located in the rendered file; they never raise.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from infragen.discovery import import_all
 from infragen.findings import Finding
 from infragen.inventory.source import Location
 
@@ -42,10 +41,7 @@ def validator(fmt: str) -> Callable[[Validator], Validator]:
 
 
 def _load() -> None:
-    # Every time, not only while VALIDATORS is empty: a module imported on its own (by a
-    # test or another stage) must not hide the rest. Imports are cached, so this is cheap.
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    import_all(__name__, __path__)
 
 
 def validate(files: Iterable[Rendered]) -> list[Finding]:
