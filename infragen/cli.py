@@ -73,7 +73,7 @@ def _planned(inventory: Path, out: Path | None, force: bool = False) -> Plan:
     from infragen.output.plan import make_plan
     from infragen.pipeline import build
 
-    result = build(inventory)
+    result = build(inventory, _out_folder(inventory, out))
     _report(result.findings)
     return make_plan(result.files, _out_folder(inventory, out), result.source, force=force)
 
@@ -87,12 +87,22 @@ def main() -> None:
 @main.command()
 @_inventory_options
 @click.option("--force", is_flag=True, help="Overwrite or remove files edited by hand.")
+@click.option(
+    "--nixfmt",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="nixfmt binary to check the Nix output with (default: nixfmt on PATH).",
+)
 @_friendly
-def render(inventory: Path, out: Path | None, force: bool) -> None:
+def render(inventory: Path, out: Path | None, force: bool, nixfmt: Path | None) -> None:
     """Check the inventory, render every target and write out/."""
     from infragen.output.apply import apply
     from infragen.output.show import check_text
 
+    if nixfmt is not None:
+        from infragen.validate.nix import use_nixfmt
+
+        use_nixfmt(nixfmt)
     plan = _planned(inventory, out, force)
     if plan.conflicts:
         click.echo(check_text(plan.conflicts), nl=False, err=True)
@@ -177,3 +187,51 @@ def schema() -> None:
     from infragen.targets.schema import inventory_schema
 
     click.echo(json.dumps(inventory_schema(), indent=2))
+
+
+@main.command()
+@click.option(
+    "-i",
+    "--inventory",
+    type=click.Path(path_type=Path),
+    default=Path("inventory.yaml"),
+    show_default=True,
+    help=INVENTORY_HELP,
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid (as in docs/SERVICES.md) or Graphviz DOT.",
+)
+@_friendly
+def graph(inventory: Path, fmt: str) -> None:
+    """Print the service dependency graph (depends_on solid, uses dotted)."""
+    from infragen.graph import RENDERERS, dependency_graph
+    from infragen.pipeline import checked
+
+    loaded, findings = checked(inventory)
+    _report(findings)
+    click.echo(RENDERERS[fmt](dependency_graph(loaded.inventory)), nl=False)
+
+
+@main.command("import-compose")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--stack", required=True, help="Name of the stack to create.")
+@click.option("--host", required=True, help="Host the stack runs on.")
+@click.option(
+    "-i",
+    "--inventory",
+    type=click.Path(path_type=Path),
+    default=Path("inventory.yaml"),
+    show_default=True,
+    help="Inventory that knows the host (its appdata, NFS mounts, devices), when it exists.",
+)
+@_friendly
+def import_compose(file: Path, stack: str, host: str, inventory: Path) -> None:
+    """Print inventory YAML (a stack and its services) for an existing compose file."""
+    from infragen.adopt.compose import adopt_file
+
+    click.echo(adopt_file(file, stack, host, inventory), nl=False)

@@ -149,3 +149,132 @@ def nft_string(value: Any) -> str:
     if NFT_UNQUOTABLE.search(text):
         raise ValueError(f"cannot quote {text!r} for nftables: '\"' or control character")
     return f'"{text}"'
+
+
+class SafeYamlDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """PyYAML's safe dumper, quoting every string that starts like a number.
+
+    Compose reads YAML 1.2, where `1e3` or `0o17` are numbers although PyYAML (1.1) would
+    write them plain, and where NEL, LS and PS are not line breaks; double-quoting such
+    strings (with those characters escaped) reads back the same under both versions.
+    """
+
+
+YAML_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    quote = NUMBER_LIKE.match(value) or YAML_BREAKS.search(value)
+    style = '"' if quote else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+SafeYamlDumper.add_representer(str, _represent_str)
+
+
+# Documents `to_yaml` wrote lately, by their text. A safe dump loads back equal to the
+# data dumped, so a validator of the same render may take the data instead of parsing
+# the text again (parsing is most of the time of validating thousands of files).
+RECENT_DUMPS: dict[str, Any] = {}
+RECENT_LIMIT = 4096
+
+
+# A string written plain in YAML: a conservative subset that neither YAML 1.1 (PyYAML) nor
+# 1.2 (Compose) reads as anything but that string. Everything else is double-quoted.
+PLAIN_CHAR = r"[A-Za-z0-9_./@+=,%-]"
+YAML_PLAIN_TEXT = re.compile(rf"^(?:[A-Za-z_/]|-(?=[A-Za-z])){PLAIN_CHAR}*(?::{PLAIN_CHAR}+)*$")
+YAML_KEYWORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
+
+
+def _block_scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        mantissa, e, exponent = repr(value).partition("e")
+        return mantissa + ("" if "." in mantissa or not e else ".0") + e + exponent
+    text = str(value)
+    if YAML_PLAIN_TEXT.fullmatch(text) and text.lower() not in YAML_KEYWORDS:
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)
+    return YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def _block(value: Any, indent: int, out: list[str]) -> None:
+    """Block-style lines of a mapping or sequence; sequences sit at their key's indent."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, dict | list) and item:
+                out.append(f"{pad}{_block_scalar(key)}:\n")
+                _block(item, indent + 2 if isinstance(item, dict) else indent, out)
+            else:
+                out.append(f"{pad}{_block_scalar(key)}: {_leaf(item)}\n")
+        return
+    for item in value:
+        if isinstance(item, dict | list) and item:
+            start = len(out)
+            _block(item, indent + 2, out)
+            out[start] = f"{pad}- {out[start][indent + 2 :]}"
+        else:
+            out.append(f"{pad}- {_leaf(item)}\n")
+
+
+def _leaf(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _block_scalar(value)
+
+
+@jinja_filter("to_yaml")
+def yaml_document(value: Any) -> str:
+    """A whole data structure (mappings, lists, scalars) as block YAML.
+
+    Structure is built in Python and only written out here; every key and scalar is
+    either plain from a small safe alphabet or double-quoted with escapes, so no value can
+    add a key or an item. (PyYAML's dumper gives the same guarantee at a few times the
+    cost, which showed on estates with thousands of containers.)
+    """
+    if not isinstance(value, dict | list) or not value:
+        text = _leaf(value) + "\n"
+    else:
+        lines: list[str] = []
+        _block(value, 0, lines)
+        text = "".join(lines)
+    if len(RECENT_DUMPS) >= RECENT_LIMIT:
+        del RECENT_DUMPS[next(iter(RECENT_DUMPS))]
+    RECENT_DUMPS[text] = value
+    return text
+
+
+def dumped(text: str) -> tuple[bool, Any]:
+    """(True, data) when `text` is comment lines then a recent `to_yaml` dump of data."""
+    body = text
+    while body.startswith("#"):
+        body = body.partition("\n")[2]
+    if body in RECENT_DUMPS:
+        return True, RECENT_DUMPS[body]
+    return False, None
+
+
+@jinja_filter("comment")
+def comment_text(value: Any) -> str:
+    """Text for the rest of a `#` comment line: line breaks become spaces."""
+    return re.sub(r"[\r\n\x0b\x0c\x85\u2028\u2029]+", " ", str(value))
+
+
+NAMED_UNQUOTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
+
+
+@jinja_filter("named_str")
+def named_string(value: Any) -> str:
+    """A quoted string of named.conf (bind backend); `"`, `\\` and controls are refused."""
+    text = str(value)
+    if NAMED_UNQUOTABLE.search(text):
+        raise ValueError(f"cannot quote {text!r} for named.conf")
+    return f'"{text}"'

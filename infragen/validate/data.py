@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import yaml
 
@@ -20,13 +21,20 @@ def parse_json(files: list[Rendered]) -> Iterator[Finding]:
             yield rendered.error(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)
 
 
+def load_yaml(rendered: Rendered) -> tuple[Any, Finding | None]:
+    """The data of a rendered YAML file, or the finding that says why it does not parse."""
+    try:
+        return yaml.load(rendered.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        return None, rendered.error(f"invalid YAML: {exc.problem}", line, column)
+
+
 @validator("yaml")
-@validator("compose")
 def parse_yaml(files: list[Rendered]) -> Iterator[Finding]:
+    """Compose files are parsed by their schema validator, which also reads their data."""
     for rendered in files:
-        try:
-            yaml.load(rendered.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-            yield rendered.error(f"invalid YAML: {exc.problem}", line, column)
+        _, problem = load_yaml(rendered)
+        if problem is not None:
+            yield problem

@@ -1,0 +1,1 @@
+"""adopt: read configs an estate already runs and write the inventory entries for them."""

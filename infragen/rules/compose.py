@@ -1,0 +1,158 @@
+"""Compose stacks: what a compose file needs that the rest of the inventory does not check.
+
+Two stacks publishing one host port are already a port clash (rules/ports.py counts every
+published compose port on its host), so that is not repeated here.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from infragen.findings import Finding
+from infragen.inventory.model import Inventory, Service
+from infragen.rules import Context, rule
+from infragen.targets.compose.health import probe_port, runnable
+from infragen.targets.compose.stack import lan_addresses
+
+
+def _stacked(inventory: Inventory) -> Iterator[tuple[str, Service]]:
+    """Services of stacks that exist (unknown stacks are reported by the references rule)."""
+    for name, service in inventory.services.items():
+        if service.stack in inventory.stacks and inventory.stacks[service.stack].host in (
+            inventory.hosts
+        ):
+            yield name, service
+
+
+@rule
+def stack_host_runtime(ctx: Context) -> Iterator[Finding]:
+    for name, stack in ctx.inventory.stacks.items():
+        host = ctx.inventory.hosts.get(stack.host)
+        if host is not None and host.container_runtime is None:
+            yield ctx.warning(
+                ("stacks", name, "host"),
+                f"stack '{name}' runs on host '{stack.host}', which has no container_runtime",
+            )
+
+
+@rule
+def compose_image(ctx: Context) -> Iterator[Finding]:
+    for name, service in _stacked(ctx.inventory):
+        if not service.image:
+            yield ctx.error(("services", name), f"compose service '{name}' has no image", key=True)
+
+
+@rule
+def depends_within_stack(ctx: Context) -> Iterator[Finding]:
+    """Compose waits only for services of its own project."""
+    inv = ctx.inventory
+    for name, service in _stacked(inv):
+        for index, other in enumerate(service.depends_on):
+            target = inv.services.get(other)
+            if target is not None and target.stack != service.stack:
+                where = f"stack '{target.stack}'" if target.stack else "no stack"
+                yield ctx.error(
+                    ("services", name, "depends_on", index),
+                    f"'{name}' (stack '{service.stack}') depends on '{other}' in {where}; "
+                    "compose can only wait for services of its own stack: use `uses` instead",
+                )
+
+
+@rule
+def started_only_dependencies(ctx: Context) -> Iterator[Finding]:
+    """A dependency without a health check is waited for only until it has started."""
+    inv = ctx.inventory
+    waiting: dict[str, list[str]] = {}
+    for name, service in _stacked(inv):
+        for other in service.depends_on:
+            target = inv.services.get(other)
+            same_stack = target is not None and target.stack == service.stack
+            if same_stack and target is not None and target.health is None:
+                waiting.setdefault(other, []).append(name)
+    for other, dependents in waiting.items():
+        yield ctx.warning(
+            ("services", other),
+            f"'{other}' has no health check: {', '.join(dependents)} "
+            f"{'waits' if len(dependents) == 1 else 'wait'} only for it to start "
+            "(service_started), not for it to be ready",
+            key=True,
+        )
+
+
+@rule
+def runnable_health(ctx: Context) -> Iterator[Finding]:
+    for name, service in _stacked(ctx.inventory):
+        health = service.health
+        if health is None:
+            continue
+        if health.command is None and probe_port(service) is None:
+            yield ctx.error(
+                ("services", name, "health"),
+                f"'{name}' has an {'http' if health.http else 'tcp'} health check but no port",
+            )
+        elif not runnable(service):
+            yield ctx.warning(
+                ("services", name, "health"),
+                f"image {service.image} has no shell or HTTP client to run this health check "
+                "in: compose gets none, and services depending on it wait only for it to start",
+            )
+
+
+@rule
+def published_on_lan(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for name, service in _stacked(inv):
+        host_name = inv.stacks[service.stack or ""].host
+        if lan_addresses(inv, inv.hosts[host_name]):
+            continue
+        for port_name, port in service.ports.items():
+            if service.exposure_of(port) == "lan" and port.allocated:
+                yield ctx.error(
+                    ("services", name, "ports", port_name),
+                    f"{name}.{port_name} is exposed to the LAN but host '{host_name}' has no "
+                    "address on a network with a CIDR to publish it on",
+                )
+
+
+@rule
+def volume_sources(ctx: Context) -> Iterator[Finding]:
+    """`data:` needs a root and stays under it; a `share:` must be on the stack's host."""
+    inv = ctx.inventory
+    for name, service in _stacked(inv):
+        stack = inv.stacks[service.stack or ""]
+        host = inv.hosts[stack.host]
+        for index, volume in enumerate(service.volumes):
+            path = ("services", name, "volumes", index)
+            if volume.data is not None:
+                if (stack.data_root or host.appdata) is None:
+                    yield ctx.error(
+                        (*path, "data"),
+                        f"stack '{service.stack}' has no data_root and host '{stack.host}' no "
+                        "appdata: set one so data volumes have a place",
+                    )
+                normal = posixpath.normpath(volume.data)
+                if volume.data.startswith("/") or normal.split("/")[0] == "..":
+                    yield ctx.error(
+                        (*path, "data"),
+                        f"data volume '{volume.data}' must be a path inside the data root",
+                    )
+            if volume.share is not None:
+                server = volume.share.partition(":")[0]
+                mounted = any(m.export == volume.share for m in host.mounts)
+                if server != stack.host and server in inv.hosts and not mounted:
+                    yield ctx.error(
+                        (*path, "share"),
+                        f"host '{stack.host}' does not mount {volume.share}: add it to its mounts",
+                    )
+
+
+@rule
+def metrics_paths(ctx: Context) -> Iterator[Finding]:
+    for name, service in ctx.inventory.services.items():
+        for port_name, port in service.ports.items():
+            if port.metrics_path is not None and not port.metrics_path.startswith("/"):
+                yield ctx.error(
+                    ("services", name, "ports", port_name, "metrics_path"),
+                    f"metrics_path must start with '/', got {port.metrics_path!r}",
+                )

@@ -1,0 +1,68 @@
+"""The compose target: `out/compose/<stack>/` for every active stack of the inventory.
+
+Each stack gets `compose.yaml` (services, networks, secrets, all built here as data and
+dumped by a safe YAML emitter), `.env.example` (every variable the file references, without
+values) and, when the stack runs a Prometheus, `prometheus.yml` with the scrape targets
+derived from every metrics port of the estate. Planned and pending stacks and services are
+not deployed yet and are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from infragen.inventory.model import Inventory
+from infragen.targets import OutputFile, target
+from infragen.targets.compose.environment import Secrets
+from infragen.targets.compose.prometheus import scrape_config
+from infragen.targets.compose.service import compose_service
+from infragen.targets.compose.stack import StackView, is_prometheus, stack_views
+
+
+def compose_document(view: StackView) -> tuple[dict[str, Any], Secrets]:
+    """The compose file of a stack as data, and the secrets it references."""
+    secrets = Secrets()
+    with_prometheus = any(is_prometheus(s) for s in view.services.values())
+    services = {
+        name: compose_service(view, name, service, secrets, with_prometheus)
+        for name, service in view.services.items()
+    }
+    networks = {net: {"name": view.network_name(net)} for net in view.stack.networks}
+    document: dict[str, Any] = {"name": view.name, "services": services, "networks": networks}
+    if secrets.files:
+        document["secrets"] = {name: {"file": path} for name, path in secrets.files.items()}
+    return document, secrets
+
+
+def stack_files(view: StackView) -> Iterator[OutputFile]:
+    folder = f"compose/{view.name}"
+    document, secrets = compose_document(view)
+    left_out = [name for name, s in view.members.items() if name not in view.services]
+    yield OutputFile(
+        f"{folder}/compose.yaml",
+        "compose/compose.yaml.j2",
+        "compose",
+        {"stack": view.name, "host": view.host_name, "compose": document, "left_out": left_out},
+    )
+    yield OutputFile(
+        f"{folder}/.env.example",
+        "compose/env.example.j2",
+        "env",
+        {"stack": view.name, "variables": secrets.example_rows(), "files": secrets.files},
+    )
+    if any(is_prometheus(s) for s in view.services.values()):
+        config = scrape_config(view)
+        yield OutputFile(
+            f"{folder}/prometheus.yml",
+            "compose/prometheus.yml.j2",
+            "yaml",
+            {"config": config.document(), "skipped": config.skipped},
+        )
+
+
+@target("compose")
+def files(inventory: Inventory) -> Iterator[OutputFile]:
+    for view in stack_views(inventory).values():
+        if view.stack.status == "active":
+            yield from stack_files(view)

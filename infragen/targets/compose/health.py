@@ -1,0 +1,151 @@
+"""Compose health checks from the inventory's `health`, with a probe the image can run.
+
+A health check runs inside the container, so its command must exist there: busybox and
+Alpine images have `wget`, Qdrant's has neither `wget` nor `curl` but has bash (whose
+`/dev/tcp` can speak HTTP), and distroless or scratch images (Loki 3, redis_exporter,
+Portainer) have no shell or client at all: they get no health check, and the rules say so.
+Unknown images try `wget`, then `curl`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any, Literal
+
+from infragen.inventory.model import Health, Service
+from infragen.targets.compose.stack import literal
+
+Probe = Literal["wget", "curl", "bash", "any"]
+LOOPBACK = "127.0.0.1"
+DOUBLE_QUOTE_SPECIAL = re.compile(r'["$`\\]')
+
+# Image repository prefixes → the HTTP probe the image can run (None: nothing can run).
+IMAGE_PROBES: tuple[tuple[str, Probe | None], ...] = (
+    ("grafana/loki", None),
+    ("oliver006/redis_exporter", None),
+    ("portainer/", None),
+    ("gcr.io/distroless/", None),
+    ("qdrant/qdrant", "bash"),
+    ("prom/", "wget"),
+    ("quay.io/prometheus/", "wget"),
+    ("prometheuscommunity/", "wget"),
+    ("grafana/grafana", "wget"),
+    ("clickhouse/", "wget"),
+    ("ghcr.io/open-webui/", "curl"),
+    ("plexinc/", "curl"),
+    ("louislam/uptime-kuma", "curl"),
+    ("netdata/", "curl"),
+)
+
+
+def image_probe(image: str | None) -> Probe | None:
+    """What can probe inside `image`: a known family, Alpine tags use wget, else any."""
+    if image is None:
+        return "any"
+    repository, _, tag = image.split("@")[0].partition(":")
+    for prefix, probe in IMAGE_PROBES:
+        if repository.startswith(prefix):
+            return probe
+    return "wget" if "alpine" in tag else "any"
+
+
+def runnable(service: Service) -> bool:
+    """Whether the service's health check can run inside its image at all."""
+    if service.health is None:
+        return False
+    if image_probe(service.image) is not None:
+        return True
+    return service.health.command is not None and service.health.expect is None
+
+
+def probe_port(service: Service) -> int | None:
+    """The container port a http/tcp check probes: the named one, else the first."""
+    health = service.health
+    ports = service.ports
+    port = ports.get(health.port) if health and health.port else next(iter(ports.values()), None)
+    return port.target if port is not None else None
+
+
+def shell_word(text: str) -> str:
+    """One shell word: shlex's quoting, but `"I'm alive!"` rather than `'I'"'"'m alive!'`."""
+    if "'" in text and not DOUBLE_QUOTE_SPECIAL.search(text):
+        return f'"{text}"'
+    return shlex.quote(text)
+
+
+def _grep(expect: str) -> str:
+    return f"grep -qF -- {shell_word(expect)}"
+
+
+def _http_test(probe: Probe, url: str, path: str, port: int, expect: str | None) -> list[str]:
+    if probe == "bash":
+        request = "printf 'GET %s HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' " + shell_word(path)
+        script = (
+            f"exec 3<>/dev/tcp/{LOOPBACK}/{port} && {request} >&3 && reply=$(cat <&3) && "
+            'case "$reply" in "HTTP/1."?" 2"*) ;; *) exit 1 ;; esac'
+        )
+        if expect is not None:
+            script += f' && printf %s "$reply" | {_grep(expect)}'
+        return ["CMD", "bash", "-c", script]
+    word = shell_word(url)
+    fetch = {
+        "wget": f"wget -qO- {word}",
+        "curl": f"curl -fsS {word}",
+        "any": f"{{ wget -qO- {word} || curl -fsS {word}; }}",
+    }[probe]
+    if expect is not None:
+        return ["CMD-SHELL", f"{fetch} | {_grep(expect)}"]
+    if probe == "wget":
+        return ["CMD", "wget", "-q", "--spider", url]
+    if probe == "curl":
+        return ["CMD", "curl", "-fsS", "-o", "/dev/null", url]
+    return ["CMD-SHELL", f"wget -q --spider {word} || curl -fsS -o /dev/null {word}"]
+
+
+def _tcp_test(probe: Probe, port: int) -> list[str]:
+    bash = f"exec 3<>/dev/tcp/{LOOPBACK}/{port}"
+    if probe == "bash":
+        return ["CMD", "bash", "-c", bash]
+    return ["CMD-SHELL", f"nc -z {LOOPBACK} {port} || bash -c {shell_word(bash)}"]
+
+
+def _command_test(health: Health, probe: Probe | None) -> list[str]:
+    command = health.command or []
+    if health.expect is None or probe is None:
+        return ["CMD", *command]
+    return ["CMD-SHELL", f"{shlex.join(command)} | {_grep(health.expect)}"]
+
+
+def probe_command(service: Service) -> list[str] | None:
+    """The `test` of the health check, or None when the image cannot run one."""
+    health = service.health
+    if health is None or not runnable(service):
+        return None
+    probe = image_probe(service.image)
+    if health.command is not None:
+        return _command_test(health, probe)
+    port = probe_port(service)
+    if port is None or probe is None:
+        return None
+    if health.http is not None:
+        url = f"http://{LOOPBACK}:{port}{health.http}"
+        return _http_test(probe, url, health.http, port, health.expect)
+    return _tcp_test(probe, port)
+
+
+def healthcheck(service: Service) -> dict[str, Any] | None:
+    """The compose `healthcheck` mapping, durations in seconds ("30s")."""
+    test = probe_command(service)
+    if test is None or service.health is None:
+        return None
+    health = service.health
+    check: dict[str, Any] = {
+        "test": [literal(word) for word in test],
+        "interval": f"{health.interval}s",
+        "timeout": f"{health.timeout}s",
+        "retries": health.retries,
+    }
+    if health.start_period:
+        check["start_period"] = f"{health.start_period}s"
+    return check

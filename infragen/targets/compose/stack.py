@@ -1,0 +1,98 @@
+"""What every part of a compose file needs to know: the stack, its host, its services.
+
+A compose file is rendered for one stack on one host; `StackView` carries that context so
+the builders of ports, volumes, health checks and environment stay small functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from infragen.inventory.model import Host, Inventory, Service, Stack
+
+PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml"
+DEFAULT_NETWORK = "default"
+
+
+def literal(text: str) -> str:
+    """A string compose must not interpolate: `$` doubled, so `${X}` stays text."""
+    return text.replace("$", "$$")
+
+
+@dataclass(frozen=True)
+class StackView:
+    """One stack of the inventory, with its host and its services (all, in inventory order).
+
+    `members` is filled by `stack_views`, which sorts every service into its stack in one
+    pass; asking each stack to scan the whole estate would be quadratic.
+    """
+
+    inventory: Inventory
+    name: str
+    members: dict[str, Service] = field(default_factory=dict)
+
+    @property
+    def stack(self) -> Stack:
+        return self.inventory.stacks[self.name]
+
+    @property
+    def host_name(self) -> str:
+        return self.stack.host
+
+    @property
+    def host(self) -> Host:
+        return self.inventory.hosts[self.stack.host]
+
+    @cached_property
+    def services(self) -> dict[str, Service]:
+        """The services that run now: planned and pending ones are not deployed yet."""
+        return {n: s for n, s in self.members.items() if s.status == "active"}
+
+    @cached_property
+    def healthchecks(self) -> dict[str, dict[str, Any] | None]:
+        """Each deployed service's compose health check (None when it gets none)."""
+        from infragen.targets.compose.health import healthcheck
+
+        return {name: healthcheck(service) for name, service in self.services.items()}
+
+    @property
+    def data_root(self) -> str | None:
+        return self.stack.data_root or self.host.appdata
+
+    def container_name(self, name: str) -> str:
+        return self.services[name].container_name or f"{self.stack.container_prefix}{name}"
+
+    def network_name(self, network: str) -> str:
+        """The engine's name of a stack network: `default` is per project, others as written."""
+        return f"{self.name}_{DEFAULT_NETWORK}" if network == DEFAULT_NETWORK else network
+
+
+def stack_views(inventory: Inventory) -> dict[str, StackView]:
+    """Every stack of the inventory with its member services."""
+    views = {name: StackView(inventory, name) for name in inventory.stacks}
+    for name, service in inventory.services.items():
+        if service.stack in views:
+            views[service.stack].members[name] = service
+    return views
+
+
+def is_prometheus(service: Service) -> bool:
+    """A Prometheus server: its image repository is `prometheus` (prom/, quay.io/prometheus/)."""
+    if not service.image:
+        return False
+    repository = service.image.split("@")[0].rsplit("/", 1)[-1]
+    return repository.split(":")[0] == "prometheus"
+
+
+def lan_addresses(inventory: Inventory, host: Host) -> list[str]:
+    """The host's addresses on networks with a CIDR: where a `lan` port is published.
+
+    The same networks the firewall opens a `lan` port to (`inventory.firewall.openings`).
+    """
+    return [
+        str(address)
+        for network, address in host.address.items()
+        if network in inventory.networks and inventory.networks[network].cidr is not None
+    ]

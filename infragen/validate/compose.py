@@ -1,0 +1,200 @@
+"""Compose files must satisfy the compose-spec JSON schema (the copy check-jsonschema ships).
+
+The schema is compiled once per process and reused for every file. Validating thousands of
+services one document at a time is slow in jsonschema, and most of what a service holds
+(its image, environment, health check, limits) repeats across stacks; so a service is
+checked key by key, each key's value against that key's own part of the schema, with the
+verdicts remembered. This is exact only because the spec's `service` is the union of two
+plain object schemas and properties of its own (properties, patternProperties, nothing
+conditional) closed by `unevaluatedProperties: false`; `decompose` checks that shape when
+it loads the schema and falls back to whole-document validation when a future schema has
+another. The verdict is the same either way and so are the messages, but for one: the
+unevaluated-keys message names only unknown keys, where jsonschema also lists known keys
+whose value failed (each already reported at its own path).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import yaml
+
+from infragen.findings import Finding
+from infragen.render.filters import dumped
+from infragen.validate import Rendered, validator
+from infragen.validate.data import load_yaml
+
+SCHEMA_PACKAGE = "check_jsonschema.builtin_schemas.vendor"
+SCHEMA_FILE = "compose-spec.json"
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+Validator = jsonschema.protocols.Validator
+Error = tuple[tuple[Any, ...], str]
+PLAIN_OBJECT_KEYS = {"type", "description", "properties", "patternProperties"}
+
+
+@dataclass
+class ServiceParts:
+    """The `service` schema split by key: validators per property and per key pattern."""
+
+    keys: dict[str, list[Validator]]
+    patterns: list[tuple[re.Pattern[str], list[Validator]]]
+    verdicts: dict[tuple[str, int, str], list[Error]] = field(default_factory=dict)
+
+    def errors(self, service: dict[str, Any]) -> list[Error]:
+        found: list[Error] = []
+        unevaluated = [k for k in service if k not in self.keys and not self._patterned(k)]
+        for key, value in service.items():
+            for index, check in enumerate(self._validators(key)):
+                memo = (key, index, repr(value))
+                if memo not in self.verdicts:
+                    self.verdicts[memo] = _errors(check, value)
+                found += [((key, *path), message) for path, message in self.verdicts[memo]]
+        if unevaluated:
+            keys = sorted(unevaluated, key=str)
+            names = ", ".join(repr(k) for k in keys)
+            verb = "was" if len(keys) == 1 else "were"
+            found.append(
+                ((), f"Unevaluated properties are not allowed ({names} {verb} unexpected)")
+            )
+        return found
+
+    def _patterned(self, key: str) -> bool:
+        return any(pattern.search(key) for pattern, _ in self.patterns)
+
+    def _validators(self, key: str) -> list[Validator]:
+        found = list(self.keys.get(key, []))
+        for pattern, checks in self.patterns:
+            if pattern.search(key):
+                found += checks
+        return found
+
+
+def decompose(schema: dict[str, Any], whole: Validator) -> ServiceParts | None:
+    """The key-by-key form of `$defs.service`, or None when its shape does not allow it."""
+    definitions = schema.get("$defs", {})
+    service = definitions.get("service", {})
+    if set(service) - PLAIN_OBJECT_KEYS - {"allOf", "unevaluatedProperties"}:
+        return None
+    if service.get("unevaluatedProperties") is not False:
+        return None
+    members = [service]
+    for member in service.get("allOf", []):
+        reference = member.get("$ref", "") if set(member) == {"$ref"} else ""
+        spec = definitions.get(reference.removeprefix("#/$defs/")) if reference else None
+        if not spec or set(spec) - PLAIN_OBJECT_KEYS or spec.get("type") != "object":
+            return None
+        members.append(spec)
+    parts = ServiceParts({}, [])
+    for spec in members:
+        for key, subschema in spec.get("properties", {}).items():
+            parts.keys.setdefault(key, []).append(whole.evolve(schema=subschema))
+        for pattern, subschema in spec.get("patternProperties", {}).items():
+            checks = [] if subschema in ({}, True) else [whole.evolve(schema=subschema)]
+            parts.patterns.append((re.compile(pattern), checks))
+    return parts
+
+
+def names_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The top-level `services` schema with each service's own schema left out (`true`):
+    what it still checks is the service names. None when it has another shape."""
+    spec = schema.get("properties", {}).get("services", {})
+    patterns = spec.get("patternProperties", {})
+    if set(spec) - PLAIN_OBJECT_KEYS - {"additionalProperties"} or "properties" in spec:
+        return None
+    if any(sub != {"$ref": "#/$defs/service"} for sub in patterns.values()):
+        return None
+    return {**spec, "patternProperties": dict.fromkeys(patterns, True)}
+
+
+@dataclass
+class ComposeSchema:
+    """The whole-document validator, and when the schema allows, the split one."""
+
+    whole: Validator
+    services: ServiceParts | None
+    names: Validator | None
+
+    def errors(self, document: Any) -> list[Error]:
+        """(path, message) of every violation, in path order."""
+        services = document.get("services") if isinstance(document, dict) else None
+        split = self.services is not None and self.names is not None
+        if (
+            not split
+            or not isinstance(services, dict)
+            or not all(isinstance(s, dict) for s in services.values())
+        ):
+            found = _errors(self.whole, document)
+        else:
+            assert self.services is not None and self.names is not None
+            outline = {k: v for k, v in document.items() if k != "services"}
+            found = _errors(self.whole, outline)
+            found += [(("services", *p), m) for p, m in _errors(self.names, services)]
+            for name, service in services.items():
+                found += [(("services", name, *p), m) for p, m in self.services.errors(service)]
+        return sorted(found, key=lambda error: (json_path(error[0]), error[1]))
+
+
+def _errors(check: Validator, value: Any) -> list[Error]:
+    return [(tuple(e.absolute_path), e.message) for e in check.iter_errors(value)]
+
+
+@cache
+def compose_validator() -> ComposeSchema:
+    """The compiled compose-spec validator, built on first use and kept."""
+    schema = json.loads(resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FILE).read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    whole = cls(schema)
+    names = names_schema(schema)
+    return ComposeSchema(
+        whole, decompose(schema, whole), None if names is None else whole.evolve(schema=names)
+    )
+
+
+def json_path(path: tuple[Any, ...]) -> str:
+    """`$.services.web.ports[0]` from a path of keys and indices."""
+    text = "$"
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def schema_errors(document: Any) -> list[Error]:
+    return compose_validator().errors(document)
+
+
+def position(text: str, path: tuple[Any, ...]) -> tuple[int, int]:
+    """Line and column of the node at `path` (as deep as the path can be followed)."""
+    node = yaml.compose(text, Loader=_Loader)
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            found = [v for k, v in node.value if k.value == part]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            found = node.value[part : part + 1]
+        else:
+            found = []
+        if not found:
+            break
+        node = found[0]
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+@validator("compose")
+def compose_schema(files: list[Rendered]) -> Iterator[Finding]:
+    for rendered in files:
+        known, document = dumped(rendered.text)
+        if not known:
+            document, problem = load_yaml(rendered)
+            if problem is not None:
+                yield problem
+                continue
+        for path, message in schema_errors(document):
+            line, column = position(rendered.text, path)
+            yield rendered.error(f"compose-spec: {json_path(path)}: {message}", line, column)
