@@ -24,18 +24,21 @@ INVENTORY_HELP = "Inventory file (default: inventory.yaml)."
 OUT_HELP = "Output folder (default: out/ beside the inventory)."
 
 
+_inventory_option = click.option(
+    "-i",
+    "--inventory",
+    type=click.Path(path_type=Path),
+    default=Path("inventory.yaml"),
+    show_default=True,
+    help=INVENTORY_HELP,
+)
+
+
 def _inventory_options(function: Callable[..., Any]) -> Callable[..., Any]:
     function = click.option(
         "-o", "--out", type=click.Path(path_type=Path), default=None, help=OUT_HELP
     )(function)
-    return click.option(
-        "-i",
-        "--inventory",
-        type=click.Path(path_type=Path),
-        default=Path("inventory.yaml"),
-        show_default=True,
-        help=INVENTORY_HELP,
-    )(function)
+    return _inventory_option(function)
 
 
 def _out_folder(inventory: Path, out: Path | None) -> Path:
@@ -151,14 +154,7 @@ def check_command(inventory: Path, out: Path | None) -> None:
 
 
 @main.command()
-@click.option(
-    "-i",
-    "--inventory",
-    type=click.Path(path_type=Path),
-    default=Path("inventory.yaml"),
-    show_default=True,
-    help=INVENTORY_HELP,
-)
+@_inventory_option
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -190,14 +186,7 @@ def schema() -> None:
 
 
 @main.command()
-@click.option(
-    "-i",
-    "--inventory",
-    type=click.Path(path_type=Path),
-    default=Path("inventory.yaml"),
-    show_default=True,
-    help=INVENTORY_HELP,
-)
+@_inventory_option
 @click.option(
     "--format",
     "fmt",
@@ -235,3 +224,165 @@ def import_compose(file: Path, stack: str, host: str, inventory: Path) -> None:
     from infragen.adopt.compose import adopt_file
 
     click.echo(adopt_file(file, stack, host, inventory), nl=False)
+
+
+def _checked_inventory(inventory: Path) -> Any:
+    from infragen.pipeline import checked
+
+    loaded, findings = checked(inventory)
+    _report([f for f in findings if f.severity == "error"])
+    return loaded.inventory
+
+
+@main.group(invoke_without_command=True)
+@_inventory_option
+@click.option("--host", help="Only this host.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "md"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+@_friendly
+def ports(ctx: click.Context, inventory: Path, host: str | None, fmt: str) -> None:
+    """List every port of the estate (or: free, check, allocate)."""
+    ctx.obj = inventory
+    if ctx.invoked_subcommand is not None:
+        return
+    from infragen.ports.listing import FORMATS
+    from infragen.targets.registry import port_rows
+
+    rows = [r for r in port_rows(_checked_inventory(inventory)) if host in (None, r["host"])]
+    click.echo(FORMATS[fmt](rows), nl=False)
+
+
+@ports.command("free")
+@click.option("--host", required=True, help="Host to look on.")
+@click.option("--range", "span", default="1024-49151", show_default=True, help="FIRST-LAST.")
+@click.option("--count", default=10, show_default=True, type=click.IntRange(1))
+@click.pass_obj
+@_friendly
+def ports_free(inventory: Path, host: str, span: str, count: int) -> None:
+    """Free ports on a host: not held by any service, outside reserved ranges."""
+    import itertools
+
+    from infragen.ports.free import free_ports, parse_range
+
+    first, last = parse_range(span)
+    found = list(
+        itertools.islice(free_ports(_checked_inventory(inventory), [host], first, last), count)
+    )
+    click.echo("".join(f"{port}\n" for port in found), nl=False)
+    if not found:
+        click.echo(f"infragen: no free port in {span} on {host}", err=True)
+        sys.exit(1)
+
+
+@ports.command("check")
+@click.argument("port", type=click.IntRange(1, 65535))
+@click.option("--host", help="Only this host.")
+@click.option("--local", is_flag=True, help="Also look at what listens on this machine.")
+@click.pass_obj
+@_friendly
+def ports_check(inventory: Path, port: int, host: str | None, local: bool) -> None:
+    """Who holds PORT in the inventory (and, with --local, on this machine); exit 1 if taken."""
+    from infragen.ports.local import listening
+    from infragen.targets.registry import port_rows
+
+    rows = port_rows(_checked_inventory(inventory))
+    holders = [
+        r
+        for r in rows
+        if r["port"] is not None
+        and r["port"] <= port <= (r["end"] or r["port"])
+        and host in (None, r["host"])
+    ]
+    for r in holders:
+        click.echo(
+            f"{r['host']}: {r['service']}.{r['name']} {port}/{r['protocol']} ({r['exposure']})"
+        )
+    here = sorted(p for p, n in listening() if n == port) if local else []
+    for protocol in here:
+        click.echo(f"this machine: something listens on {port}/{protocol}")
+    if not holders and not here:
+        click.echo(f"{port} is free" + (f" on {host}" if host else " in the inventory"))
+    sys.exit(1 if holders or here else 0)
+
+
+@ports.command("allocate")
+@click.argument("service")
+@click.option(
+    "--role", default="api", show_default=True, help="api, web, admin, worker, ws, metrics..."
+)
+@click.option("--host", "hosts", multiple=True, help="Host(s) the port must be free on.")
+@click.option("--write", is_flag=True, help="Write the port into the inventory.")
+@click.pass_obj
+@_friendly
+def ports_allocate(
+    inventory: Path, service: str, role: str, hosts: tuple[str, ...], write: bool
+) -> None:
+    """The next policy-compliant free port for SERVICE (and, with --write, record it)."""
+    from infragen.ports.allocate import allocate
+    from infragen.ports.allocate import write as record
+
+    chosen = allocate(_checked_inventory(inventory), service, role, hosts or None)
+    click.echo(f"{service}.{chosen.port_name}: {chosen.port} ({chosen.reason})")
+    if write:
+        _report(record(inventory, chosen))
+        click.echo(f"infragen: wrote {service}.{chosen.port_name} = {chosen.port} to {inventory}")
+
+
+@main.command()
+@_inventory_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "md"]), default="text", show_default=True
+)
+@_friendly
+def migrate(inventory: Path, fmt: str) -> None:
+    """Report the ports the policy moves (migrating_from → port), in dependency order."""
+    from infragen.ports.migrate import migration_report
+
+    click.echo(migration_report(inventory, markdown=fmt == "md"), nl=False)
+
+
+@main.group()
+def host() -> None:
+    """Change the hosts of the inventory."""
+
+
+@host.command("add")
+@click.argument("name")
+@_inventory_option
+@click.option("--network", required=True, help="Network the host joins.")
+@click.option("--ip", help="Its address (default: the next free one in the network).")
+@click.option(
+    "--arch", type=click.Choice(["aarch64", "x86_64"]), default="aarch64", show_default=True
+)
+@click.option("--board", default="rpi5", show_default=True)
+@click.option(
+    "--os", "os_name", type=click.Choice(["nixos", "raspios"]), default="nixos", show_default=True
+)
+@click.option("--hailo", is_flag=True, help="It carries a Hailo-8 accelerator (26 TOPS).")
+@click.option("--tunnel", is_flag=True, help="It runs a cloudflared tunnel of its own.")
+@click.option("--interface", default="end0", show_default=True, help="Its NIC on the network.")
+@_friendly
+def host_add(inventory: Path, name: str, **options: Any) -> None:
+    """Add a node to the inventory, render it, and print the next steps."""
+    from infragen.edit.host import NewHost, add_host
+    from infragen.output.apply import apply
+    from infragen.output.plan import make_plan
+    from infragen.pipeline import build
+
+    spec = NewHost(name=name, **options)
+    added = add_host(inventory, spec)
+    _report(added.findings)
+    result = build(inventory)
+    plan = make_plan(result.files, _out_folder(inventory, None), result.source)
+    if plan.conflicts:
+        click.echo("infragen: out/ has hand edits; host added, nothing rendered", err=True)
+        sys.exit(1)
+    apply(plan)
+    click.echo(f"infragen: added {name} ({added.address}); {plan.summary()}")
+    click.echo(added.next_steps, nl=False)

@@ -17,11 +17,12 @@ import jinja2
 from infragen.errors import InvalidInput
 from infragen.findings import Finding, errors
 from infragen.inventory.load import Loaded, load
+from infragen.inventory.model import Inventory
 from infragen.inventory.source import Location
 from infragen.render.environment import make_environment
 from infragen.render.formats import FORMATS
 from infragen.rules import check
-from infragen.targets import OutputFile, output_files
+from infragen.targets import OutputFile, Previous, output_files
 from infragen.validate import Rendered, validate
 
 
@@ -72,17 +73,28 @@ def previous_files(out: Path) -> Callable[[str], bytes | None]:
     return read
 
 
-def build(inventory: Path, out: Path | None = None) -> Build:
-    """Render in memory; `out` (default: out/ beside the inventory) gives targets their state."""
-    loaded, findings = checked(inventory)
+def render_all(
+    inventory: Inventory, loaded: Loaded, previous: Previous | None = None
+) -> tuple[dict[str, bytes], list[Finding]]:
+    """Every target's files for `inventory`, rendered and validated, in memory.
+
+    `loaded` gives the folder (template overrides) and file name (headers); `inventory`
+    may differ from `loaded.inventory`, as for a migration's before-and-after comparison.
+    """
     environment = make_environment(loaded.root)
-    previous = previous_files(out if out is not None else inventory.parent / "out")
     rendered = [
         render_file(environment, output, loaded.path.name)
-        for output in output_files(loaded.inventory, previous)
+        for output in output_files(inventory, previous)
     ]
     verdicts = validate(rendered)
     if errors(verdicts):
         raise InvalidInput(verdicts)
-    files = {r.path: r.text.encode("utf-8") for r in rendered}
+    return {r.path: r.text.encode("utf-8") for r in rendered}, verdicts
+
+
+def build(inventory: Path, out: Path | None = None) -> Build:
+    """Render in memory; `out` (default: out/ beside the inventory) gives targets their state."""
+    loaded, findings = checked(inventory)
+    previous = previous_files(out if out is not None else inventory.parent / "out")
+    files, verdicts = render_all(loaded.inventory, loaded, previous)
     return Build(loaded, findings + verdicts, files)

@@ -51,10 +51,12 @@ class _Reader:
     def error(self, where: Location, message: str) -> None:
         self.findings.append(Finding(where, "error", message))
 
-    def read(self, path: Path, included_at: Location | None = None) -> dict[str, Any] | None:
+    def read(
+        self, path: Path, included_at: Location | None = None, text: str | None = None
+    ) -> dict[str, Any] | None:
         name = display_name(path, self.cwd)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8") if text is None else text
         except FileNotFoundError:
             self.error(included_at or Location(name), f"no such file: {name}")
             return None
@@ -139,11 +141,14 @@ class _Reader:
                     target[name] = value
 
 
-def load(path: Path, cwd: Path | None = None) -> Loaded:
-    """Load and validate an inventory; raise `InvalidInput` with every problem found."""
+def load(path: Path, cwd: Path | None = None, text: str | None = None) -> Loaded:
+    """Load and validate an inventory; raise `InvalidInput` with every problem found.
+
+    `text`, when given, stands for the main file's content (an edit not yet written).
+    """
     cwd = cwd or Path.cwd()
     reader = _Reader(path, cwd)
-    data = reader.read(path)
+    data = reader.read(path, text=text)
     if data is None:
         raise InvalidInput(reader.findings)
     try:

@@ -1,0 +1,1 @@
+"""edit: change the inventory file itself, keeping every comment and alignment."""
