@@ -103,8 +103,11 @@ def test_policy_tables_with_block_offsets(out: dict[str, str]) -> None:
     assert "fallback is the port + 10000" in ports
 
 
-def test_no_policy_section_without_a_policy() -> None:
-    files = build(ROOT / "inventory.yaml").files
+def test_no_policy_section_without_a_policy(tmp_path: Path) -> None:
+    text = (ROOT / "tests" / "fixtures" / "small.yaml").read_text()
+    assert "port_policy" not in text
+    (tmp_path / "inventory.yaml").write_text(text)
+    files = build(tmp_path / "inventory.yaml").files
     assert b"# Port policy" not in files["docs/PORTS.md"]
 
 
