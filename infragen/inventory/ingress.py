@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infragen.inventory.model import Inventory, Port, Route, Service
+from infragen.inventory.query import per_inventory
 
 CATCH_ALL = "http_status:404"
 # The scalar originRequest options of cloudflared (config.OriginRequestConfig); it ignores
@@ -208,18 +209,13 @@ def _specificity(rule: IngressRule) -> tuple[Any, ...]:
     return (hostname.startswith("*."), -hostname.count("."), hostname, -len(path), path)
 
 
-_memo: list[tuple[Inventory, dict[str, list[IngressRule]]]] = []
-
-
+@per_inventory
 def _served_routes(inventory: Inventory) -> dict[str, list[IngressRule]]:
     """Every servable route, resolved once per inventory and grouped by tunnel.
 
     Both the cloudflared and the NixOS target ask for each tunnel in turn; resolving all
-    routes once keeps that linear in the size of the estate. Models are frozen, so the
-    answer for the last inventory cannot go stale.
+    routes once keeps that linear in the size of the estate.
     """
-    if _memo and _memo[0][0] is inventory:
-        return _memo[0][1]
     by_tunnel: dict[str, list[IngressRule]] = {}
     for name, service in inventory.services.items():
         for route in service.routes:
@@ -236,7 +232,6 @@ def _served_routes(inventory: Inventory) -> dict[str, list[IngressRule]]:
                         port_name=found.port_name,
                     )
                 )
-    _memo[:] = [(inventory, by_tunnel)]
     return by_tunnel
 
 
