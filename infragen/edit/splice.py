@@ -70,18 +70,28 @@ def add_entry(text: str, mapping: yaml.Node, key: str, value: str) -> str:
     if not isinstance(mapping, yaml.MappingNode):
         raise UsageError(f"line {mapping.start_mark.line + 1}: expected a mapping here")
     if mapping.flow_style:
-        close = text.rindex("}", mapping.start_mark.index, mapping.end_mark.index)
-        separator = ", " if mapping.value else ""
-        return text[:close] + f"{separator}{key}: {value}" + text[close:]
+        return _into_flow(text, mapping, "}", f"{key}: {value}")
     if not mapping.value:
         raise UsageError(f"line {mapping.start_mark.line + 1}: cannot add to an empty mapping")
     column = mapping.value[0][0].start_mark.column
-    end = _last_leaf(mapping.value[-1][1]).end_mark.index
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end == -1 else line_end
     entry = " " * column + f"{key}:" + ("" if value.startswith("\n") else " ") + value
     gap = "\n" if _spaced(text, mapping) else ""
-    return text[:line_end] + "\n" + gap + entry.rstrip("\n") + text[line_end:]
+    return _after_line_of(text, mapping.value[-1][1], gap + entry.rstrip("\n"))
+
+
+def _into_flow(text: str, node: yaml.Node, closer: str, item: str) -> str:
+    """`item` added before the closing bracket of a flow collection."""
+    close = text.rindex(closer, node.start_mark.index, node.end_mark.index)
+    separator = ", " if node.value else ""
+    return text[:close] + separator + item + text[close:]
+
+
+def _after_line_of(text: str, last: yaml.Node, lines: str) -> str:
+    """`lines` inserted after the line on which the last item of a block collection ends."""
+    end = _last_leaf(last).end_mark.index
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    return text[:line_end] + "\n" + lines + text[line_end:]
 
 
 def _spaced(text: str, mapping: yaml.MappingNode) -> bool:
@@ -104,15 +114,10 @@ def add_item(text: str, sequence: yaml.Node, literal: str) -> str:
     if not isinstance(sequence, yaml.SequenceNode):
         raise UsageError(f"line {sequence.start_mark.line + 1}: expected a list here")
     if sequence.flow_style:
-        close = text.rindex("]", sequence.start_mark.index, sequence.end_mark.index)
-        separator = ", " if sequence.value else ""
-        return text[:close] + f"{separator}{literal}" + text[close:]
+        return _into_flow(text, sequence, "]", literal)
     if not sequence.value:
         raise UsageError(f"line {sequence.start_mark.line + 1}: cannot add to an empty list")
     first = sequence.value[0].start_mark
     dash = text.rindex("-", 0, first.index)
     column = dash - text.rindex("\n", 0, dash) - 1
-    end = _last_leaf(sequence.value[-1]).end_mark.index
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end == -1 else line_end
-    return text[:line_end] + "\n" + " " * column + f"- {literal}" + text[line_end:]
+    return _after_line_of(text, sequence.value[-1], " " * column + f"- {literal}")

@@ -142,13 +142,18 @@ def markdown_cell(value: Any) -> str:
 NFT_UNQUOTABLE = re.compile(r'["\x00-\x1f\x7f]')
 
 
+def quoted_or_refused(value: Any, unquotable: re.Pattern[str], syntax: str) -> str:
+    """`"value"` for a syntax without escapes: a value it cannot hold is refused, never cut."""
+    text = str(value)
+    if unquotable.search(text):
+        raise ValueError(f"cannot quote {text!r} for {syntax}")
+    return f'"{text}"'
+
+
 @jinja_filter("nft_str")
 def nft_string(value: Any) -> str:
-    """An nftables quoted string; nft has no escape for `"`, so such a value is refused."""
-    text = str(value)
-    if NFT_UNQUOTABLE.search(text):
-        raise ValueError(f"cannot quote {text!r} for nftables: '\"' or control character")
-    return f'"{text}"'
+    """An nftables quoted string; nft has no escape for `"` or control characters."""
+    return quoted_or_refused(value, NFT_UNQUOTABLE, "nftables")
 
 
 class SafeYamlDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
@@ -274,7 +279,4 @@ NAMED_UNQUOTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
 @jinja_filter("named_str")
 def named_string(value: Any) -> str:
     """A quoted string of named.conf (bind backend); `"`, `\\` and controls are refused."""
-    text = str(value)
-    if NAMED_UNQUOTABLE.search(text):
-        raise ValueError(f"cannot quote {text!r} for named.conf")
-    return f'"{text}"'
+    return quoted_or_refused(value, NAMED_UNQUOTABLE, "named.conf")

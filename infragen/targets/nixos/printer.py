@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infragen.render.filters import nix_attr, nix_string
+from infragen.render.filters import nix_attr, nix_string, nix_value
 
 INDENT = "  "
 
@@ -95,14 +95,8 @@ def scalar(value: Any) -> str:
         return value.text
     if isinstance(value, Interp):
         return '"' + "".join(_part(part) for part in value.parts) + '"'
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return nix_string(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return nix_value(value)
     raise TypeError(f"no Nix form for {type(value).__name__}")
 
 
