@@ -69,7 +69,10 @@ def measure(hosts: int) -> dict[str, float]:
 
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        print(json.dumps(measure(int(sys.argv[2]))))
+        from infragen.pipeline import steady_heap
+
+        with steady_heap():  # as every pipeline stage runs
+            print(json.dumps(measure(int(sys.argv[2]))))
         return
     version = subprocess.run(
         [

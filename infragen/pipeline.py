@@ -8,7 +8,9 @@ written. `build` is everything up to the plan; the CLI plans, shows and applies.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +41,28 @@ class Build:
         return self.loaded.path.name
 
 
+@contextlib.contextmanager
+def steady_heap() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a stage builds its objects.
+
+    An inventory becomes millions of small acyclic objects (nodes, dicts, models); each
+    automatic collection rescans all of them, which made loading a 1,000-host estate three
+    times slower. Nothing here forms cycles that need collecting before the stage ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def checked(inventory: Path) -> tuple[Loaded, list[Finding]]:
     """Load and run the rules; raise with every finding when any is an error."""
-    loaded = load(inventory)
-    findings = check(loaded)
+    with steady_heap():
+        loaded = load(inventory)
+        findings = check(loaded)
     if errors(findings):
         raise InvalidInput(findings)
     return loaded, findings
@@ -82,11 +102,12 @@ def render_all(
     may differ from `loaded.inventory`, as for a migration's before-and-after comparison.
     """
     environment = make_environment(loaded.root)
-    rendered = [
-        render_file(environment, output, loaded.path.name)
-        for output in output_files(inventory, previous)
-    ]
-    verdicts = validate(rendered)
+    with steady_heap():
+        rendered = [
+            render_file(environment, output, loaded.path.name)
+            for output in output_files(inventory, previous)
+        ]
+        verdicts = validate(rendered)
     if errors(verdicts):
         raise InvalidInput(verdicts)
     return {r.path: r.text.encode("utf-8") for r in rendered}, verdicts
