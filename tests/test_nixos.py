@@ -41,7 +41,7 @@ from infragen.validate import Rendered
 from infragen.validate.nix import format_findings, parse_findings
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = Path("/work/shared/nixfmt-examples")
+EXAMPLES = Path(__file__).resolve().parent / "nixos" / "nixfmt-examples"
 STUBS = Path(__file__).resolve().parent / "nixos" / "stubs.nix"
 NIX = shutil.which("nix-instantiate")
 
