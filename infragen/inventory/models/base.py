@@ -1,0 +1,76 @@
+"""What every inventory model shares: strictness, name checks, the basic vocabularies."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+
+HOSTNAME_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+OS = Literal["nixos", "unraid", "debian", "raspios", "ubuntu"]
+Arch = Literal["x86_64", "aarch64"]
+Status = Literal["active", "planned", "pending"]
+Protocol = Literal["tcp", "udp", "both"]
+Exposure = Literal["localhost", "lan", "public", "tunnel"]
+Runtime = Literal["nixos", "systemd", "oci", "compose", "unmanaged"]
+Severity = Literal["error", "warning"]
+
+
+class Strict(BaseModel):
+    """Base of every inventory model: unknown keys are errors and values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_name(value: str, what: str = "name") -> str:
+    """Names become file names, Nix attributes and DNS labels, so keep them tame."""
+    if not NAME.fullmatch(value):
+        raise ValueError(
+            f"invalid {what} {value!r}: use lowercase letters, digits, '-' and '_', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def check_dns_name(value: str) -> str:
+    """A hostname or domain: dot-separated RFC 1123 labels, lowercase."""
+    name = value.rstrip(".")
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(HOSTNAME_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(f"invalid DNS name {value!r}")
+    return name
+
+
+def check_wildcard_dns_name(value: str) -> str:
+    """A public hostname may start with `*.`; the rest must be a valid DNS name."""
+    if value.startswith("*."):
+        return "*." + check_dns_name(value[2:])
+    return check_dns_name(value)
+
+
+def parse_port_range(value: Any) -> Any:
+    """`"8080-8147"` → `(8080, 8147)`; anything else is left for pydantic to judge."""
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", value)
+        if not match:
+            raise ValueError(f"a port range is written FIRST-LAST, got {value!r}")
+        return int(match.group(1)), int(match.group(2))
+    return value
+
+
+def check_port_range(value: tuple[int, int]) -> tuple[int, int]:
+    first, last = value
+    for bound in value:
+        if not 1 <= bound <= 65535:
+            raise ValueError(f"port {bound} is outside 1-65535")
+    if first > last:
+        raise ValueError(f"port range {first}-{last} runs backwards")
+    return value
+
+
+PortRange = Annotated[
+    tuple[int, int], BeforeValidator(parse_port_range), AfterValidator(check_port_range)
+]

@@ -1,0 +1,165 @@
+"""Networks and hosts: addresses, hardware (GPUs, accelerators), SSH, NFS exports and mounts."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from infragen.inventory.models.base import OS, Arch, Status, Strict, check_dns_name, check_name
+
+
+class Network(Strict):
+    """An IP network hosts are addressed on; `cidr` is omitted for the open internet."""
+
+    cidr: ipaddress.IPv4Network | None = None
+    gateway: ipaddress.IPv4Address | None = None
+    domain: str | None = None
+    dns: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        return None if value is None else check_dns_name(value)
+
+    @field_validator("cidr", mode="before")
+    @classmethod
+    def _strict_cidr(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                ipaddress.IPv4Network(value, strict=True)
+            except ValueError as exc:
+                raise ValueError(f"invalid CIDR {value!r}: {exc}") from None
+        return value
+
+
+# --------------------------------------------------------------------------- hosts
+
+
+class Gpu(Strict):
+    """One NVIDIA GPU; `index` is the CUDA device index services claim."""
+
+    index: int = Field(ge=0)
+    model: str
+    vram_gb: int = Field(gt=0)
+    vendor: Literal["nvidia", "intel", "amd"] = "nvidia"
+
+
+class Accelerator(Strict):
+    """A non-GPU AI accelerator such as a Hailo-8 M.2 module."""
+
+    kind: Literal["hailo-8", "hailo-8l", "hailo-10h", "coral"]
+    tops: float | None = Field(default=None, gt=0)
+    device: str = "/dev/hailo0"
+
+
+class Hardware(Strict):
+    cpu: str | None = None
+    cores: int | None = Field(default=None, gt=0)
+    ram_gb: int | None = Field(default=None, gt=0)
+    storage: str | None = None
+    gpus: list[Gpu] = Field(default_factory=list)
+    accelerators: list[Accelerator] = Field(default_factory=list)
+
+
+class Ssh(Strict):
+    user: str = "root"
+    port: int = Field(default=22, ge=1, le=65535)
+
+
+class Export(Strict):
+    """An NFS export on this host; `clients` are networks (by name) or CIDRs allowed in."""
+
+    path: str
+    options: list[str] = Field(default_factory=list)
+    clients: list[str] = Field(default_factory=list)
+    readonly: bool = False
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"export path must be absolute, got {value!r}")
+        return value
+
+
+class Mount(Strict):
+    """An NFS mount of another host's export: `export` is `host:export-name`."""
+
+    export: str
+    path: str
+    options: list[str] = Field(default_factory=list)
+    readonly: bool = False
+
+    @field_validator("export")
+    @classmethod
+    def _host_and_name(cls, value: str) -> str:
+        if value.count(":") != 1 or not all(value.split(":")):
+            raise ValueError(f"export must be written host:name, got {value!r}")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"mount path must be absolute, got {value!r}")
+        return value
+
+    @property
+    def server(self) -> str:
+        return self.export.split(":")[0]
+
+    @property
+    def export_name(self) -> str:
+        return self.export.split(":")[1]
+
+
+class Host(Strict):
+    """A machine of the estate, addressed on one or more networks."""
+
+    address: dict[str, ipaddress.IPv4Address]
+    interface: dict[str, str] = Field(default_factory=dict)
+    os: OS
+    os_version: str | None = None
+    arch: Arch = "x86_64"
+    board: str | None = None
+    role: str | None = None
+    description: str | None = None
+    hardware: Hardware = Field(default_factory=Hardware)
+    ssh: Ssh = Field(default_factory=Ssh)
+    status: Status = "active"
+    container_runtime: Literal["docker", "podman"] | None = None
+    appdata: str | None = None
+    dns_name: str | None = None
+    exports: dict[str, Export] = Field(default_factory=dict)
+    mounts: list[Mount] = Field(default_factory=list)
+
+    @field_validator("address")
+    @classmethod
+    def _some_address(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise ValueError("a host needs an address on at least one network")
+        return value
+
+    @field_validator("dns_name")
+    @classmethod
+    def _dns_label(cls, value: str | None) -> str | None:
+        return None if value is None else check_dns_name(value)
+
+    @field_validator("exports")
+    @classmethod
+    def _export_names(cls, value: dict[str, Export]) -> dict[str, Export]:
+        for name in value:
+            check_name(name, "export name")
+        return value
+
+    @property
+    def primary_network(self) -> str:
+        """The network listed first under `address`: where SSH and deploys reach the host."""
+        return next(iter(self.address))
+
+    @property
+    def primary_address(self) -> ipaddress.IPv4Address:
+        return self.address[self.primary_network]

@@ -1,0 +1,293 @@
+"""Services: where they run, their ports, health checks, secrets, volumes, routes and DNS."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from infragen.inventory.models.base import (
+    Exposure,
+    PortRange,
+    Protocol,
+    Runtime,
+    Status,
+    Strict,
+    check_dns_name,
+    check_name,
+    check_wildcard_dns_name,
+)
+
+
+class Port(Strict):
+    """A named port of a service: one number or a range, with protocol and exposure.
+
+    `port: null` (or omitting both `port` and `range`) records a service whose port is not
+    allocated yet, as the hand-kept tables write "—".
+    """
+
+    port: int | None = Field(default=None, ge=1, le=65535)
+    range: PortRange | None = None
+    protocol: Protocol = "tcp"
+    container: int | None = Field(default=None, ge=1, le=65535)
+    exposure: Exposure | None = None
+    role: str | None = None
+    scheme: Literal["http", "https", "tcp", "udp", "grpc"] | None = None
+    migrating_from: int | None = Field(default=None, ge=1, le=65535)
+    # Path where this port also serves Prometheus metrics (a `metrics`-role port: /metrics).
+    metrics_path: str | None = None
+    description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return {"port": value}
+        if isinstance(value, str):
+            return {"range": value}
+        return value
+
+    @model_validator(mode="after")
+    def _one_of_port_or_range(self) -> Port:
+        if self.port is not None and self.range is not None:
+            raise ValueError("give either port or range, not both")
+        if self.range is not None and self.container is not None:
+            raise ValueError("a port range cannot map to a container port")
+        return self
+
+    @property
+    def allocated(self) -> bool:
+        return self.port is not None or self.range is not None
+
+    @property
+    def first(self) -> int | None:
+        return self.range[0] if self.range else self.port
+
+    @property
+    def last(self) -> int | None:
+        return self.range[1] if self.range else self.port
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        return ("tcp", "udp") if self.protocol == "both" else (self.protocol,)
+
+    @property
+    def target(self) -> int | None:
+        """The port the process listens on inside its container (or the host port)."""
+        return self.container or self.port
+
+
+class SecretRef(Strict):
+    """A secret given by reference, never by value: an env var, a file, sops or agenix."""
+
+    secret: str | None = None
+    file: str | None = None
+    sops: str | None = None
+    agenix: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        given = [k for k in ("secret", "file", "sops", "agenix") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("a secret reference names exactly one of secret, file, sops, agenix")
+        return self
+
+    @field_validator("secret")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(f"secret must name an environment variable, got {value!r}")
+        return value
+
+    @property
+    def variable(self) -> str | None:
+        return self.secret
+
+
+def _env_kind(value: Any) -> str:
+    return "ref" if isinstance(value, dict) else "plain"
+
+
+EnvValue = Annotated[
+    Annotated[str | int | float | bool, Tag("plain")] | Annotated[SecretRef, Tag("ref")],
+    Discriminator(_env_kind),
+]
+
+
+class Health(Strict):
+    """How to tell the service is healthy: an HTTP path, a TCP connect, or a command."""
+
+    http: str | None = None
+    tcp: bool = False
+    command: list[str] | None = None
+    port: str | None = None
+    expect: str | None = None
+    interval: int = Field(default=30, gt=0)
+    timeout: int = Field(default=5, gt=0)
+    retries: int = Field(default=3, gt=0)
+    start_period: int = Field(default=0, ge=0)
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return value.split() if isinstance(value, str) else value
+
+    @field_validator("http")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError(f"http health path must start with '/', got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Health:
+        kinds = [self.http is not None, self.tcp, self.command is not None]
+        if sum(kinds) != 1:
+            raise ValueError("a health check is exactly one of http, tcp or command")
+        return self
+
+
+class Volume(Strict):
+    """A mount into a container or unit: app data, an NFS share, or a host path."""
+
+    target: str
+    data: str | None = None
+    share: str | None = None
+    source: str | None = None
+    readonly: bool = False
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Volume:
+        if sum(x is not None for x in (self.data, self.share, self.source)) != 1:
+            raise ValueError("a volume names exactly one of data, share or source")
+        return self
+
+
+class Resources(Strict):
+    memory_mb: int | None = Field(default=None, gt=0)
+    cpus: float | None = Field(default=None, gt=0)
+
+
+class Route(Strict):
+    """A public hostname served through a cloudflared tunnel to one of the service's ports."""
+
+    hostname: str
+    port: str | None = None
+    path: str | None = None
+    tunnel: str | None = None
+    origin: dict[str, str | int | bool] = Field(default_factory=dict)
+
+    @field_validator("hostname")
+    @classmethod
+    def _hostname(cls, value: str) -> str:
+        return check_wildcard_dns_name(value)
+
+
+class Srv(Strict):
+    """An SRV record for the service: `_<service>._<proto>` pointing at a named port."""
+
+    service: str
+    port: str | None = None
+    proto: Literal["tcp", "udp"] = "tcp"
+    priority: int = Field(default=10, ge=0, le=65535)
+    weight: int = Field(default=10, ge=0, le=65535)
+
+
+class Placement(Strict):
+    """Per-host settings of a service that runs on several hosts."""
+
+    gpus: list[int] | None = None
+    accelerators: list[str] | None = None
+    status: Status | None = None
+
+
+class Service(Strict):
+    """Something that listens: where it runs, how it is run, who may reach it."""
+
+    description: str | None = None
+    host: str | None = None
+    hosts: dict[str, Placement] = Field(default_factory=dict)
+    stack: str | None = None
+    runtime: Runtime | None = None
+    module: str | None = None
+    image: str | None = None
+    command: list[str] | None = None
+    container_name: str | None = None
+    restart: Literal["no", "always", "unless-stopped", "on-failure"] = "unless-stopped"
+    ports: dict[str, Port] = Field(default_factory=dict)
+    exposure: Exposure = "localhost"
+    health: Health | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    uses: list[str] = Field(default_factory=list)
+    gpus: list[int] = Field(default_factory=list)
+    accelerators: list[str] = Field(default_factory=list)
+    env: dict[str, EnvValue] = Field(default_factory=dict)
+    volumes: list[Volume] = Field(default_factory=list)
+    networks: list[str] = Field(default_factory=list)
+    clients: list[str] = Field(default_factory=list)
+    resources: Resources | None = None
+    routes: list[Route] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    srv: list[Srv] = Field(default_factory=list)
+    config: dict[str, Any] = Field(default_factory=dict)
+    layer: str | None = None
+    block: int | None = Field(default=None, ge=1, le=65535)
+    redis_db: int | None = Field(default=None, ge=0)
+    status: Status = "active"
+
+    @field_validator("hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return {name: {} for name in value}
+        return value
+
+    @field_validator("hosts", mode="before")
+    @classmethod
+    def _empty_placements(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ({} if v is None else v) for k, v in value.items()}
+        return value
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return value.split() if isinstance(value, str) else value
+
+    @field_validator("ports")
+    @classmethod
+    def _port_names(cls, value: dict[str, Port]) -> dict[str, Port]:
+        for name in value:
+            check_name(name, "port name")
+        return value
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: list[str]) -> list[str]:
+        return [check_dns_name(alias) for alias in value]
+
+    @model_validator(mode="after")
+    def _placed_once(self) -> Service:
+        given = [k for k in ("host", "stack") if getattr(self, k)] + (
+            ["hosts"] if self.hosts else []
+        )
+        if len(given) != 1:
+            raise ValueError("a service names exactly one of host, hosts or stack")
+        if self.stack and self.runtime not in (None, "compose"):
+            raise ValueError(f"a service in a stack runs as compose, not {self.runtime}")
+        return self
+
+    @property
+    def kind(self) -> Runtime:
+        """The runtime, defaulting to compose inside a stack and unmanaged elsewhere."""
+        if self.runtime:
+            return self.runtime
+        return "compose" if self.stack else "unmanaged"
+
+    def exposure_of(self, port: Port) -> Exposure:
+        return port.exposure or self.exposure
