@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian tools infragen's tests run for real, when they are missing:
 # nix-bin (nix-instantiate), pdns-server + pdns-backend-bind (a real PowerDNS),
-# nftables (nft -c), bind9-utils (dig). Needs root; otherwise it says what is missing.
+# nftables (nft -c), bind9-utils (dig). Needs root; otherwise it names what is missing
+# (and, under CI=true, fails).
 set -eu
 
 missing=""
@@ -15,7 +16,9 @@ command -v dig >/dev/null 2>&1 || missing="$missing bind9-utils"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "setup-system: missing Debian packages:$missing (run as root, or install them)" >&2
-    exit 1
+    # Locally the tests that need them skip; in CI they must run, so missing tools fail.
+    [ -n "${CI:-}" ] && exit 1
+    exit 0
 fi
 echo "setup-system: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
