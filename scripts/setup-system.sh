@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian tools infragen's tests run for real, when they are missing:
 # nix-bin (nix-instantiate), pdns-server + pdns-backend-bind (a real PowerDNS),
-# nftables (nft -c), bind9-utils (dig). Needs root; otherwise it names what is missing
+# nftables (nft -c). Needs root; otherwise it names what is missing
 # (and, under CI=true, fails).
 set -eu
 
@@ -10,7 +10,6 @@ command -v nix-instantiate >/dev/null 2>&1 || missing="$missing nix-bin"
 command -v pdns_server >/dev/null 2>&1 || missing="$missing pdns-server"
 [ -e /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ] || ls /usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 || missing="$missing pdns-backend-bind"
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing="$missing nftables"
-command -v dig >/dev/null 2>&1 || missing="$missing bind9-utils"
 
 [ -z "$missing" ] && exit 0
 
