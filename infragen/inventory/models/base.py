@@ -74,3 +74,12 @@ def check_port_range(value: tuple[int, int]) -> tuple[int, int]:
 PortRange = Annotated[
     tuple[int, int], BeforeValidator(parse_port_range), AfterValidator(check_port_range)
 ]
+
+
+def check_absolute(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"path must be absolute, got {value!r}")
+    return value
+
+
+AbsolutePath = Annotated[str, AfterValidator(check_absolute)]

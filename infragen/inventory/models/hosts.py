@@ -7,7 +7,15 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from infragen.inventory.models.base import OS, Arch, Status, Strict, check_dns_name, check_name
+from infragen.inventory.models.base import (
+    OS,
+    AbsolutePath,
+    Arch,
+    Status,
+    Strict,
+    check_dns_name,
+    check_name,
+)
 
 
 class Network(Strict):
@@ -72,24 +80,17 @@ class Ssh(Strict):
 class Export(Strict):
     """An NFS export on this host; `clients` are networks (by name) or CIDRs allowed in."""
 
-    path: str
+    path: AbsolutePath
     options: list[str] = Field(default_factory=list)
     clients: list[str] = Field(default_factory=list)
     readonly: bool = False
-
-    @field_validator("path")
-    @classmethod
-    def _absolute(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError(f"export path must be absolute, got {value!r}")
-        return value
 
 
 class Mount(Strict):
     """An NFS mount of another host's export: `export` is `host:export-name`."""
 
     export: str
-    path: str
+    path: AbsolutePath
     options: list[str] = Field(default_factory=list)
     readonly: bool = False
 
@@ -98,13 +99,6 @@ class Mount(Strict):
     def _host_and_name(cls, value: str) -> str:
         if value.count(":") != 1 or not all(value.split(":")):
             raise ValueError(f"export must be written host:name, got {value!r}")
-        return value
-
-    @field_validator("path")
-    @classmethod
-    def _absolute(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError(f"mount path must be absolute, got {value!r}")
         return value
 
     @property
