@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from infragen.inventory.model import Inventory, Service
+from infragen.inventory.query import services_on
 from infragen.targets import OutputFile, target
 from infragen.targets.nixos import host as concerns
 from infragen.targets.nixos.flake import flake, release
@@ -27,15 +28,6 @@ DEFAULT_ARGS = ("config", "lib", "pkgs")
 
 def nixos_hosts(inventory: Inventory) -> list[str]:
     return sorted(name for name, host in inventory.hosts.items() if host.os == "nixos")
-
-
-def services_by_host(inventory: Inventory) -> dict[str, list[tuple[str, Service]]]:
-    """Each host's services, by name: one pass over the services for the whole estate."""
-    by_host: dict[str, list[tuple[str, Service]]] = {}
-    for name, service in sorted(inventory.services.items()):
-        for host in inventory.service_hosts(name):
-            by_host.setdefault(host, []).append((name, service))
-    return by_host
 
 
 def placed_services(
@@ -111,9 +103,8 @@ def host_files(
 @target("nixos")
 def files(inventory: Inventory) -> Iterator[OutputFile]:
     hosts = nixos_hosts(inventory)
-    by_host = services_by_host(inventory)
     for name in hosts:
-        yield from host_files(inventory, name, by_host.get(name, []))
+        yield from host_files(inventory, name, services_on(inventory, name))
     if hosts:
         context = {"flake": flake(inventory, hosts)}
         yield OutputFile("nixos/flake.nix", "nixos/flake.nix.j2", "nix", context)
