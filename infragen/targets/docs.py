@@ -15,6 +15,7 @@ from typing import Any
 
 from infragen.graph import dependency_graph, mermaid
 from infragen.inventory.model import Host, Inventory, Port, Service
+from infragen.inventory.query import services_on
 from infragen.targets import OutputFile, target
 from infragen.targets.docs_policy import policy_context
 from infragen.targets.registry import port_rows
@@ -137,10 +138,6 @@ def _node_service(inventory: Inventory, name: str, host: str) -> dict[str, str]:
 
 def node_lists(inventory: Inventory) -> list[dict[str, Any]]:
     """Seed 000's per-node lists: each host with the services placed on it, by name."""
-    placed: dict[str, list[str]] = {}
-    for service_name in sorted(inventory.services):
-        for host_name in inventory.service_hosts(service_name):
-            placed.setdefault(host_name, []).append(service_name)
     nodes = []
     for name in sorted(inventory.hosts):
         host = inventory.hosts[name]
@@ -154,7 +151,7 @@ def node_lists(inventory: Inventory) -> list[dict[str, Any]]:
                 "description": host.description or "",
                 "services": [
                     _node_service(inventory, service_name, name)
-                    for service_name in placed.get(name, [])
+                    for service_name, _ in services_on(inventory, name)
                 ],
             }
         )
