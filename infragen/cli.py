@@ -218,12 +218,16 @@ def graph(inventory: Path, fmt: str) -> None:
     show_default=True,
     help="Inventory that knows the host (its appdata, NFS mounts, devices), when it exists.",
 )
+@click.option(
+    "--project",
+    help="Compose project the file runs under today (default: its name:, else its folder).",
+)
 @_friendly
-def import_compose(file: Path, stack: str, host: str, inventory: Path) -> None:
+def import_compose(file: Path, stack: str, host: str, inventory: Path, project: str | None) -> None:
     """Print inventory YAML (a stack and its services) for an existing compose file."""
     from infragen.adopt.compose import adopt_file
 
-    click.echo(adopt_file(file, stack, host, inventory), nl=False)
+    click.echo(adopt_file(file, stack, host, inventory, project), nl=False)
 
 
 def _checked_inventory(inventory: Path) -> Any:

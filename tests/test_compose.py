@@ -224,7 +224,7 @@ def test_environment_secrets_and_dollars(small_files):
     assert web["environment"] == {
         "API_TOKEN_FILE": "/run/secrets/web_api_token",
         "SIGNING_KEY": "${WEB_SIGNING_KEY:?set WEB_SIGNING_KEY in .env}",
-        "GREETING": "hello $${USER}",
+        "GREETING": "hello ${USER} at $$HOME",
         "RATIO": "1e3",
         "DEBUG": "false",
     }
@@ -236,6 +236,8 @@ def test_environment_secrets_and_dollars(small_files):
     example = small_files["compose/apps/.env.example"].text
     assert "# WEB_SIGNING_KEY: decrypt SIGNING_KEY from the sops file secrets/web.yaml" in example
     assert "#   web_api_token: /run/keys/web-token" in example
+    assert "\nUSER=\n" in example  # a compose reference kept: listed for .env
+    assert "HOME" not in example  # `$$HOME` is literal text
 
 
 def test_volumes_devices_limits_and_networks(small_files):
@@ -255,7 +257,8 @@ def test_volumes_devices_limits_and_networks(small_files):
     }
     assert web["networks"] == ["front", "back"]
     assert compose["services"]["db"]["networks"] == ["back"]
-    assert compose["networks"] == {"front": {"name": "front"}, "back": {"name": "back"}}
+    # networks are scoped to their project, as compose does
+    assert compose["networks"] == {"front": {"name": "apps_front"}, "back": {"name": "apps_back"}}
     assert "future" not in compose["services"]
     assert "# Not deployed yet (planned or pending): future" in (
         small_files["compose/apps/compose.yaml"].text
@@ -402,7 +405,8 @@ def test_health_check_the_image_cannot_run(tmp_path):
 @pytest.mark.parametrize("stack", ["optiinfra", "hydra-storage"])
 def test_import_then_render_gives_an_equivalent_file(estate, estate_files, tmp_path, stack):
     original = document(estate_files, stack)
-    imported = adopt(original, stack, "hydra-storage", estate.inventory)
+    hosts_only = estate.inventory.model_copy(update={"stacks": {}, "services": {}})
+    imported = adopt(original, stack, "hydra-storage", hosts_only)
     raw = yaml.safe_load((ROOT / "inventory.yaml").read_text())
     head = yaml.safe_dump({"networks": raw["networks"], "hosts": raw["hosts"]}, sort_keys=False)
     again = rendered(load_text(tmp_path, head + imported))
@@ -435,25 +439,27 @@ def test_import_compose_command(tmp_path, runner):
     result = runner.invoke(
         main,
         ["import-compose", str(compose), "--stack", "shop", "--host", "box",
-         "-i", str(tmp_path / "none.yaml")],
+         "--project", "shop", "-i", str(tmp_path / "none.yaml")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "hunter2" not in result.stdout
     entries = yaml.safe_load(result.stdout)
-    assert entries["stacks"] == {"shop": {"host": "box", "networks": ["default"]}}
+    assert entries["stacks"] == {"shop": {"host": "box"}}
     db, app = entries["services"]["db"], entries["services"]["app"]
     assert db["env"] == {"POSTGRES_PASSWORD": {"secret": "DB_POSTGRES_PASSWORD"}, "PGDATA": "/data"}
     assert db["ports"] == {"port-5432": 5432}
     assert "exposure" not in db
-    assert db["health"] == {"command": ["pg_isready"], "interval": 60}
+    assert db["health"] == {"command": ["pg_isready"], "interval": 60, "timeout": 30}
     assert app["ports"] == {
-        "port-80": {"port": 8080, "container": 80, "exposure": "lan"},
-        "port-9000": {"port": 9000, "protocol": "udp", "exposure": "public"},
+        "port-80": {"port": 8080, "container": 80},
+        "port-9000": {"port": 9000, "protocol": "udp"},
     }
-    assert app["env"] == {"TOKEN": {"secret": "APP_TOKEN"}, "MODE": "prod"}
+    assert app["exposure"] == "lan"  # 9000 was on every address: narrowed, with a note
+    assert app["env"] == {"TOKEN": "${APP_TOKEN}", "MODE": "prod"}  # a reference stays one
     assert app["depends_on"] == ["db"]
-    assert app["volumes"] == [{"data": "appdata", "target": "/var/lib/app"}]
-    assert "# note: db: POSTGRES_PASSWORD looked secret" in result.stdout
+    assert app["volumes"] == [{"volume": "appdata", "target": "/var/lib/app"}]
+    assert "  # note: POSTGRES_PASSWORD held a literal secret: moved to .env as" in result.stdout
+    assert "  # note: port 9000:9000/udp was published on every address" in result.stdout
 
 
 def test_import_compose_refuses_what_is_not_compose(tmp_path, runner):

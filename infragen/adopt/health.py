@@ -1,87 +1,120 @@
-"""Compose health checks back to the inventory's `health`: http, tcp or a command.
+"""Compose health checks back to the inventory's `health`, the check itself kept as written.
 
-The probes infragen writes (wget, curl, bash's /dev/tcp, nc) are recognised and turned back
-into `http:`/`tcp:` with their `expect`; any other check is kept as the command it runs.
+Only the probes infragen itself writes (its wget/curl/bash/nc shapes, on 127.0.0.1) are
+turned back into `http:`/`tcp:` with their `expect`; any other check is kept word for word
+as `command:` (CMD) or `shell:` (CMD-SHELL or a plain string), whatever port it probes.
+Timings are written where they differ from the inventory's defaults once Docker's own
+defaults (30 s interval and timeout, 3 retries, no start period) are filled in.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import shlex
 from typing import Any
 
-URL = re.compile(r"\bhttps?://(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)(/[^\s'\"]*)?")
-BASH_HTTP = re.compile(r"/dev/tcp/127\.0\.0\.1/(\d+) && printf 'GET %s [^']*' (.+?) >&3")
-TCP = re.compile(r"^(?:nc -z 127\.0\.0\.1 (\d+)\b|exec 3<>/dev/tcp/127\.0\.0\.1/(\d+)$)")
-GREP = re.compile(r" \| grep -qF -- (.+)$")
+from infragen.targets.compose.health import LOOPBACK
+
+URL = rf"http://{re.escape(LOOPBACK)}:(\d+)(/[^\s'\"]*)"
+GREP = r"(?: \| grep -qF -- (.+))?"
+INFRAGEN_SHELL = [
+    re.compile(rf"^wget -qO- '?{URL}'?{GREP}$"),
+    re.compile(rf"^curl -fsS '?{URL}'?{GREP}$"),
+    re.compile(rf"^\{{ wget -qO- '?{URL}'? \|\| curl -fsS '?{URL}'?; \}}{GREP}$"),
+    re.compile(rf"^wget -q --spider '?{URL}'? \|\| curl -fsS -o /dev/null '?{URL}'?$"),
+]
+INFRAGEN_EXEC = [
+    re.compile(rf"^wget -q --spider {URL}$"),
+    re.compile(rf"^curl -fsS -o /dev/null {URL}$"),
+]
+BASH_HTTP = re.compile(
+    rf"^exec 3<>/dev/tcp/{re.escape(LOOPBACK)}/(\d+) && printf 'GET %s [^']*' (\S+) >&3 && "
+    r"reply=\$\$\(cat <&3\) && case \"\$\$reply\" in \"HTTP/1\.\"\?\" 2\"\*\) ;; \*\) exit 1 ;; "
+    rf"esac(?: && printf %s \"\$\$reply\" \| grep -qF -- (.+))?$"
+)
+TCP = re.compile(
+    rf"^(?:nc -z {re.escape(LOOPBACK)} (\d+) \|\| bash -c '?exec 3<>/dev/tcp/[\d.]+/\d+'?|"
+    rf"exec 3<>/dev/tcp/{re.escape(LOOPBACK)}/(\d+))$"
+)
 DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|ns|m|s)")
 SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
-HTTP_CLIENTS = re.compile(r"\b(wget|curl)\b")
+DOCKER_DEFAULTS = {"interval": 30, "timeout": 30, "retries": 3, "start_period": 0}
+INVENTORY_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3, "start_period": 0}
 
 
-def seconds(value: Any) -> int | None:
-    """`1m30s` → 90; fractions round up, since the inventory counts whole seconds."""
-    if isinstance(value, int | float):
-        return math.ceil(value)
-    total = sum(float(n) * SECONDS[unit] for n, unit in DURATION.findall(str(value)))
-    return math.ceil(total) if total else None
+def seconds(value: Any) -> int | str:
+    """A duration as whole seconds when it is one, else the compose text as written."""
+    if isinstance(value, int | float) and float(value).is_integer():
+        return int(value)
+    text = str(value)
+    parts = DURATION.findall(text)
+    if parts and "".join(n + u for n, u in parts) == text:
+        total = sum(float(n) * SECONDS[unit] for n, unit in parts)
+        if total.is_integer():
+            return int(total)
+    return text
 
 
-def _command(test: Any) -> tuple[str, list[str]]:
-    """("shell", [text]) for CMD-SHELL or a string, ("exec", argv) for CMD."""
+def _unquoted(word: str) -> str:
+    return shlex.split(word)[0]
+
+
+def _infragen_probe(kind: str, words: list[str]) -> dict[str, Any] | None:
+    """`http`/`tcp` with `probe_port` (and `expect`) when infragen wrote this probe."""
+    text = words[0] if kind == "shell" else shlex.join(words)
+    script = words[2] if kind == "exec" and words[:2] == ["bash", "-c"] else None
+    if script is not None and (bash := BASH_HTTP.match(script)):
+        found = {"http": _unquoted(bash.group(2)), "probe_port": int(bash.group(1))}
+        return found | ({"expect": _unquoted(bash.group(3))} if bash.group(3) else {})
+    if script is not None and (tcp := TCP.match(script)):
+        return {"tcp": True, "probe_port": int(tcp.group(2))}
+    patterns = INFRAGEN_SHELL if kind == "shell" else INFRAGEN_EXEC
+    for pattern in patterns:
+        match = pattern.match(text)
+        if match:
+            found = {"http": match.group(2), "probe_port": int(match.group(1))}
+            expect = match.groups()[-1] if kind == "shell" and len(match.groups()) % 2 else None
+            return found | ({"expect": _unquoted(expect)} if expect else {})
+    tcp = TCP.match(text) if kind == "shell" else None
+    if tcp is not None and tcp.group(1):
+        return {"tcp": True, "probe_port": int(tcp.group(1))}
+    return None
+
+
+def _as_written(kind: str, words: list[str]) -> dict[str, Any]:
+    """The check word for word: a shell line, or an exec list (with infragen's `expect`)."""
+    if kind == "shell":
+        command, _, expect = words[0].partition(" | grep -qF -- ")
+        split = shlex.split(command) if expect and not re.search(r"[|&;<>()`$]", command) else None
+        if split is not None and shlex.join(split) == command:
+            return {"command": split, "expect": _unquoted(expect)}
+        return {"shell": words[0]}
+    return {"command": words}
+
+
+def _test(test: Any) -> tuple[str, list[str]]:
     if isinstance(test, str):
-        return "shell", [test.replace("$$", "$")]
-    words = [str(w).replace("$$", "$") for w in test]
+        return "shell", [test]
+    words = [str(w) for w in test]
     if words and words[0] == "CMD-SHELL":
         return "shell", [" ".join(words[1:])]
     return "exec", words[1:] if words and words[0] == "CMD" else words
 
 
-def _expect(text: str) -> tuple[str, str | None]:
-    match = GREP.search(text)
-    if match is None:
-        return text, None
-    return text[: match.start()], shlex.split(match.group(1))[0]
+def inventory_health(check: dict[str, Any], recognise: bool = True) -> dict[str, Any] | None:
+    """The inventory `health` of a compose healthcheck (None when it sets no test).
 
-
-def _probe(kind: str, words: list[str]) -> dict[str, Any]:
-    """The check itself: http with port and path, tcp with port, or the command."""
-    text = words[0] if kind == "shell" else shlex.join(words)
-    script = words[2] if kind == "exec" and words[:2] == ["bash", "-c"] else text
-    body, expect = _expect(script)
-    bash = BASH_HTTP.search(body)
-    if bash:
-        found = {"http": shlex.split(bash.group(2))[0], "probe_port": int(bash.group(1))}
-        return found | ({"expect": expect} if expect else {})
-    url = URL.search(body)
-    if url and HTTP_CLIENTS.search(body):
-        found = {"http": url.group(2) or "/", "probe_port": int(url.group(1))}
-        return found | ({"expect": expect} if expect else {})
-    tcp = TCP.match(body)
-    if tcp:
-        return {"tcp": True, "probe_port": int(tcp.group(1) or tcp.group(2))}
-    if kind == "exec":
-        return {"command": words}
-    command, expect = _expect(text)
-    if expect is not None and not re.search(r"[|&;<>()$`]", command):
-        return {"command": shlex.split(command), "expect": expect}
-    return {"command": ["sh", "-c", text]}
-
-
-def inventory_health(check: dict[str, Any]) -> dict[str, Any] | None:
-    """The inventory `health` of a compose healthcheck (None when disabled or empty).
-
-    The probed container port comes back as `probe_port`, for the caller to name.
+    A recognised infragen probe comes back with `probe_port`, for the caller to name;
+    `recognise=False` keeps even those as written.
     """
     test = check.get("test")
-    if check.get("disable") or not test or (isinstance(test, list) and test[0] == "NONE"):
+    if not test or check.get("disable") is True or (isinstance(test, list) and test[0] == "NONE"):
         return None
-    health = _probe(*_command(test))
-    for key in ("interval", "timeout", "start_period"):
-        value = seconds(check[key]) if key in check else None
-        if value is not None:
+    kind, words = _test(test)
+    health = (_infragen_probe(kind, words) if recognise else None) or _as_written(kind, words)
+    for key, default in DOCKER_DEFAULTS.items():
+        value = check.get(key, default)
+        value = seconds(value) if key != "retries" else value
+        if value != INVENTORY_DEFAULTS[key]:
             health[key] = value
-    if "retries" in check:
-        health["retries"] = int(check["retries"])
     return health

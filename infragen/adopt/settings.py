@@ -1,9 +1,11 @@
-"""Environment, volumes, devices and limits of a compose service, back to inventory terms.
+"""Environment and volumes of a compose service, back to inventory terms, text kept as is.
 
-Values that look like secrets become `{secret: VAR}` references (the value is dropped, to be
-put in `.env`), `${VAR}` references stay references, and a `<KEY>_FILE` pointing at a
-mounted compose secret becomes `{file: path}`. Host paths under the host's appdata become
-`data:` volumes and NFS paths `share:` volumes, when the inventory knows the host.
+Strings stay compose text: a `${VAR}` stays a reference and `$$` a literal dollar, since
+the inventory's strings mean in a stack what they mean in a compose file. A literal value
+that looks secret becomes a `{secret: VAR}` reference (its value is dropped, to be put in
+`.env`), and a `<KEY>_FILE` pointing at a mounted compose secret becomes `{file: path}`.
+Host paths under the host's appdata become `data:` volumes and NFS paths `share:`
+volumes, when the inventory knows the host; a named volume stays a named volume.
 """
 
 from __future__ import annotations
@@ -14,14 +16,11 @@ from typing import Any
 from infragen.inventory.model import Host
 from infragen.rules.secrets import looks_secret
 
-WHOLE_REFERENCE = re.compile(
-    r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}$|^\$([A-Za-z_]\w*)$"
-)
-ANY_REFERENCE = re.compile(r"\$(\{[^}]*\}|[A-Za-z_])")
 NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
 MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$", re.I)
 UNIT_MB = {"": 1 / 2**20, "b": 1 / 2**20, "k": 1 / 1024, "m": 1, "g": 1024}
 SECRETS_DIR = "/run/secrets/"
+PROPAGATIONS = {"shared", "slave", "private", "rshared", "rslave", "rprivate"}
 
 
 def variable_name(*parts: str) -> str:
@@ -39,24 +38,12 @@ def _entries(environment: Any) -> list[tuple[str, Any]]:
 
 
 def _value(service: str, key: str, value: Any, notes: list[str]) -> Any:
-    if value is None:
-        return {"secret": key}
-    if isinstance(value, bool | int | float):
+    if value is None or isinstance(value, bool | int | float):
         return value
     text = str(value)
-    whole = WHOLE_REFERENCE.match(text)
-    if whole:
-        if whole.group(2) and whole.group(2).endswith("-"):
-            notes.append(f"{service}: {key} had a default ({text}); set {whole.group(1)} in .env")
-        return {"secret": whole.group(1) or whole.group(4)}
-    if ANY_REFERENCE.search(text.replace("$$", "")):
+    if "$" not in text.replace("$$", "") and looks_secret(key, text):
         variable = variable_name(service, key)
-        notes.append(f"{service}: {key} was built from variables ({text}); set {variable} in .env")
-        return {"secret": variable}
-    text = text.replace("$$", "$")
-    if looks_secret(key, text):
-        variable = variable_name(service, key)
-        notes.append(f"{service}: {key} looked secret; its value was dropped: set {variable}")
+        notes.append(f"{key} held a literal secret: moved to .env as {variable}")
         return {"secret": variable}
     return text
 
@@ -64,7 +51,7 @@ def _value(service: str, key: str, value: Any, notes: list[str]) -> Any:
 def environment(
     service: str, spec: dict[str, Any], secret_files: dict[str, str], notes: list[str]
 ) -> dict[str, Any]:
-    """The inventory `env` of a compose service."""
+    """The inventory `env` of a compose service, and the secrets no `_FILE` names."""
     mounted = {
         str(s if isinstance(s, str) else s.get("source")) for s in spec.get("secrets", []) or []
     }
@@ -73,51 +60,71 @@ def environment(
         name = str(value).removeprefix(SECRETS_DIR) if value is not None else ""
         if key.endswith("_FILE") and name in mounted and name in secret_files:
             env[key.removesuffix("_FILE")] = {"file": secret_files[name]}
-            mounted.discard(name)
             continue
         env[key] = _value(service, key, value, notes)
-    for name in sorted(mounted):
-        notes.append(f"{service}: secret '{name}' is mounted but named by no *_FILE variable")
     return env
 
 
-def _volume_parts(entry: Any) -> tuple[str, str, bool, str]:
-    """(source, target, read-only, type) of a short or long volume entry."""
-    if isinstance(entry, dict):
-        return (
-            str(entry.get("source", "")),
-            str(entry.get("target", "")),
-            bool(entry.get("read_only", False)),
-            str(entry.get("type", "volume")),
-        )
-    parts = str(entry).split(":")
+def _short(entry: str) -> dict[str, Any]:
+    """A short volume entry in the long form's terms."""
+    parts = entry.split(":")
     if len(parts) == 1:
-        return "", parts[0], False, "volume"
-    mode = parts[2] if len(parts) > 2 else ""
-    kind = "bind" if parts[0].startswith(("/", ".", "~")) else "volume"
-    return parts[0], parts[1], "ro" in mode.split(","), kind
+        return {"type": "volume", "target": parts[0]}
+    source, target = parts[0], parts[1]
+    flags = parts[2].split(",") if len(parts) > 2 else []
+    bind = source.startswith(("/", ".", "~", "$"))
+    found: dict[str, Any] = {"type": "bind" if bind else "volume", "source": source}
+    found["target"] = target
+    found["read_only"] = "ro" in flags
+    selinux = [f for f in flags if f in ("z", "Z")]
+    propagation = [f for f in flags if f in PROPAGATIONS]
+    found["bind"] = {"selinux": selinux[0] if selinux else None}
+    found["bind"]["propagation"] = propagation[0] if propagation else None
+    found["bind"]["create_host_path"] = True
+    found["volume"] = {"nocopy": "nocopy" in flags}
+    return found
+
+
+def _options(long: dict[str, Any]) -> dict[str, Any]:
+    """The inventory's volume options from a long-form entry, defaults left out."""
+    bind = long.get("bind") or {}
+    volume = long.get("volume") or {}
+    tmpfs = long.get("tmpfs") or {}
+    options = {
+        "readonly": bool(long.get("read_only")),
+        "selinux": bind.get("selinux"),
+        "propagation": bind.get("propagation"),
+        "create_host_path": bind.get("create_host_path", long.get("type") != "bind"),
+        "nocopy": bool(volume.get("nocopy")),
+        "subpath": volume.get("subpath"),
+        "size": tmpfs.get("size"),
+        "mode": tmpfs.get("mode"),
+    }
+    defaults = {"readonly": False, "create_host_path": True, "nocopy": False}
+    return {k: v for k, v in options.items() if v is not None and defaults.get(k) != v}
 
 
 def volume(
-    service: str, entry: Any, host: tuple[str, Host] | None, data_root: str | None, notes: list[str]
-) -> dict[str, Any]:
-    """The inventory volume of one compose volume entry."""
-    source, target, readonly, kind = _volume_parts(entry)
-    source, target = source.replace("$$", "$"), target.replace("$$", "$")
+    entry: Any, host: tuple[str, Host] | None, data_root: str | None, notes: list[str]
+) -> dict[str, Any] | None:
+    """The inventory volume of one compose volume entry (None: an anonymous volume)."""
+    long = dict(entry) if isinstance(entry, dict) else _short(str(entry))
+    kind, source, target = long.get("type", "volume"), str(long.get("source", "")), long["target"]
     found: dict[str, Any]
-    if kind != "bind":
-        notes.append(f"{service}: named volume '{source}' became a data directory '{source}'")
-        found = {"data": source or target.strip("/").replace("/", "-")}
+    if kind == "tmpfs":
+        found = {"tmpfs": True}
+    elif kind == "volume":
+        if not source:
+            notes.append(f"anonymous volume {target} is not kept: name it to keep its data")
+            return None
+        found = {"volume": source}
     elif data_root and source.startswith(data_root + "/"):
         found = {"data": source[len(data_root) + 1 :]}
     elif (share := _share(source, host)) is not None:
         found = {"share": share}
     else:
         found = {"source": source}
-    found["target"] = target
-    if readonly:
-        found["readonly"] = True
-    return found
+    return found | {"target": target} | _options(long)
 
 
 def _share(source: str, host: tuple[str, Host] | None) -> str | None:

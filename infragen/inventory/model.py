@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from infragen.inventory.models.base import (
     HOSTNAME_LABEL,
@@ -31,6 +31,7 @@ from infragen.inventory.models.services import (
     Service,
     Volume,
 )
+from infragen.inventory.names import SEPARATOR, qualify_services
 
 __all__ = [
     "HOSTNAME_LABEL",
@@ -81,11 +82,31 @@ class Inventory(Strict):
     dns: Dns = Field(default_factory=Dns)  # how PowerDNS loads out/dns/ (bind backend)
     port_policy: PortPolicy | None = None
 
-    @field_validator("networks", "stacks", "services", "tunnels")
+    @model_validator(mode="before")
+    @classmethod
+    def _namespaces(cls, data: Any) -> Any:
+        """Stacks are namespaces: fill in implied stacks, resolve references to ids."""
+        if isinstance(data, dict) and "services" in data:
+            return {**data, "services": qualify_services(data["services"])}
+        return data
+
+    @field_validator("networks", "stacks", "tunnels")
     @classmethod
     def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
             check_name(name)
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _service_ids(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """A service id is a name, or `stack/name` for a service of that stack."""
+        for service_id in value:
+            parts = service_id.split(SEPARATOR)
+            if len(parts) > 2:
+                raise ValueError(f"invalid service name {service_id!r}: at most one '/'")
+            for part in parts:
+                check_name(part, "service name")
         return value
 
     @field_validator("hosts")

@@ -3,11 +3,55 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from infragen.inventory.models.base import Status, Strict
+
+
+class StackNetwork(Strict):
+    """A compose network of a stack. Its engine name is `<stack>_<key>` unless `name` or
+    `external` says otherwise, as compose scopes networks to their project."""
+
+    name: str | None = None
+    external: bool = False
+    driver: str | None = None
+    driver_opts: dict[str, str | int] = Field(default_factory=dict)
+    internal: bool = False
+    attachable: bool = False
+    enable_ipv6: bool | None = None
+    ipam: dict[str, Any] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class StackVolume(Strict):
+    """A named volume of a stack; like networks, `<stack>_<key>` unless named or external."""
+
+    name: str | None = None
+    external: bool = False
+    driver: str | None = None
+    driver_opts: dict[str, str | int] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+def _declared(value: Any) -> Any:
+    """`[a, b]` or `{a: null}` → `{a: {}, b: {}}`: names declared with default settings."""
+    if isinstance(value, list) and all(isinstance(name, str) for name in value):
+        return {name: {} for name in value}
+    if isinstance(value, dict):
+        return {name: ({} if spec is None else spec) for name, spec in value.items()}
+    return value
+
+
+Networks = Annotated[
+    dict[str, StackNetwork],
+    BeforeValidator(_declared, json_schema_input_type=list[str] | dict[str, StackNetwork | None]),
+]
+Volumes = Annotated[
+    dict[str, StackVolume],
+    BeforeValidator(_declared, json_schema_input_type=list[str] | dict[str, StackVolume | None]),
+]
 
 
 class Stack(Strict):
@@ -15,10 +59,13 @@ class Stack(Strict):
 
     host: str
     description: str | None = None
-    networks: list[str] = Field(default_factory=lambda: ["default"])
+    networks: Networks = Field(default_factory=lambda: {"default": StackNetwork()})
+    volumes: Volumes = Field(default_factory=dict)
     data_root: str | None = None
     container_prefix: str = ""
     status: Status = "active"
+    # Top-level compose keys (configs, secrets, x-...) merged last into the rendered file.
+    compose: dict[str, Any] = Field(default_factory=dict)
 
 
 class Tunnel(Strict):

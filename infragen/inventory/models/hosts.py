@@ -129,6 +129,27 @@ class Host(Strict):
     dns_name: str | None = None
     exports: dict[str, Export] = Field(default_factory=dict)
     mounts: list[Mount] = Field(default_factory=list)
+    # Ports the host's own OS holds (Unraid's web UI on 80/443): `PORT[/tcp|udp]: what`.
+    reserved_ports: dict[int | str, str] = Field(default_factory=dict)
+
+    @field_validator("reserved_ports")
+    @classmethod
+    def _reserved(cls, value: dict[int | str, str]) -> dict[int | str, str]:
+        for key in value:
+            number, _, protocol = str(key).partition("/")
+            if not number.isdigit() or not 1 <= int(number) <= 65535:
+                raise ValueError(f"reserved port {key!r} is not a port number (1-65535)")
+            if protocol not in ("", "tcp", "udp"):
+                raise ValueError(f"reserved port {key!r}: protocol is tcp or udp")
+        return value
+
+    def reserved(self) -> list[tuple[int, str, str]]:
+        """(port, protocol, what holds it) of each reserved port; TCP unless written."""
+        found = []
+        for key, reason in self.reserved_ports.items():
+            number, _, protocol = str(key).partition("/")
+            found.append((int(number), protocol or "tcp", reason))
+        return found
 
     @field_validator("address")
     @classmethod

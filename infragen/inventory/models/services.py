@@ -18,6 +18,11 @@ from infragen.inventory.models.base import (
     check_name,
     check_wildcard_dns_name,
 )
+from infragen.inventory.models.container import (
+    ContainerSettings,
+    Dependencies,
+    Duration,
+)
 
 
 class Port(Strict):
@@ -28,6 +33,8 @@ class Port(Strict):
     """
 
     port: int | None = Field(default=None, ge=1, le=65535)
+    # Compose text of the host side when a variable chooses it: `${HTTP_PORT:-9000}`.
+    published: str | None = None
     range: PortRange | None = None
     protocol: Protocol = "tcp"
     container: int | None = Field(default=None, ge=1, le=65535)
@@ -58,6 +65,8 @@ class Port(Strict):
             raise ValueError("give either port or range, not both")
         if self.range is not None and self.container is not None:
             raise ValueError("a port range cannot map to a container port")
+        if self.published is not None and "$" not in self.published:
+            raise ValueError("published is a compose variable reference, e.g. ${HTTP_PORT:-80}")
         return self
 
     @property
@@ -78,8 +87,12 @@ class Port(Strict):
 
     @property
     def target(self) -> int | None:
-        """The port the process listens on inside its container (or the host port)."""
-        return self.container or self.port
+        """The port the process listens on inside its container (or the host port).
+
+        Moving a container's published port (`migrating_from`) leaves the process inside
+        where it was: the image still listens on the old number.
+        """
+        return self.container or self.migrating_from or self.port
 
 
 class SecretRef(Strict):
@@ -113,10 +126,13 @@ def _env_kind(value: Any) -> str:
     return "ref" if isinstance(value, dict) else "plain"
 
 
+# A plain value, a secret reference, or null: passed through from the deploy environment.
 EnvValue = Annotated[
-    Annotated[str | int | float | bool, Tag("plain")] | Annotated[SecretRef, Tag("ref")],
+    Annotated[str | int | float | bool | None, Tag("plain")] | Annotated[SecretRef, Tag("ref")],
     Discriminator(_env_kind),
 ]
+Propagation = Literal["shared", "slave", "private", "rshared", "rslave", "rprivate"]
+RESTART = re.compile(r"^(no|always|unless-stopped|on-failure(:\d+)?)$")
 
 
 class Health(Strict):
@@ -125,12 +141,13 @@ class Health(Strict):
     http: str | None = None
     tcp: bool = False
     command: list[str] | None = None
+    shell: str | None = None
     port: str | None = None
     expect: str | None = None
-    interval: int = Field(default=30, gt=0)
-    timeout: int = Field(default=5, gt=0)
-    retries: int = Field(default=3, gt=0)
-    start_period: int = Field(default=0, ge=0)
+    interval: Duration = 30
+    timeout: Duration = 5
+    retries: int | str = Field(default=3)
+    start_period: Duration = 0
 
     @field_validator("command", mode="before")
     @classmethod
@@ -146,26 +163,45 @@ class Health(Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Health:
-        kinds = [self.http is not None, self.tcp, self.command is not None]
+        kinds = [self.http is not None, self.tcp, self.command is not None, self.shell is not None]
         if sum(kinds) != 1:
-            raise ValueError("a health check is exactly one of http, tcp or command")
+            raise ValueError("a health check is exactly one of http, tcp, command or shell")
+        if isinstance(self.interval, int) and self.interval <= 0:
+            raise ValueError("interval is at least 1 second")
         return self
 
 
 class Volume(Strict):
-    """A mount into a container or unit: app data, an NFS share, or a host path."""
+    """A mount into a container or unit: app data, an NFS share, a host path, a named
+    volume of the stack, or a tmpfs; with the bind and volume options compose knows."""
 
     target: str
     data: str | None = None
     share: str | None = None
     source: str | None = None
+    volume: str | None = None
+    tmpfs: bool = False
     readonly: bool = False
+    selinux: Literal["z", "Z"] | None = None
+    propagation: Propagation | None = None
+    create_host_path: bool = True
+    nocopy: bool = False
+    subpath: str | None = None
+    size: int | str | None = None
+    mode: int | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Volume:
-        if sum(x is not None for x in (self.data, self.share, self.source)) != 1:
-            raise ValueError("a volume names exactly one of data, share or source")
+        kinds = [self.data, self.share, self.source, self.volume]
+        if sum(x is not None for x in kinds) + self.tmpfs != 1:
+            raise ValueError("a volume names exactly one of data, share, source, volume or tmpfs")
         return self
+
+    @property
+    def kind(self) -> Literal["bind", "volume", "tmpfs"]:
+        if self.tmpfs:
+            return "tmpfs"
+        return "volume" if self.volume is not None else "bind"
 
 
 class Resources(Strict):
@@ -206,8 +242,12 @@ class Placement(Strict):
     status: Status | None = None
 
 
-class Service(Strict):
-    """Something that listens: where it runs, how it is run, who may reach it."""
+class Service(ContainerSettings):
+    """Something that listens: where it runs, how it is run, who may reach it.
+
+    The container settings it inherits (entrypoint, labels, build...) apply to compose
+    and oci services only.
+    """
 
     description: str | None = None
     host: str | None = None
@@ -218,11 +258,11 @@ class Service(Strict):
     image: str | None = None
     command: list[str] | None = None
     container_name: str | None = None
-    restart: Literal["no", "always", "unless-stopped", "on-failure"] = "unless-stopped"
+    restart: str = "unless-stopped"
     ports: dict[str, Port] = Field(default_factory=dict)
     exposure: Exposure = "localhost"
     health: Health | None = None
-    depends_on: list[str] = Field(default_factory=list)
+    depends_on: Dependencies = Field(default_factory=dict)
     uses: list[str] = Field(default_factory=list)
     gpus: list[int] = Field(default_factory=list)
     accelerators: list[str] = Field(default_factory=list)
@@ -258,6 +298,15 @@ class Service(Strict):
     @classmethod
     def _split(cls, value: Any) -> Any:
         return value.split() if isinstance(value, str) else value
+
+    @field_validator("restart")
+    @classmethod
+    def _restart(cls, value: str) -> str:
+        if not RESTART.fullmatch(value):
+            raise ValueError(
+                f"restart is no, always, unless-stopped or on-failure[:N], got {value!r}"
+            )
+        return value
 
     @field_validator("ports")
     @classmethod

@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from infragen.inventory.model import Inventory
+from infragen.inventory.names import compose_name
 from infragen.targets import OutputFile, target
 from infragen.targets.compose.environment import Secrets
 from infragen.targets.compose.prometheus import scrape_config
 from infragen.targets.compose.service import compose_service
+from infragen.targets.compose.settings import merged, text
 from infragen.targets.compose.stack import StackView, is_prometheus, stack_views
+from infragen.targets.compose.variables import example_rows
 
 
 def compose_document(view: StackView) -> tuple[dict[str, Any], Secrets]:
@@ -25,14 +28,25 @@ def compose_document(view: StackView) -> tuple[dict[str, Any], Secrets]:
     secrets = Secrets()
     with_prometheus = any(is_prometheus(s) for s in view.services.values())
     services = {
-        name: compose_service(view, name, service, secrets, with_prometheus)
+        compose_name(name): compose_service(view, name, service, secrets, with_prometheus)
         for name, service in view.services.items()
     }
-    networks = {net: {"name": view.network_name(net)} for net in view.stack.networks}
-    document: dict[str, Any] = {"name": view.name, "services": services, "networks": networks}
+    document: dict[str, Any] = {"name": view.name, "services": services}
+    document["networks"] = {net: network(view, net) for net in view.stack.networks}
+    if view.stack.volumes:
+        document["volumes"] = {
+            name: text(spec.model_dump(exclude_defaults=True))
+            for name, spec in view.stack.volumes.items()
+        }
     if secrets.files:
         document["secrets"] = {name: {"file": path} for name, path in secrets.files.items()}
-    return document, secrets
+    return merged(document, view.stack.compose), secrets
+
+
+def network(view: StackView, name: str) -> dict[str, Any]:
+    """A network's definition: its engine name, then what the stack says of it."""
+    spec = view.stack.networks[name].model_dump(exclude_defaults=True)
+    return {"name": view.network_name(name)} | text(spec)
 
 
 def stack_files(view: StackView) -> Iterator[OutputFile]:
@@ -49,7 +63,7 @@ def stack_files(view: StackView) -> Iterator[OutputFile]:
         f"{folder}/.env.example",
         "compose/env.example.j2",
         "env",
-        {"stack": view.name, "variables": secrets.example_rows(), "files": secrets.files},
+        {"stack": view.name, "variables": example_rows(document, secrets), "files": secrets.files},
     )
     if any(is_prometheus(s) for s in view.services.values()):
         config = scrape_config(view)

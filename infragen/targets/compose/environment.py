@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from infragen.inventory.model import SecretRef, Service
-from infragen.targets.compose.stack import literal
+from infragen.inventory.names import compose_name
+from infragen.targets.compose.interpolation import keep
 
 NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
 
@@ -26,13 +26,16 @@ def reference(variable: str) -> str:
 
 
 def secret_name(service: str, key: str) -> str:
-    return NOT_NAME.sub("_", f"{service}_{key}").strip("_").lower()
+    return NOT_NAME.sub("_", f"{compose_name(service)}_{key}").strip("_").lower()
 
 
-def plain(value: str | int | float | bool) -> str:
+def plain(value: str | int | float | bool | None) -> str | None:
+    """A setting as compose text; None passes the variable through from the deploy side."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return literal(str(value))
+    return keep(str(value))
 
 
 @dataclass
@@ -47,13 +50,6 @@ class Secrets:
         self.variables.setdefault(name, origin)
         self.users.setdefault(name, []).append(user)
         return reference(name)
-
-    def example_rows(self) -> list[dict[str, Any]]:
-        """`.env.example` entries, sorted by variable name."""
-        return [
-            {"name": name, "origin": origin, "users": ", ".join(self.users[name])}
-            for name, origin in sorted(self.variables.items())
-        ]
 
 
 def _resolve(
@@ -77,9 +73,11 @@ def _resolve(
     return key, secrets.variable(variable, origin, user)
 
 
-def environment(secrets: Secrets, name: str, service: Service) -> tuple[dict[str, str], list[str]]:
+def environment(
+    secrets: Secrets, name: str, service: Service
+) -> tuple[dict[str, str | None], list[str]]:
     """A service's `environment` mapping and the compose secrets it mounts."""
-    env: dict[str, str] = {}
+    env: dict[str, str | None] = {}
     used: list[str] = []
     for key, value in service.env.items():
         if isinstance(value, SecretRef):

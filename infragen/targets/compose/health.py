@@ -14,7 +14,7 @@ import shlex
 from typing import Any, Literal
 
 from infragen.inventory.model import Health, Service
-from infragen.targets.compose.stack import literal
+from infragen.targets.compose.interpolation import keep, literal
 
 Probe = Literal["wget", "curl", "bash", "any"]
 LOOPBACK = "127.0.0.1"
@@ -111,10 +111,14 @@ def _tcp_test(probe: Probe, port: int) -> list[str]:
 
 
 def _command_test(health: Health, probe: Probe | None) -> list[str]:
-    command = health.command or []
+    """A command as written (compose text: its `${VAR}` are compose's), `expect` as grep."""
+    grep = f" | {literal(_grep(health.expect))}" if health.expect is not None else ""
+    if health.shell is not None:
+        return ["CMD-SHELL", keep(health.shell) + grep]
+    command = [keep(word) for word in health.command or []]
     if health.expect is None or probe is None:
         return ["CMD", *command]
-    return ["CMD-SHELL", f"{shlex.join(command)} | {_grep(health.expect)}"]
+    return ["CMD-SHELL", shlex.join(command) + grep]
 
 
 def probe_command(service: Service) -> list[str] | None:
@@ -123,15 +127,22 @@ def probe_command(service: Service) -> list[str] | None:
     if health is None or not runnable(service):
         return None
     probe = image_probe(service.image)
-    if health.command is not None:
+    if health.command is not None or health.shell is not None:
         return _command_test(health, probe)
     port = probe_port(service)
     if port is None or probe is None:
         return None
     if health.http is not None:
         url = f"http://{LOOPBACK}:{port}{health.http}"
-        return _http_test(probe, url, health.http, port, health.expect)
-    return _tcp_test(probe, port)
+        test = _http_test(probe, url, health.http, port, health.expect)
+    else:
+        test = _tcp_test(probe, port)
+    return [literal(word) for word in test]
+
+
+def duration(value: int | str) -> str:
+    """Whole seconds as `30s`; a compose duration or `${VAR}` as written."""
+    return f"{value}s" if isinstance(value, int) else keep(value)
 
 
 def healthcheck(service: Service) -> dict[str, Any] | None:
@@ -141,11 +152,11 @@ def healthcheck(service: Service) -> dict[str, Any] | None:
         return None
     health = service.health
     check: dict[str, Any] = {
-        "test": [literal(word) for word in test],
-        "interval": f"{health.interval}s",
-        "timeout": f"{health.timeout}s",
-        "retries": health.retries,
+        "test": test,
+        "interval": duration(health.interval),
+        "timeout": duration(health.timeout),
+        "retries": health.retries if isinstance(health.retries, int) else keep(health.retries),
     }
-    if health.start_period:
-        check["start_period"] = f"{health.start_period}s"
+    if health.start_period not in (0, "0s"):
+        check["start_period"] = duration(health.start_period)
     return check

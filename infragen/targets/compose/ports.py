@@ -8,6 +8,7 @@ network; the port is recorded under `expose`). Nothing but `public` binds 0.0.0.
 from __future__ import annotations
 
 from infragen.inventory.model import Port, Service
+from infragen.targets.compose.interpolation import keep
 from infragen.targets.compose.stack import StackView, lan_addresses
 
 LOCALHOST = "127.0.0.1"
@@ -18,7 +19,8 @@ def _numbers(port: Port) -> tuple[str, str]:
     if port.range:
         span = f"{port.first}-{port.last}"
         return span, span
-    return str(port.port), str(port.target)
+    outside = keep(port.published) if port.published else str(port.port)
+    return outside, str(port.target)
 
 
 def bind_addresses(view: StackView, service: Service, port: Port) -> list[str | None]:
@@ -37,7 +39,7 @@ def published(view: StackView, service: Service) -> list[str]:
     """Compose `ports` entries: `address:host:container[/udp]`, one per address and protocol."""
     entries = []
     for port in service.ports.values():
-        if not port.allocated:
+        if not (port.allocated or port.published):
             continue
         outside, inside = _numbers(port)
         for address in bind_addresses(view, service, port):

@@ -1,9 +1,10 @@
 """Volumes, devices and limits of a compose service, from the host's point of view.
 
 App data lives under the stack's `data_root` (or the host's `appdata`); an NFS share is the
-export's own path on the host serving it and the host's mount point anywhere else. NVIDIA
-GPUs are reserved by CUDA index; Intel and AMD GPUs and accelerators such as a Hailo-8 are
-passed through as device nodes.
+export's own path on the host serving it and the host's mount point anywhere else; a named
+volume or a tmpfs is what compose makes of it. NVIDIA GPUs are reserved by CUDA index or
+by count; Intel and AMD GPUs and accelerators such as a Hailo-8 are passed through as
+device nodes.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import posixpath
 from typing import Any
 
 from infragen.inventory.model import Service, Volume
-from infragen.targets.compose.stack import StackView, literal
+from infragen.targets.compose.interpolation import keep, parse
+from infragen.targets.compose.stack import StackView
 
 DRI = "/dev/dri"
 
 
 def host_path(view: StackView, volume: Volume) -> str:
-    """The path on the stack's host that a volume mounts."""
+    """The path on the stack's host that a bind volume mounts."""
     if volume.data is not None:
         if view.data_root is None:
             raise ValueError(f"stack '{view.name}' has no data_root and its host no appdata")
@@ -35,19 +37,54 @@ def host_path(view: StackView, volume: Volume) -> str:
     return volume.source
 
 
-def bind(source: str, target: str, readonly: bool) -> str | dict[str, Any]:
-    """Short syntax `source:target[:ro]`, or the long form when a path holds a `:`."""
-    if ":" in source or ":" in target:
-        entry: dict[str, Any] = {"type": "bind", "source": literal(source)}
-        entry["target"] = literal(target)
-        if readonly:
-            entry["read_only"] = True
-        return entry
-    return f"{literal(source)}:{literal(target)}" + (":ro" if readonly else "")
+def _short_mode(volume: Volume) -> str | None:
+    """The `:mode` of the short syntax, or None when only the long form can say it."""
+    if volume.nocopy and volume.kind != "volume":
+        return None
+    if volume.subpath or (volume.kind == "bind" and not volume.create_host_path):
+        return None
+    flags = ["ro"] if volume.readonly else []
+    flags += [volume.selinux] if volume.selinux else []
+    flags += [volume.propagation] if volume.propagation else []
+    flags += ["nocopy"] if volume.nocopy else []
+    return ",".join(flags)
+
+
+def _long(source: str | None, volume: Volume) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": volume.kind}
+    if source is not None:
+        entry["source"] = source
+    entry["target"] = keep(volume.target)
+    if volume.readonly:
+        entry["read_only"] = True
+    if volume.kind == "bind":
+        options = {"propagation": volume.propagation, "selinux": volume.selinux}
+        options["create_host_path"] = volume.create_host_path
+        entry["bind"] = {k: v for k, v in options.items() if v is not None}
+    elif volume.kind == "volume" and (volume.nocopy or volume.subpath):
+        entry["volume"] = {"nocopy": volume.nocopy} | (
+            {"subpath": volume.subpath} if volume.subpath else {}
+        )
+    elif volume.kind == "tmpfs" and (volume.size is not None or volume.mode is not None):
+        tmpfs = {"size": volume.size, "mode": volume.mode}
+        entry["tmpfs"] = {k: v for k, v in tmpfs.items() if v is not None}
+    return entry
+
+
+def mount(view: StackView, volume: Volume) -> str | dict[str, Any]:
+    """Short syntax `source:target[:flags]`, or the long form when only it can say it."""
+    if volume.kind == "tmpfs":
+        return _long(None, volume)
+    source = keep(volume.volume if volume.volume is not None else host_path(view, volume))
+    mode = _short_mode(volume)
+    colons = any(":" in t for t in parse(source + volume.target) if isinstance(t, str))
+    if mode is None or colons:
+        return _long(source, volume)
+    return f"{source}:{keep(volume.target)}" + (f":{mode}" if mode else "")
 
 
 def volumes(view: StackView, service: Service) -> list[str | dict[str, Any]]:
-    return [bind(host_path(view, v), v.target, v.readonly) for v in service.volumes]
+    return [mount(view, v) for v in service.volumes]
 
 
 def _gpus(view: StackView, name: str) -> tuple[list[str], bool]:
@@ -61,13 +98,29 @@ def _gpus(view: StackView, name: str) -> tuple[list[str], bool]:
 
 
 def devices(view: StackView, name: str) -> list[str]:
-    """Device nodes passed through: /dev/dri for Intel/AMD GPUs, accelerators' nodes."""
+    """Device nodes: /dev/dri for Intel/AMD GPUs, accelerators' nodes, then the service's own."""
     found: list[str] = []
     if _gpus(view, name)[1]:
-        found.append(DRI)
-    for kind in view.services[name].accelerators:
-        found += [a.device for a in view.host.hardware.accelerators if a.kind == kind]
-    return [f"{literal(node)}:{literal(node)}" for node in dict.fromkeys(found)]
+        found.append(f"{DRI}:{DRI}")
+    service = view.services[name]
+    for kind in service.accelerators:
+        nodes = [a.device for a in view.host.hardware.accelerators if a.kind == kind]
+        found += [f"{node}:{node}" for node in nodes]
+    found += service.devices
+    return [keep(device) for device in dict.fromkeys(found)]
+
+
+def _gpu_reservation(view: StackView, name: str) -> dict[str, Any] | None:
+    service = view.services[name]
+    nvidia = _gpus(view, name)[0]
+    if not nvidia and service.gpu_count is None:
+        return None
+    device: dict[str, Any] = {"driver": "nvidia"}
+    if nvidia:
+        device["device_ids"] = nvidia
+    else:
+        device["count"] = service.gpu_count
+    return device | {"capabilities": list(service.gpu_capabilities)}
 
 
 def deploy(view: StackView, name: str, service: Service) -> dict[str, Any] | None:
@@ -80,8 +133,7 @@ def deploy(view: StackView, name: str, service: Service) -> dict[str, Any] | Non
             resources["limits"]["cpus"] = f"{limits.cpus:g}"
         if limits.memory_mb:
             resources["limits"]["memory"] = f"{limits.memory_mb}M"
-    nvidia = _gpus(view, name)[0]
-    if nvidia:
-        device = {"driver": "nvidia", "device_ids": nvidia, "capabilities": ["gpu"]}
-        resources["reservations"] = {"devices": [device]}
+    reservation = _gpu_reservation(view, name)
+    if reservation:
+        resources["reservations"] = {"devices": [reservation]}
     return {"resources": resources} if resources else None

@@ -5,48 +5,74 @@ from __future__ import annotations
 from typing import Any
 
 from infragen.inventory.model import Service
+from infragen.inventory.models.container import Dependency
+from infragen.inventory.names import compose_name
 from infragen.targets.compose.environment import Secrets, environment
+from infragen.targets.compose.interpolation import keep
 from infragen.targets.compose.ports import exposed, published
 from infragen.targets.compose.resources import deploy, devices, volumes
-from infragen.targets.compose.stack import PROMETHEUS_CONFIG, StackView, is_prometheus, literal
+from infragen.targets.compose.settings import container_settings, merged
+from infragen.targets.compose.stack import PROMETHEUS_CONFIG, StackView, is_prometheus
 
 
-def depends_on(view: StackView, service: Service) -> dict[str, dict[str, str]]:
-    """Start order: wait for `healthy` where the dependency has a runnable health check.
+def condition(view: StackView, other: str, wait: Dependency) -> str:
+    """What to wait for: as written, else healthy when the other has a check that runs."""
+    if wait.condition is not None:
+        return wait.condition
+    return "service_healthy" if view.healthchecks[other] is not None else "service_started"
 
-    Dependencies outside the stack (or not deployed yet) cannot be waited for by compose;
-    the rules report them, and they are left out here.
-    """
+
+def depends_on(view: StackView, service: Service) -> dict[str, dict[str, Any]]:
+    """Start order, by compose name. Dependencies outside the stack (or not deployed yet)
+    cannot be waited for by compose; the rules report them, and they are left out here."""
     found = {}
-    for other in service.depends_on:
+    for other, wait in service.depends_on.items():
         if other in view.services:
-            healthy = view.healthchecks[other] is not None
-            found[other] = {"condition": "service_healthy" if healthy else "service_started"}
+            entry: dict[str, Any] = {"condition": condition(view, other, wait)}
+            if wait.restart:
+                entry["restart"] = True
+            if not wait.required:
+                entry["required"] = False
+            found[compose_name(other)] = entry
     return found
+
+
+def networks(view: StackView, service: Service) -> list[str]:
+    """The stack networks it joins; none when `network_mode` decides its network."""
+    if service.network_mode is not None:
+        return []
+    return list(service.networks or view.stack.networks)
 
 
 def compose_service(
     view: StackView, name: str, service: Service, secrets: Secrets, prometheus_config: bool
 ) -> dict[str, Any]:
-    """The compose mapping of one service; empty parts are left out."""
+    """The compose mapping of one service; empty parts are left out, `compose:` merged last."""
     env, secret_files = environment(secrets, name, service)
     mounts = volumes(view, service)
     if prometheus_config and is_prometheus(service):
         mounts.append(f"./prometheus.yml:{PROMETHEUS_CONFIG}:ro")
     parts: dict[str, Any] = {
-        "image": literal(service.image or ""),
-        "container_name": literal(view.container_name(name)),
+        "image": keep(service.image or ""),
+        **container_settings(service, "head"),
+        "container_name": keep(view.container_name(name)),
         "restart": service.restart,
-        "command": [literal(word) for word in service.command or []],
+        **container_settings(service, "run"),
+        "command": [keep(word) for word in service.command or []],
+        **container_settings(service, "environment"),
         "environment": env,
         "secrets": secret_files,
         "ports": published(view, service),
         "expose": exposed(service),
         "volumes": mounts,
-        "networks": list(service.networks or view.stack.networks),
+        **container_settings(service, "mounts"),
+        "networks": networks(view, service),
+        **container_settings(service, "network"),
         "depends_on": depends_on(view, service),
         "healthcheck": view.healthchecks[name],
         "deploy": deploy(view, name, service),
         "devices": devices(view, name),
+        **container_settings(service, "tail"),
     }
-    return {key: value for key, value in parts.items() if value}
+    found = {key: value for key, value in parts.items() if value not in (None, "", [], {})}
+    return merged(found, service.compose)

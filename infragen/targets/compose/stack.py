@@ -11,14 +11,9 @@ from functools import cached_property
 from typing import Any
 
 from infragen.inventory.model import Host, Inventory, Service, Stack
+from infragen.inventory.names import compose_name
 
 PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml"
-DEFAULT_NETWORK = "default"
-
-
-def literal(text: str) -> str:
-    """A string compose must not interpolate: `$` doubled, so `${X}` stays text."""
-    return text.replace("$", "$$")
 
 
 @dataclass(frozen=True)
@@ -62,11 +57,16 @@ class StackView:
         return self.stack.data_root or self.host.appdata
 
     def container_name(self, name: str) -> str:
-        return self.services[name].container_name or f"{self.stack.container_prefix}{name}"
+        own = self.services[name].container_name
+        return own or f"{self.stack.container_prefix}{compose_name(name)}"
 
     def network_name(self, network: str) -> str:
-        """The engine's name of a stack network: `default` is per project, others as written."""
-        return f"{self.name}_{DEFAULT_NETWORK}" if network == DEFAULT_NETWORK else network
+        """The engine's name of a stack network: scoped to the project, as compose does,
+        unless it has a `name` or is `external` (then its own name)."""
+        spec = self.stack.networks[network]
+        if spec.name:
+            return spec.name
+        return network if spec.external else f"{self.name}_{network}"
 
 
 def stack_views(inventory: Inventory) -> dict[str, StackView]:

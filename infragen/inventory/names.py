@@ -1,0 +1,123 @@
+"""Service names: each stack is a namespace, as each compose project is.
+
+A service's id is its key under `services:`, unique in the inventory, and every stage of
+infragen keys services by it. A key may be qualified, `stack/name`: the service `name`
+of that stack, so two stacks can each have a `redis` (`immich/redis`, `authentik/redis`).
+The compose name of a service (its key in the compose file and its DNS name on the
+stack's networks) is the part after the `/`, or the whole plain key.
+
+References (`depends_on`, `uses`) may name a service by its id, by `stack/name`, or by its
+short name: inside a stack the short name means that stack's own service, as in compose;
+elsewhere it must be unambiguous. The loader rewrites every reference to the id it
+resolves to, so the rest of infragen only ever sees ids; a reference that resolves to
+nothing is left as written for the rules to report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+SEPARATOR = "/"
+
+
+def compose_name(service_id: str) -> str:
+    """The name a service has inside its compose project."""
+    return service_id.rpartition(SEPARATOR)[2]
+
+
+def key_stack(service_id: str) -> str | None:
+    """The stack a qualified key names (`immich/redis` → `immich`), else None."""
+    stack, separator, _ = service_id.rpartition(SEPARATOR)
+    return stack if separator else None
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Where each name points: ids, each stack's members by compose name, and short names."""
+
+    ids: frozenset[str]
+    members: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    short: dict[str, list[str]] = field(default_factory=dict)
+
+    def resolve(self, reference: str, stack: str | None) -> str | None:
+        """The id `reference` means when written in a service of `stack` (None: no stack)."""
+        if SEPARATOR in reference:
+            if reference in self.ids:
+                return reference
+            found = self.members.get(key_stack(reference) or "", {}).get(compose_name(reference))
+            return found[0] if found and len(found) == 1 else None
+        own = self.members.get(stack or "", {}).get(reference) if stack else None
+        if own and len(own) == 1:
+            return own[0]
+        if reference in self.ids:
+            return reference
+        candidates = self.short.get(reference, [])
+        return candidates[0] if len(candidates) == 1 else None
+
+    def candidates(self, reference: str) -> list[str]:
+        """Every id a short reference could mean (for an "ambiguous" message)."""
+        return sorted(self.short.get(compose_name(reference), []))
+
+
+def directory(stacks: dict[str, str | None]) -> Directory:
+    """The directory of services given as id → stack (None for services outside stacks)."""
+    members: dict[str, dict[str, list[str]]] = {}
+    short: dict[str, list[str]] = {}
+    for service_id, stack in stacks.items():
+        name = compose_name(service_id)
+        short.setdefault(name, []).append(service_id)
+        if stack is not None:
+            members.setdefault(stack, {}).setdefault(name, []).append(service_id)
+    return Directory(frozenset(stacks), members, short)
+
+
+def _stack_of(service_id: str, spec: Any) -> str | None:
+    stack = spec.get("stack") if isinstance(spec, dict) else None
+    return stack if isinstance(stack, str) else key_stack(service_id)
+
+
+def _resolved(names: Directory, stack: str | None, references: Any) -> Any:
+    """A `depends_on`/`uses` value with each resolvable reference replaced by its id."""
+    if isinstance(references, list):
+        return [names.resolve(r, stack) or r if isinstance(r, str) else r for r in references]
+    if isinstance(references, dict):
+        return {
+            (names.resolve(r, stack) or r if isinstance(r, str) else r): spec
+            for r, spec in references.items()
+        }
+    return references
+
+
+def qualify_services(services: Any) -> Any:
+    """Raw `services:` with implied stacks filled in and references resolved to ids.
+
+    Runs on the raw mapping before validation, like the inventory's other shorthands.
+    """
+    if not isinstance(services, dict):
+        return services
+    names = directory({str(k): _stack_of(str(k), v) for k, v in services.items()})
+    found = {}
+    for service_id, spec in services.items():
+        if not isinstance(spec, dict):
+            found[service_id] = spec
+            continue
+        spec = dict(spec)
+        implied = key_stack(str(service_id))
+        if implied and "stack" not in spec and "host" not in spec and "hosts" not in spec:
+            spec["stack"] = implied
+        stack = _stack_of(str(service_id), spec)
+        for key in ("depends_on", "uses"):
+            if key in spec:
+                spec[key] = _resolved(names, stack, spec[key])
+        found[service_id] = spec
+    return found
+
+
+def duplicates(stacks: dict[str, str | None]) -> Iterable[tuple[str, str, list[str]]]:
+    """(stack, compose name, ids) for each compose name two services of one stack share."""
+    for stack, members in directory(stacks).members.items():
+        for name, ids in members.items():
+            if len(ids) > 1:
+                yield stack, name, ids

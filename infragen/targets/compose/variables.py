@@ -1,0 +1,79 @@
+"""`.env.example`: every variable a stack's compose file references, with its default.
+
+The file is walked after it is built, so nothing that references a variable can be
+missed: secrets infragen put there (`${X:?...}`, no value) and every `${VAR:-default}`
+kept from the inventory (the default as the value, so a copied `.env.example` changes
+nothing). Values are written in the dotenv syntax compose reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from infragen.targets.compose.environment import Secrets
+from infragen.targets.compose.interpolation import parse, references
+
+PLAIN_VALUE = re.compile(r"[A-Za-z0-9_./:@,+=%-]*")
+
+
+@dataclass
+class Variable:
+    """One variable of `.env.example` and who references it."""
+
+    name: str
+    default: str | None = None
+    users: list[str] = field(default_factory=list)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+
+
+def referenced(document: dict[str, Any]) -> dict[str, Variable]:
+    """Every variable the compose document references, in order of first use."""
+    found: dict[str, Variable] = {}
+    parts = [(name, spec) for name, spec in document.get("services", {}).items()]
+    parts += [(None, spec) for key, spec in document.items() if key != "services"]
+    for user, spec in parts:
+        for text in _strings(spec):
+            for reference in references(parse(text)):
+                variable = found.setdefault(reference.name, Variable(reference.name))
+                if variable.default is None:
+                    variable.default = reference.default
+                if user is not None and user not in variable.users:
+                    variable.users.append(user)
+    return found
+
+
+def dotenv(value: str) -> str:
+    """A value as a dotenv line's right-hand side: bare when plain, else double-quoted."""
+    if PLAIN_VALUE.fullmatch(value):
+        return value
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def example_rows(document: dict[str, Any], secrets: Secrets) -> list[dict[str, str]]:
+    """`.env.example` entries sorted by name: origin, users, and the line to write."""
+    rows = []
+    for name, variable in sorted(referenced(document).items()):
+        if name in secrets.variables:
+            origin, users = secrets.variables[name], ", ".join(secrets.users[name])
+            value = ""
+        else:
+            origin = "unset: empty" if variable.default is None else "its default"
+            users = ", ".join(variable.users) or "the stack"
+            value = dotenv(variable.default or "")
+        rows.append({"name": name, "origin": origin, "users": users, "line": f"{name}={value}"})
+    return rows
