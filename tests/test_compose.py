@@ -444,7 +444,7 @@ def test_import_compose_command(tmp_path, runner):
     assert result.exit_code == 0, result.output
     assert "hunter2" not in result.stdout
     entries = yaml.safe_load(result.stdout)
-    assert entries["stacks"] == {"shop": {"host": "box"}}
+    assert entries["stacks"] == {"shop": {"host": "box", "container_prefix": "shop-"}}
     db, app = entries["services"]["db"], entries["services"]["app"]
     assert db["env"] == {"POSTGRES_PASSWORD": {"secret": "DB_POSTGRES_PASSWORD"}, "PGDATA": "/data"}
     assert db["ports"] == {"port-5432": 5432}

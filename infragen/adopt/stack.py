@@ -75,13 +75,19 @@ def data_root(services: dict[str, Any], host: Host | None) -> tuple[str | None, 
 
 
 def container_prefix(stack: str, containers: dict[str, str]) -> str:
-    """The container_prefix most services follow: "", `<stack>-` or `<stack>_`."""
+    """The container_prefix most services follow: "", `<stack>-` or `<stack>_`.
+
+    A file that names no container gets `<stack>-`: container names are global to the
+    host, and compose's own (`<project>-<service>-1`) never clash across stacks.
+    """
     votes = Counter(
         prefix
         for prefix in ("", f"{stack}-", f"{stack}_")
         for name, container in containers.items()
         if container == f"{prefix}{name}"
     )
+    if not any(containers.values()):
+        return f"{stack}-"
     return votes.most_common(1)[0][0] if votes else ""
 
 

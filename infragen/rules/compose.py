@@ -39,8 +39,10 @@ def stack_host_runtime(ctx: Context) -> Iterator[Finding]:
 @rule
 def compose_image(ctx: Context) -> Iterator[Finding]:
     for name, service in _stacked(ctx.inventory):
-        if not service.image:
-            yield ctx.error(("services", name), f"compose service '{name}' has no image", key=True)
+        if not service.image and service.build is None:
+            yield ctx.error(
+                ("services", name), f"compose service '{name}' has no image and no build", key=True
+            )
 
 
 @rule
@@ -86,7 +88,8 @@ def runnable_health(ctx: Context) -> Iterator[Finding]:
         health = service.health
         if health is None:
             continue
-        if health.command is None and probe_port(service) is None:
+        probes = health.command is None and health.shell is None
+        if probes and probe_port(service) is None:
             yield ctx.error(
                 ("services", name, "health"),
                 f"'{name}' has an {'http' if health.http else 'tcp'} health check but no port",

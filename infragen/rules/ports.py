@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from infragen.findings import Finding
+from infragen.inventory.profiles import alternatives
 from infragen.inventory.query import Binding, bindings
 from infragen.rules import Context, rule
 
@@ -42,9 +43,10 @@ def port_clash(ctx: Context) -> Iterator[Finding]:
             for other in held[index + 1 :]:
                 if other.port.first > binding.port.last:
                     break
-                if _overlap(binding, other) and (binding.service, binding.name) != (
-                    other.service,
-                    other.name,
+                if (
+                    _overlap(binding, other)
+                    and (binding.service, binding.name) != (other.service, other.name)
+                    and not alternatives(ctx.inventory, binding.service, other.service)
                 ):
                     yield ctx.error(
                         other.path,

@@ -14,11 +14,20 @@ SECRET_KEY = re.compile(
 SECRET_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.I)
 
 
+REFERENCE = re.compile(r"\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+
+
 def looks_secret(key: str, value: object) -> bool:
-    """A credential-named key with a literal value, or a URL carrying a password."""
+    """A credential-named key with a literal value, or a URL carrying a password.
+
+    A value that takes its secret from a compose `${VAR}` holds none itself.
+    """
     if isinstance(value, bool) or value in ("", None):
         return False
-    return bool(SECRET_KEY.search(key)) or bool(SECRET_URL.match(str(value)))
+    text = str(value).replace("$$", "")
+    if REFERENCE.search(text):
+        return bool(SECRET_URL.match(REFERENCE.sub("", text)))
+    return bool(SECRET_KEY.search(key)) or bool(SECRET_URL.match(text))
 
 
 @rule
