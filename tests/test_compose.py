@@ -468,3 +468,72 @@ def test_import_compose_refuses_what_is_not_compose(tmp_path, runner):
     result = runner.invoke(main, ["import-compose", str(path), "--stack", "s", "--host", "h"])
     assert result.exit_code == 2
     assert "not a compose file" in result.stderr
+
+
+# ----------------------------------------------------------------- ports that move, host ports
+
+ORCHESTRATOR = "    image: ghcr.io/optiinfra/orchestrator:1.0.0\n    ports:\n      api: 8080\n"
+
+
+def estate_edit(tmp_path: Path, old: str, new: str) -> Loaded:
+    text = (ROOT / "inventory.yaml").read_text()
+    assert old in text
+    return load_text(tmp_path, text.replace(old, new))
+
+
+def test_moving_a_published_port_keeps_the_container_side_and_warns(tmp_path):
+    moved = ORCHESTRATOR.replace("api: 8080", "api: {port: 8090, migrating_from: 8080}")
+    loaded = estate_edit(tmp_path, ORCHESTRATOR, moved)
+    orchestrator = document(rendered(loaded), "optiinfra")["services"]["orchestrator"]
+    assert orchestrator["ports"] == ["127.0.0.1:8090:8080"]
+    assert "http://127.0.0.1:8080/health" in orchestrator["healthcheck"]["test"][1]
+    stale = [m for m in messages(loaded) if "still names 8080" in m]
+    users = ["cost-agent", "performance-agent", "resource-agent", "application-agent", "portal"]
+    assert sorted(m.split()[1] for m in stale) == sorted(users)
+    assert stale[0].endswith("moves from to 8090; its container still listens on 8080")
+
+
+def test_editing_the_port_alone_warns_about_every_url_that_named_it(tmp_path):
+    loaded = estate_edit(tmp_path, ORCHESTRATOR, ORCHESTRATOR.replace("8080", "8090"))
+    found = [m for m in messages(loaded) if "names orchestrator:8080" in m]
+    assert len(found) == 5
+    assert found[0].endswith(
+        "if its image still listens on 8080, write api: {port: 8090, container: 8080}, "
+        "else change the value"
+    )
+
+
+def test_a_port_the_host_reserves_is_a_clash(tmp_path):
+    homepage = "web: {port: 3005, container: 3000, migrating_from: 80}"
+    loaded = estate_edit(tmp_path, homepage, "web: {port: 80, container: 3000}")
+    assert (
+        "error: homepage.web (80/tcp) clashes with port 80/tcp, which host 'hydra-storage' "
+        "reserves for Unraid web UI"
+    ) in messages(loaded)
+
+
+def test_stack_namespaces_are_checked(tmp_path):
+    text = SMALL.read_text()
+    text += "  tools/cache:\n    image: redis:7\n  apps/db:\n    stack: tools\n    image: x:1\n"
+    found = messages(load_text(tmp_path, text))
+    assert "error: 'apps/db' names stack 'apps' but is in stack 'tools'" in found
+    assert (
+        "error: container name 'cache' of 'tools/cache' is also the name of 'cache' on host "
+        "'box': set container_name or the stack's container_prefix"
+    ) in found
+    twice = SMALL.read_text() + "  apps/cache:\n    image: r:7\n"
+    assert "error: stack 'apps' has two services named 'cache': cache, apps/cache" in (
+        messages(load_text(tmp_path, twice))
+    )
+
+
+def test_references_resolve_within_the_stack_first_then_by_id(tmp_path):
+    text = SMALL.read_text()
+    text += "  tools/web:\n    image: x:1\n    depends_on: [web]\n"
+    text += "  apps/queue:\n    image: q:1\n  tools/queue:\n    image: q:1\n"
+    text += "  other:\n    host: pi\n    uses: [tools/web, web, queue]\n"
+    loaded = load_text(tmp_path, text)
+    assert loaded.inventory.services["other"].uses == ["tools/web", "web", "queue"]
+    found = messages(loaded)
+    assert "error: service 'tools/web' depends_on itself" in found  # its own stack's web
+    assert "error: uses names 'queue', which is ambiguous: apps/queue, tools/queue" in found

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from infragen.inventory.model import Inventory
 from infragen.pipeline import checked, render_all
+from infragen.ports.references import naming
 from infragen.render.filters import markdown_cell
 
 
@@ -71,15 +72,11 @@ def _changed_files(before: dict[str, bytes], after: dict[str, bytes], move: Move
 
 
 def _references(inventory: Inventory, move: Move) -> list[str]:
-    """Env values, commands and config elsewhere that spell out the old port number."""
-    pattern = re.compile(rf"(?<![0-9]){move.current}(?![0-9])")
-    found = []
-    for name, service in sorted(inventory.services.items()):
-        texts = [(f"env.{k}", str(v)) for k, v in service.env.items()]
-        texts += [("command", " ".join(service.command or []))]
-        texts += [(f"config.{k}", str(v)) for k, v in service.config.items()]
-        found += [f"services.{name}.{where}" for where, text in texts if pattern.search(text)]
-    return found
+    """Env values, commands, config and health checks that spell out the old port number."""
+    return [
+        ".".join(["services", name, *map(str, path)])
+        for name, path, _ in naming(inventory, move.current)
+    ]
 
 
 def migration_report(path: Path, *, markdown: bool = False) -> str:

@@ -6,6 +6,8 @@ import ipaddress
 from collections.abc import Iterator
 
 from infragen.findings import Finding
+from infragen.inventory.model import Inventory
+from infragen.inventory.names import directory
 from infragen.rules import Context, rule
 
 
@@ -73,12 +75,21 @@ def service_links(ctx: Context) -> Iterator[Finding]:
             for index, other in enumerate(getattr(service, field)):
                 if other not in inv.services:
                     yield ctx.error(
-                        ("services", name, field, index), f"{field} names unknown service '{other}'"
+                        ("services", name, field, index), unknown_service(inv, field, other)
                     )
                 elif other == name:
                     yield ctx.error(
                         ("services", name, field, index), f"service '{name}' {field} itself"
                     )
+
+
+def unknown_service(inventory: Inventory, field: str, reference: str) -> str:
+    """Why a reference names nothing: unknown, or a short name several stacks use."""
+    stacks = {name: service.stack for name, service in inventory.services.items()}
+    candidates = directory(stacks).candidates(reference)
+    if len(candidates) > 1:
+        return f"{field} names '{reference}', which is ambiguous: {', '.join(candidates)}"
+    return f"{field} names unknown service '{reference}'"
 
 
 @rule

@@ -9,6 +9,7 @@ differences allowed are the intentional ones `semantics.intentional` names.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,70 @@ def test_adopting_a_published_stack_loses_nothing(tmp_path, name):
     assert errors == []
     losses, _ = differences(original(name), rendered(loaded, name))
     assert losses == []
+
+
+INTENTIONAL = re.compile(
+    r"^[\w.-]+: (container_name \S+ added|port \S+ narrowed to 10\.0\.0\.20|"
+    r"port \d+ on a random host port: exposed only|waits for [\w-]+ to be healthy|"
+    r"\w+ moved to \.env)$"
+)
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_every_change_is_an_intentional_one_and_noted(tmp_path, name):
+    loaded, imports = adopted(tmp_path, [name])
+    _, changes = differences(original(name), rendered(loaded, name))
+    assert [c for c in changes if not INTENTIONAL.match(c)] == []
+    for change in changes:
+        service, _, what = change.partition(": ")
+        notes = notes_above(imports[name], service)
+        assert any(what.split()[0] in note for note in notes), f"{service}: {what} not noted"
+
+
+def notes_above(imported: str, service: str) -> list[str]:
+    """The `# note:` lines right above a service's entry in an import."""
+    lines = re.split(rf"\n  {re.escape(service)}:[ \n]", imported)[0].splitlines()
+    found = []
+    while lines and lines[-1].startswith("  # note: "):
+        found.append(lines.pop())
+    return found
+
+
+def test_two_stacks_with_the_same_service_names_side_by_side(tmp_path):
+    loaded, imports = adopted(tmp_path, ["immich", "authentik"])
+    assert "immich/redis" not in loaded.inventory.services  # the first keeps short names
+    assert loaded.inventory.services["authentik/redis"].stack == "authentik"
+    assert (
+        "'redis' is taken in the inventory: this one is 'authentik/redis'" in (imports["authentik"])
+    )
+    assert [str(f) for f in check(loaded) if f.severity == "error"] == []
+    for name in ("immich", "authentik"):
+        document = rendered(loaded, name)
+        assert "redis" in document["services"]  # compose (DNS) names stay as they were
+        assert differences(original(name), document)[0] == []
+    worker = rendered(loaded, "authentik")["services"]["worker"]
+    assert worker["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert rendered(loaded, "authentik")["networks"] == {"default": {"name": "authentik_default"}}
+
+
+def test_alternatives_share_a_port_but_not_with_others(tmp_path):
+    loaded, _ = adopted(tmp_path, ["ai-starter-kit"])
+    assert [f for f in check(loaded) if f.severity == "error"] == []
+    text = (tmp_path / "ai-starter-kit.yaml").read_text()
+    clash = text.replace("image: qdrant/qdrant\n", "image: qdrant/qdrant\n    profiles: [cpu]\n")
+    clash = clash.replace("port-6333: 6333", "port-6333: {port: 11434, container: 6333}")
+    (tmp_path / "ai-starter-kit.yaml").write_text(clash)
+    found = [f.message for f in check(load(tmp_path / "inventory.yaml", tmp_path))]
+    assert any("port clash" in m and "qdrant" in m and "ollama-cpu" in m for m in found)
+    assert not any("port clash" in m and "ollama-gpu" in m and "qdrant" not in m for m in found)
+
+
+def test_a_stack_under_another_project_name_keeps_its_volumes(tmp_path):
+    text = HOST
+    (tmp_path / "inventory.yaml").write_text(text)
+    base = load(tmp_path / "inventory.yaml", tmp_path).inventory
+    imported = adopt(original("paperless-ngx"), "paperless", "box", base, project="paperless-ngx")
+    assert "volume pgdata keeps its engine name 'paperless-ngx_pgdata'" in imported
+    (tmp_path / "inventory.yaml").write_text(text + imported)
+    document = rendered(load(tmp_path / "inventory.yaml", tmp_path), "paperless")
+    assert document["volumes"]["pgdata"] == {"name": "paperless-ngx_pgdata"}

@@ -1,0 +1,109 @@
+"""Ports that moved, and the values that still name them; ports the host itself holds.
+
+A published port can change while the process inside its container keeps listening where
+it did, so every inventory value naming a port number is checked against the side it
+reaches: a URL by a service's compose name inside its stack reaches the container port;
+a port with `migrating_from` leaves values naming the old number behind (the references
+`infragen migrate` lists). A host may reserve ports its own OS listens on (Unraid's web
+UI on 80/443): a service published there can never start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from infragen.findings import Finding
+from infragen.inventory.model import Inventory, Port, Service
+from infragen.inventory.names import compose_name
+from infragen.inventory.query import bindings
+from infragen.ports.references import naming, texts
+from infragen.rules import Context, rule
+
+
+def _describe(service: str, name: str, port: Port) -> str:
+    number = f"{port.first}-{port.last}" if port.range else str(port.port)
+    return f"{service}.{name} ({number}/{port.protocol})"
+
+
+@rule
+def reserved_host_ports(ctx: Context) -> Iterator[Finding]:
+    """A service published on a port the host's own OS holds."""
+    inventory = ctx.inventory
+    for binding in bindings(inventory):
+        host = inventory.hosts.get(binding.host)
+        if host is None or not binding.holds_host_port:
+            continue
+        for number, protocol, what in host.reserved():
+            first, last = binding.port.first or 0, binding.port.last or 0
+            if first <= number <= last and protocol in binding.port.protocols:
+                yield ctx.error(
+                    binding.path,
+                    f"{_describe(binding.service, binding.name, binding.port)} clashes with "
+                    f"port {number}/{protocol}, which host '{binding.host}' reserves for {what}",
+                )
+
+
+def _moves(inventory: Inventory) -> Iterator[tuple[str, str, Port]]:
+    for name, service in inventory.services.items():
+        for port_name, port in service.ports.items():
+            if port.migrating_from is not None and port.port is not None:
+                yield name, port_name, port
+
+
+@rule
+def values_naming_a_moved_port(ctx: Context) -> Iterator[Finding]:
+    """Values that still spell out the number a port moves from (as `migrate` lists)."""
+    inventory = ctx.inventory
+    for mover, port_name, port in _moves(inventory):
+        service = inventory.services[mover]
+        inside = service.kind in ("compose", "oci") and port.target == port.migrating_from
+        for user, path, _ in naming(inventory, port.migrating_from or 0):
+            if user == mover and inside:
+                continue  # its own checks reach the container port, which stays
+            where = ".".join(map(str, path))
+            kept = f"; its container still listens on {port.target}" if inside else ""
+            yield ctx.warning(
+                ("services", user, *path),
+                f"{user} {where} still names {port.migrating_from}, the port "
+                f"{mover}.{port_name} moves from to {port.port}{kept}",
+            )
+
+
+def _listening(service: Service) -> dict[int, str]:
+    """Container port → port name, for the ports with one number."""
+    return {p.target: n for n, p in service.ports.items() if p.target and not p.range}
+
+
+@rule
+def urls_to_container_ports(ctx: Context) -> Iterator[Finding]:
+    """`<service>:<port>` inside a stack reaches the container port; it must be one."""
+    inventory = ctx.inventory
+    members: dict[str, list[str]] = {}
+    for name, service in inventory.services.items():
+        if service.stack:
+            members.setdefault(service.stack, []).append(name)
+    for names in members.values():
+        for target in names:
+            listening = _listening(inventory.services[target])
+            if not listening:
+                continue
+            pattern = re.compile(rf"(?<![\w.-]){re.escape(compose_name(target))}:(\d+)\b")
+            for user in names:
+                for path, text in texts(inventory.services[user]):
+                    for number in {int(m) for m in pattern.findall(text)} - set(listening):
+                        yield ctx.warning(
+                            ("services", user, *path),
+                            _stale_url(user, path, target, number, inventory.services[target]),
+                        )
+
+
+def _stale_url(user: str, path: tuple, target: str, number: int, service: Service) -> str:
+    where = ".".join(map(str, path))
+    ports = ", ".join(f"{n} ({p.target})" for n, p in service.ports.items() if p.target)
+    first, port = next(iter(service.ports.items()))
+    return (
+        f"{user} {where} names {compose_name(target)}:{number}, but {target} listens on "
+        f"{ports} in its container; if its image still listens on {number}, write "
+        f"{first}: {{port: {port.port}, container: {number}}}, else change the value"
+    )

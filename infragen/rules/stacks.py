@@ -1,0 +1,59 @@
+"""Stacks as namespaces: names unique within a stack, containers unique on a host.
+
+A key `stack/name` puts its service in that stack; two services of one stack cannot share
+a compose name (it is their DNS name on the stack's networks). Container names are global
+to the host's engine, across stacks, except between alternatives of one stack (services
+whose profiles never run together).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from infragen.findings import Finding
+from infragen.inventory.names import duplicates, key_stack
+from infragen.inventory.profiles import alternatives
+from infragen.rules import Context, rule
+from infragen.targets.compose.stack import stack_views
+
+
+@rule
+def qualified_keys(ctx: Context) -> Iterator[Finding]:
+    for name, service in ctx.inventory.services.items():
+        stack = key_stack(name)
+        if stack is not None and service.stack != stack:
+            where = f"stack '{service.stack}'" if service.stack else "no stack"
+            yield ctx.error(
+                ("services", name),
+                f"'{name}' names stack '{stack}' but is in {where}",
+                key=True,
+            )
+
+
+@rule
+def compose_names_unique_in_stack(ctx: Context) -> Iterator[Finding]:
+    stacks = {name: service.stack for name, service in ctx.inventory.services.items()}
+    for stack, short, ids in duplicates(stacks):
+        for service_id in ids[1:]:
+            yield ctx.error(
+                ("services", service_id),
+                f"stack '{stack}' has two services named '{short}': {', '.join(ids)}",
+                key=True,
+            )
+
+
+@rule
+def container_names_unique_on_host(ctx: Context) -> Iterator[Finding]:
+    seen: dict[tuple[str, str], str] = {}
+    for view in stack_views(ctx.inventory).values():
+        for name in view.services:
+            key = (view.host_name, view.container_name(name))
+            other = seen.setdefault(key, name)
+            if other != name and not alternatives(ctx.inventory, other, name):
+                yield ctx.error(
+                    ("services", name),
+                    f"container name '{key[1]}' of '{name}' is also the name of '{other}' "
+                    f"on host '{view.host_name}': set container_name or the stack's "
+                    "container_prefix",
+                    key=True,
+                )
