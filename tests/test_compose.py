@@ -537,3 +537,13 @@ def test_references_resolve_within_the_stack_first_then_by_id(tmp_path):
     found = messages(loaded)
     assert "error: service 'tools/web' depends_on itself" in found  # its own stack's web
     assert "error: uses names 'queue', which is ambiguous: apps/queue, tools/queue" in found
+
+
+def test_container_settings_only_for_containers(tmp_path):
+    text = SMALL.read_text().replace(
+        "    ports: {stats: {port: 9200, role: metrics}}",
+        "    ports: {stats: {port: 9200, role: metrics}}\n    labels: {a: b}\n    privileged: true",
+    )
+    found = messages(load_text(tmp_path, text))
+    assert "error: 'labels' is a container setting; 'pi-agent' runs as unmanaged" in found
+    assert "error: 'privileged' is a container setting; 'pi-agent' runs as unmanaged" in found

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from infragen.findings import Finding
 from infragen.inventory.model import Inventory, Service
+from infragen.inventory.models.container import ContainerSettings
 from infragen.rules import Context, rule
 from infragen.targets.compose.health import probe_port, runnable
 from infragen.targets.compose.stack import lan_addresses
@@ -159,3 +160,18 @@ def metrics_paths(ctx: Context) -> Iterator[Finding]:
                     ("services", name, "ports", port_name, "metrics_path"),
                     f"metrics_path must start with '/', got {port.metrics_path!r}",
                 )
+
+
+@rule
+def container_settings_outside_containers(ctx: Context) -> Iterator[Finding]:
+    """Entrypoint, labels, build... mean something only to a container runtime."""
+    settings = set(ContainerSettings.model_fields)
+    for name, service in ctx.inventory.services.items():
+        if service.kind in ("compose", "oci"):
+            continue
+        for key in sorted(settings & service.model_fields_set):
+            yield ctx.error(
+                ("services", name, key),
+                f"'{key}' is a container setting; '{name}' runs as {service.kind}",
+                key=True,
+            )

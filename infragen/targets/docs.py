@@ -186,6 +186,8 @@ def health_check(service: Service) -> tuple[str, str]:
     assert health is not None
     if health.command is not None:
         return shlex.join(health.command), health.expect or DEFAULT_EXPECT["command"]
+    if health.shell is not None:
+        return health.shell, health.expect or DEFAULT_EXPECT["command"]
     where, note = _where(service, _health_port(service))
     if health.http is not None:
         return f"http://{where}{health.http}{note}", health.expect or DEFAULT_EXPECT["http"]

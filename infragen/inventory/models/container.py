@@ -65,7 +65,8 @@ class Dependency(Strict):
     required: bool = True
 
 
-def dependencies(value: Any) -> Any:
+def declared(value: Any) -> Any:
+    """`[a, b]` or `{a: null}` → `{a: {}, b: {}}`: names given with default settings."""
     if isinstance(value, list) and all(isinstance(name, str) for name in value):
         return {name: {} for name in value}
     if isinstance(value, dict):
@@ -75,7 +76,7 @@ def dependencies(value: Any) -> Any:
 
 Dependencies = Annotated[
     dict[str, Dependency],
-    BeforeValidator(dependencies, json_schema_input_type=list[str] | dict[str, Dependency | None]),
+    BeforeValidator(declared, json_schema_input_type=list[str] | dict[str, Dependency | None]),
 ]
 
 

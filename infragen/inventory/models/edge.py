@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator
 
 from infragen.inventory.models.base import Status, Strict
+from infragen.inventory.models.container import declared
 
 
 class StackNetwork(Strict):
@@ -35,22 +36,13 @@ class StackVolume(Strict):
     labels: dict[str, str] = Field(default_factory=dict)
 
 
-def _declared(value: Any) -> Any:
-    """`[a, b]` or `{a: null}` → `{a: {}, b: {}}`: names declared with default settings."""
-    if isinstance(value, list) and all(isinstance(name, str) for name in value):
-        return {name: {} for name in value}
-    if isinstance(value, dict):
-        return {name: ({} if spec is None else spec) for name, spec in value.items()}
-    return value
-
-
 Networks = Annotated[
     dict[str, StackNetwork],
-    BeforeValidator(_declared, json_schema_input_type=list[str] | dict[str, StackNetwork | None]),
+    BeforeValidator(declared, json_schema_input_type=list[str] | dict[str, StackNetwork | None]),
 ]
 Volumes = Annotated[
     dict[str, StackVolume],
-    BeforeValidator(_declared, json_schema_input_type=list[str] | dict[str, StackVolume | None]),
+    BeforeValidator(declared, json_schema_input_type=list[str] | dict[str, StackVolume | None]),
 ]
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infragen.targets.compose.environment import Secrets
-from infragen.targets.compose.interpolation import parse, references
+from infragen.targets.compose.interpolation import parse, references, render
 
 PLAIN_VALUE = re.compile(r"[A-Za-z0-9_./:@,+=%-]*")
 
@@ -25,6 +25,7 @@ class Variable:
 
     name: str
     default: str | None = None
+    required: str | None = None
     users: list[str] = field(default_factory=list)
 
 
@@ -51,6 +52,8 @@ def referenced(document: dict[str, Any]) -> dict[str, Variable]:
                 variable = found.setdefault(reference.name, Variable(reference.name))
                 if variable.default is None:
                     variable.default = reference.default
+                if reference.required and variable.required is None:
+                    variable.required = render(reference.argument, escape=False) or "required"
                 if user is not None and user not in variable.users:
                     variable.users.append(user)
     return found
@@ -72,7 +75,13 @@ def example_rows(document: dict[str, Any], secrets: Secrets) -> list[dict[str, s
             origin, users = secrets.variables[name], ", ".join(secrets.users[name])
             value = ""
         else:
-            origin = "unset: empty" if variable.default is None else "its default"
+            origin = (
+                f"required ({variable.required})"
+                if variable.required
+                else "unset: empty"
+                if variable.default is None
+                else "its default"
+            )
             users = ", ".join(variable.users) or "the stack"
             value = dotenv(variable.default or "")
         rows.append({"name": name, "origin": origin, "users": users, "line": f"{name}={value}"})
