@@ -159,3 +159,26 @@ def test_a_stack_under_another_project_name_keeps_its_volumes(tmp_path):
     (tmp_path / "inventory.yaml").write_text(text + imported)
     document = rendered(load(tmp_path / "inventory.yaml", tmp_path), "paperless")
     assert document["volumes"]["pgdata"] == {"name": "paperless-ngx_pgdata"}
+
+
+def engine_names(document: dict, project: str, section: str) -> dict[str, tuple]:
+    """What the engine calls each network or volume, and how it is made."""
+    found = {}
+    for key, spec in (document.get(section) or {}).items():
+        spec = spec or {}
+        name = spec.get("name") or (key if spec.get("external") else f"{project}_{key}")
+        made = {k: v for k, v in spec.items() if k not in ("name",)}
+        found[key] = (name, sorted(made.items(), key=repr))
+    return found
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_networks_and_volumes_keep_their_engine_names(tmp_path, name):
+    loaded, _ = adopted(tmp_path, [name])
+    before, after = original(name), rendered(loaded, name)
+    for section in ("volumes", "networks"):
+        want = engine_names(before, before.get("name") or name, section)
+        got = engine_names(after, name, section)
+        assert {k: got.get(k) for k in want} == want
+        extra = {k: v for k, v in got.items() if k not in want}
+        assert extra in ({}, {"default": (f"{name}_default", [])})  # compose's implicit one
