@@ -31,7 +31,8 @@ def _host(index: int) -> dict[str, Any]:
         }
     elif kind == 1:
         host |= {"os": "unraid", "container_runtime": "docker", "appdata": "/mnt/user/appdata"}
-        host["exports"] = {"models": {"path": "/mnt/user/models", "clients": [network]}}
+        clients = [f"net{n}" for n in range(NETWORKS)]  # every NixOS host mounts h00001
+        host["exports"] = {"models": {"path": "/mnt/user/models", "clients": clients}}
     else:
         host |= {
             "os": "raspios",

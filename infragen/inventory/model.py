@@ -20,7 +20,7 @@ from infragen.inventory.models.base import (
     check_name,
 )
 from infragen.inventory.models.edge import Dns, Stack, Tunnel, Zone
-from infragen.inventory.models.hosts import Host, Mount, Network
+from infragen.inventory.models.hosts import Export, Host, Mount, Network
 from infragen.inventory.models.policy import PortPolicy, ReservedRange
 from infragen.inventory.models.services import (
     Health,
@@ -36,6 +36,7 @@ __all__ = [
     "HOSTNAME_LABEL",
     "Dns",
     "Estate",
+    "Export",
     "Exposure",
     "Health",
     "Host",
