@@ -22,11 +22,11 @@ BUDGETS = {"core (load + rules + registry)": 2.0, "nixos": 3.0, "compose": 3.0, 
 
 
 def measure(hosts: int) -> dict[str, float]:
-    from bench.estate import synthetic_inventory
+    from bench.estate import synthetic_inventory, write_hardware_files
     from infragen.errors import InvalidInput
     from infragen.findings import format_text
     from infragen.inventory.load import load
-    from infragen.pipeline import render_file
+    from infragen.pipeline import files_beside, render_file
     from infragen.render.environment import make_environment
     from infragen.rules import check
     from infragen.targets import all_targets, target_files
@@ -34,7 +34,9 @@ def measure(hosts: int) -> dict[str, float]:
 
     folder = Path(tempfile.mkdtemp())
     path = folder / "inventory.yaml"
-    path.write_text(yaml.safe_dump(synthetic_inventory(hosts), sort_keys=False))
+    estate = synthetic_inventory(hosts)
+    path.write_text(yaml.safe_dump(estate, sort_keys=False))
+    write_hardware_files(folder, estate)
     figures: dict[str, float] = {}
     start = time.perf_counter()
     try:
@@ -53,7 +55,7 @@ def measure(hosts: int) -> dict[str, float]:
         start = time.perf_counter()
         rendered = [
             render_file(environment, f, "inventory.yaml")
-            for f in target_files(name, produce, loaded.inventory, None)
+            for f in target_files(name, produce, loaded.inventory, None, files_beside(folder))
         ]
         problems = [f for f in validate(rendered) if f.severity == "error"]
         figures[name] = time.perf_counter() - start

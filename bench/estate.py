@@ -7,10 +7,25 @@ under every rule, so the benchmark times the full render, not an early refusal.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 SERVICES_PER_HOST = 20
 NETWORKS = 4
+# Every NixOS host needs an admin with a key and, beside the inventory, its machine's
+# hardware configuration: a placeholder key and a minimal file stand in for them.
+ACCESS = {
+    "users": {
+        "ops": {
+            "admin": True,
+            "keys": [
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            ],
+        }
+    },
+    "deploy_user": "ops",
+}
+HARDWARE = '{ ... }:\n{\n  fileSystems."/".device = "/dev/disk/by-label/nixos";\n}\n'
 
 
 def _address(index: int) -> tuple[str, str]:
@@ -31,7 +46,8 @@ def _host(index: int) -> dict[str, Any]:
         }
     elif kind == 1:
         host |= {"os": "unraid", "container_runtime": "docker", "appdata": "/mnt/user/appdata"}
-        host["exports"] = {"models": {"path": "/mnt/user/models", "clients": [network]}}
+        clients = [f"net{n}" for n in range(NETWORKS)]  # every NixOS host mounts h00001
+        host["exports"] = {"models": {"path": "/mnt/user/models", "clients": clients}}
     else:
         host |= {
             "os": "raspios",
@@ -94,6 +110,7 @@ def synthetic_inventory(hosts: int) -> dict[str, Any]:
         },
     }
     inventory["zones"]["example.com"] = {"provider": "cloudflare"}
+    inventory["access"] = ACCESS
     for index, name in enumerate(names):
         on_compose = index % 3 == 1
         if on_compose:
@@ -111,3 +128,12 @@ def synthetic_inventory(hosts: int) -> dict[str, Any]:
                 {"hostname": f"app-{name}.example.com", "port": "api", "tunnel": f"{name}-tunnel"}
             ]
     return inventory
+
+
+def write_hardware_files(folder: Path, inventory: dict[str, Any]) -> None:
+    """The hardware configuration of each NixOS host, where the inventory expects it."""
+    for name, host in inventory["hosts"].items():
+        if host["os"] == "nixos":
+            path = folder / "hosts" / name / "hardware-configuration.nix"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(HARDWARE)

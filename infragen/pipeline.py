@@ -93,6 +93,11 @@ def previous_files(out: Path) -> Callable[[str], bytes | None]:
     return read
 
 
+def files_beside(root: Path) -> Callable[[str], bytes | None]:
+    """Read a file kept beside the inventory; the model keeps such paths inside `root`."""
+    return previous_files(root)
+
+
 def render_all(
     inventory: Inventory, loaded: Loaded, previous: Previous | None = None
 ) -> tuple[dict[str, bytes], list[Finding]]:
@@ -105,7 +110,7 @@ def render_all(
     with steady_heap():
         rendered = [
             render_file(environment, output, loaded.path.name)
-            for output in output_files(inventory, previous)
+            for output in output_files(inventory, previous, files_beside(loaded.root))
         ]
         verdicts = validate(rendered)
     if errors(verdicts):

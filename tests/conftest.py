@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
-    """A copy of the small fixture estate in a private folder (so out/ lands there)."""
+    """A copy of the small fixture estate in a private folder (so out/ lands there), with
+    the hardware configuration of its NixOS host beside it."""
     path = tmp_path / "inventory.yaml"
     path.write_text((FIXTURES / "small.yaml").read_text())
+    shutil.copytree(FIXTURES / "hosts", tmp_path / "hosts")
     return path
 
 

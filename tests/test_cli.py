@@ -53,7 +53,7 @@ def test_removed_host_files_are_deleted(small, runner, tmp_path):
 
 def test_validate_json_lists_findings(tmp_path, runner):
     path = tmp_path / "inventory.yaml"
-    path.write_text("hosts:\n  a: {address: {lan: 10.0.0.2}, os: nixos}\n")
+    path.write_text("hosts:\n  a: {address: {lan: 10.0.0.2}, os: debian}\n")
     result = runner.invoke(main, ["validate", "-i", str(path), "--format", "json"])
     assert result.exit_code == 2
     findings = json.loads(result.stdout)

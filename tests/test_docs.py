@@ -107,6 +107,7 @@ def test_no_policy_section_without_a_policy(tmp_path: Path) -> None:
     text = (ROOT / "tests" / "fixtures" / "small.yaml").read_text()
     assert "port_policy" not in text
     (tmp_path / "inventory.yaml").write_text(text)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "hosts", tmp_path / "hosts")
     files = build(tmp_path / "inventory.yaml").files
     assert b"# Port policy" not in files["docs/PORTS.md"]
 

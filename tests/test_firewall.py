@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from nixos.estates import ACCESS
 
 from infragen.errors import InvalidInput
 from infragen.inventory.firewall import openings
@@ -22,7 +23,8 @@ from infragen.validate import Rendered
 from infragen.validate.nft import check_rulesets, nft_command
 
 ROOT = Path(__file__).resolve().parent.parent
-ESTATE = """
+ESTATE = (
+    """
 networks:
   lan: {cidr: 10.0.0.0/24}
   mgmt: {cidr: 10.9.0.0/24}
@@ -44,6 +46,8 @@ hosts:
   nix:
     address: {lan: 10.0.0.7}
     os: nixos
+    arch: aarch64
+    board: rpi4
   nas:
     address: {lan: 10.0.0.8}
     os: unraid
@@ -65,6 +69,8 @@ services:
   mqtt:     {host: pi, ports: {mqtt: 1883}, exposure: lan, status: planned}
   mixed:    {host: box, ports: {api: 4000, admin: {port: 4001, exposure: localhost}}, exposure: lan}
 """
+    + ACCESS
+)  # the NixOS Pi needs an admin
 
 
 def nft_or_skip() -> tuple[str, ...]:

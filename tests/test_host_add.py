@@ -18,6 +18,7 @@ from conftest import ROOT
 def estate(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "inventory.yaml", tmp_path / "inventory.yaml")
     shutil.copytree(ROOT / "out", tmp_path / "out")
+    shutil.copytree(ROOT / "hosts", tmp_path / "hosts")
     return tmp_path / "inventory.yaml"
 
 
@@ -49,13 +50,39 @@ def test_nixos_pi_with_hailo_and_tunnel(runner, estate):
         "pi-node-1" in inventory.tunnels and "pi-node-1" in inventory.services["cloudflared"].hosts
     )
     out = estate.parent / "out"
-    assert "sd-image-aarch64.nix" in (out / "nixos" / "pi-node-1" / "hardware.nix").read_text()
+    hardware = (out / "nixos" / "pi-node-1" / "hardware.nix").read_text()
+    assert "nixos-raspberrypi.nixosModules.raspberry-pi-5.base" in hardware  # a Pi 5 (default)
+    flake = (out / "nixos" / "flake.nix").read_text()
+    assert 'inputs.nixos-raspberrypi.url = "github:nvmd/nixos-raspberrypi/main";' in flake
+    assert "binfmt.emulatedSystems" in result.stdout and "zstdcat" in result.stdout
     assert "pi-node-1 IN A 192.168.4.2" in " ".join(
         (out / "dns" / "pi.lan.zone").read_text().split()
     )
     assert (out / "cloudflared" / "pi-node-1" / "config.yml").exists()
     check = runner.invoke(main, ["check", "-i", str(estate)])
     assert check.exit_code == 0, check.output
+
+
+def test_nixos_pi4_uses_the_upstream_sd_image(runner, estate):
+    args = ["host", "add", "pi4", "-i", str(estate), "--network", "pi", "--board", "rpi4"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    out = estate.parent / "out" / "nixos"
+    assert "sd-image-aarch64.nix" in (out / "pi4" / "hardware.nix").read_text()
+    assert "nixos-raspberrypi" not in (out / "flake.nix").read_text()
+    assert "nixos-raspberrypi.cachix.org" not in result.stdout
+    access = (out / "pi4" / "access.nix").read_text()
+    assert "users.users.deploy" in access and "ssh-ed25519 " in access  # keys in the image
+
+
+def test_a_nixos_node_nobody_could_log_in_to_is_refused(runner, estate):
+    """With the accounts limited to the Hydra LAN, a NixOS Pi on the Pi LAN has nobody."""
+    text = estate.read_text().replace("      keys:\n", "      networks: [hydra]\n      keys:\n")
+    estate.write_text(text)
+    result = runner.invoke(main, ["host", "add", "pi-x", "-i", str(estate), "--network", "pi"])
+    assert result.exit_code == 2
+    assert "nobody can administer NixOS host 'pi-x'" in result.stderr
+    assert estate.read_text() == text
 
 
 def test_raspios_node_gets_a_firewall_at_the_given_address(runner, estate):
@@ -90,6 +117,14 @@ def test_raspios_node_gets_a_firewall_at_the_given_address(runner, estate):
         ),
         (["pi-x", "--network", "nowhere"], "unknown network 'nowhere'"),
         (["Pi_X", "--network", "pi"], "invalid host name 'Pi_X'"),
+        (
+            ["pi-x", "--network", "pi", "--arch", "x86_64", "--board", "rpi5"],
+            "--board rpi5 is a 64-bit ARM board: use --arch aarch64, not x86_64",
+        ),
+        (
+            ["pi-x", "--network", "pi", "--board", "rpi2"],
+            "host add builds NixOS nodes as SD images, for --board rpi3, rpi02, rpi4",
+        ),
     ],
 )
 def test_refusals_change_nothing(runner, estate, args, message):

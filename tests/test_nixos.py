@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nixos.estates import ACCESS, HARDWARE, write_hardware
+from nixos.evaluate import NIX, STUBS, evaluate
 
 from infragen.errors import InvalidInput
 from infragen.inventory.load import load
@@ -42,26 +43,10 @@ from infragen.validate.nix import format_findings, parse_findings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = Path(__file__).resolve().parent / "nixos" / "nixfmt-examples"
-STUBS = Path(__file__).resolve().parent / "nixos" / "stubs.nix"
-NIX = shutil.which("nix-instantiate")
 
 needs_nix = pytest.mark.skipif(
     NIX is None and not os.environ.get("CI"), reason="nix-instantiate not installed"
 )
-
-
-def evaluate(expression: str) -> Any:
-    """The JSON value of a Nix expression, from the real evaluator."""
-    assert NIX is not None, "nix-instantiate is required in CI"
-    result = subprocess.run(
-        [NIX, "--eval", "--strict", "--json", "-E", expression],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "NIX_PATH": ""},
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def module(path: Path, select: str = "") -> str:
@@ -83,6 +68,12 @@ def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "inventory.yaml"
     path.write_text(text)
     return path
+
+
+def installable(tmp_path: Path, text: str, *hosts: str) -> Path:
+    """An estate with the access block and a hardware configuration per installed host."""
+    write_hardware(tmp_path, *hosts)
+    return write(tmp_path, text + ACCESS)
 
 
 # ------------------------------------------------------------------ nixfmt style, by bytes
@@ -261,11 +252,22 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @needs_nix
 def test_default_estate_firewalls(estate: Path) -> None:
-    ai = evaluate(module(estate / "hydra-ai/firewall.nix", ".networking.firewall"))
+    """lan ports by source through NixOS's nftables firewall: nothing is open to everyone."""
+    ai = evaluate(module(estate / "hydra-ai/firewall.nix", ".networking"))
+    assert ai["nftables"]["enable"] is True
+    assert "allowedTCPPorts" not in ai["firewall"]
+    assert ai["firewall"]["extraInputRules"].splitlines() == [
+        'iifname "eno1" ip saddr 192.168.1.0/24 tcp dport 22 accept comment "ssh.ssh"',
+        'ip saddr 192.168.4.0/24 tcp dport 22 accept comment "ssh.ssh"',
+        'iifname "eno1" ip saddr 192.168.1.0/24 tcp dport 5000 accept comment "tabbyapi.api"',
+        'iifname "eno1" ip saddr 192.168.1.0/24 tcp dport 11434 accept comment "ollama.api"',
+    ]
     compute = evaluate(module(estate / "hydra-compute/firewall.nix", ".networking.firewall"))
-    assert ai == {"enable": True, "allowedTCPPorts": [22, 5000, 11434]}
-    assert compute["allowedTCPPorts"] == [22, 8080, 8188, 9000, 11434]
-    assert "allowedUDPPorts" not in compute
+    ports = [
+        line.split(" dport ")[1].split()[0] for line in compute["extraInputRules"].splitlines()
+    ]
+    assert ports == ["22", "22", "8080", "8188", "9000", "11434"]
+    assert not {"allowedTCPPorts", "allowedUDPPorts"} & set(compute)
 
 
 @needs_nix
@@ -284,35 +286,48 @@ def test_default_estate_nfs_mounts(estate: Path, host: str) -> None:
 
 
 @needs_nix
-def test_default_estate_ollama_sees_only_its_gpu(estate: Path) -> None:
+def test_default_estate_ollama_uses_cuda_on_its_gpu(estate: Path) -> None:
     compute = evaluate(module(estate / "hydra-compute/services/ollama.nix"))
     ollama = compute["services"]["ollama"]
     assert ollama["host"] == "192.168.1.203"
     assert ollama["port"] == 11434
-    assert ollama["package"] == "/nix/store/stub-ollama-cuda"
+    assert ollama["acceleration"] == "cuda" and "package" not in ollama
     assert ollama["environmentVariables"]["CUDA_VISIBLE_DEVICES"] == "1"
     assert ollama["models"] == "/mnt/models/gguf"
+    assert (ollama["user"], ollama["group"]) == ("ollama", "ollama")  # files on NFS keep a uid
     assert compute["systemd"]["services"]["ollama"]["requires"] == ["mnt-models.mount"]
     ai = evaluate(module(estate / "hydra-ai/services/ollama.nix", ".services.ollama"))
     assert ai["environmentVariables"]["CUDA_VISIBLE_DEVICES"] == "0"
+    assert ai["acceleration"] == "cuda"
 
 
 @needs_nix
-def test_default_estate_tabbyapi_splits_over_both_gpus(estate: Path) -> None:
+def test_default_estate_tabbyapi_is_a_container_split_over_both_gpus(estate: Path) -> None:
     import yaml
 
     tabby = evaluate(module(estate / "hydra-ai/services/tabbyapi.nix"))
-    unit = tabby["systemd"]["services"]["tabbyapi"]
+    spec = tabby["virtualisation"]["oci-containers"]["containers"]["tabbyapi"]
+    assert spec["ports"] == ["192.168.1.250:5000:5000"]
+    assert spec["extraOptions"] == [
+        "--device=nvidia.com/gpu=0",
+        "--device=nvidia.com/gpu=1",
+        "--shm-size=8g",
+    ]
+    assert spec["volumes"] == [
+        "/mnt/models:/app/models:ro",
+        "/etc/tabbyapi/config.yml:/app/config.yml:ro",
+    ]
     config = yaml.safe_load(tabby["environment"]["etc"]["tabbyapi/config.yml"]["text"])
-    assert unit["environment"]["CUDA_VISIBLE_DEVICES"] == "0,1"
     assert config["model"]["tensor_parallel"] is True
     assert config["model"]["gpu_split"] == [32, 24]
-    assert config["model"]["model_dir"] == "/mnt/models/exl2"
-    assert config["network"] == {"host": "192.168.1.250", "port": 5000}
-    assert "mnt-models.mount" in unit["requires"]
-    service = unit["serviceConfig"]
-    assert "PrivateDevices" not in service
-    assert "char-nvidia-uvm" in service["DeviceAllow"]
+    assert config["model"]["model_dir"] == "/app/models/exl2"
+    assert config["network"] == {"host": "0.0.0.0", "port": 5000}
+    assert "mnt-models.mount" in tabby["systemd"]["services"]["docker-tabbyapi"]["requires"]
+    hardware = evaluate(module(estate / "hydra-ai/hardware.nix"))
+    assert hardware["hardware"]["nvidia-container-toolkit"]["enable"] is True
+    assert hardware["hardware"]["nvidia"]["open"] is True  # the RTX 5090 needs it
+    assert hardware["hardware"]["nvidia"]["package"] == "/nix/store/stub-nvidia-570.86.16"
+    assert hardware["assertions"][0]["assertion"] is True
 
 
 @needs_nix
@@ -339,7 +354,7 @@ def test_default_estate_flake_and_networking(estate: Path) -> None:
         "builtins.mapAttrs (n: v: v.deployment or null) (builtins.removeAttrs "
         '(f.outputs { self = null; nixpkgs = { lib.nixosSystem = x: x; }; }).colmena [ "meta" ])'
     )
-    assert hive["hydra-ai"] == {"targetHost": "192.168.1.250", "targetUser": "shaun"}
+    assert hive["hydra-ai"] == {"targetHost": "192.168.1.250", "targetUser": "deploy"}
     assert set(hive) == {"hydra-ai", "hydra-compute", "hydra-dev"}
 
 
@@ -358,7 +373,7 @@ hosts:
     os: nixos
     arch: aarch64
     board: rpi4
-    ssh: {user: admin, port: 2222}
+    ssh: {port: 2222}
     hardware:
       accelerators: [{kind: hailo-8}]
   box: {address: {lan: 10.0.0.6}, interface: {lan: eth0}, os: nixos, status: planned}
@@ -390,13 +405,13 @@ TUNNEL = "0b4e1a52-3c0d-4a55-9f3e-2a9d8e1f6c70"
 
 @needs_nix
 def test_pi_estate(tmp_path: Path) -> None:
-    tree = rendered_tree(write(tmp_path, PI_ESTATE), tmp_path)
+    tree = rendered_tree(installable(tmp_path, PI_ESTATE, "box"), tmp_path)
     firewall = evaluate(module(tree / "pi/firewall.nix", ".networking.firewall"))
     assert firewall["allowedTCPPorts"] == [443]
-    assert firewall["interfaces"] == {
-        "end0": {"allowedTCPPorts": [53, 2222, 8080], "allowedUDPPorts": [53]},
-        "wlan0": {"allowedTCPPorts": [53, 2222, 8080], "allowedUDPPorts": [53]},
-    }
+    rules = firewall["extraInputRules"].splitlines()
+    assert 'iifname "end0" ip saddr 10.0.0.0/24 udp dport 53 accept comment "web.dns"' in rules
+    assert 'iifname "wlan0" ip saddr 10.9.0.0/24 tcp dport 8080 accept comment "web.http"' in rules
+    assert len(rules) == 8  # ssh, dns tcp, dns udp, http: each to lan and to mgmt
     hardware = evaluate(
         f"(import {nix_string(tree / 'pi/hardware.nix')} (import {nix_string(STUBS)})).imports"
     )
@@ -426,8 +441,10 @@ def test_pi_estate(tmp_path: Path) -> None:
             }
         },
     }
-    assert "./services/cloudflared.nix" in (tree / "pi/default.nix").read_text()
+    default = (tree / "pi/default.nix").read_text()
+    assert "./services/cloudflared.nix" in default and "hardware-configuration" not in default
     assert (tree / "box/default.nix").exists()  # planned hosts are rendered for bootstrap
+    assert (tree / "box/hardware-configuration.nix").read_text().endswith(HARDWARE)
     hive = (tree / "flake.nix").read_text()
     assert 'nixpkgs = import nixpkgs { system = "aarch64-linux"; };' in hive
     assert 'box = import nixpkgs { system = "x86_64-linux"; };' in hive
@@ -436,7 +453,7 @@ def test_pi_estate(tmp_path: Path) -> None:
 
 def test_systemd_exec_start_quotes_for_systemd(tmp_path: Path) -> None:
     text = PI_ESTATE.replace("KEY: {file: /run/keys/web}", "")
-    tree = rendered_tree(write(tmp_path, text), tmp_path)
+    tree = rendered_tree(installable(tmp_path, text, "box"), tmp_path)
     web = (tree / "pi/services/web.nix").read_text()
     expected = r'ExecStart = "/usr/bin/web --title \"a \\\"quoted\\\" $$HOME 100%%\"";'
     assert expected in web
@@ -563,7 +580,7 @@ def test_thousand_hosts_render_and_parse_fast(tmp_path: Path) -> None:
     rendered = [render_file(environment, output, "inventory.yaml") for output in files(inventory)]
     found = validate(rendered)
     elapsed = time.perf_counter() - started
-    assert len(rendered) == 1000 * 6 + 1
+    assert len(rendered) == 1000 * 7 + 1  # 6 concerns and a service each, and the flake
     assert [f for f in found if f.severity != "note"] == []
     assert elapsed < 6, f"{elapsed:.1f} s"
 
@@ -582,12 +599,14 @@ services:
     ports: {api: 11434}
     config: {vram_gb: 4, models_dir: /srv/models, loadModels: [llama3.2]}
 """
-    tree = rendered_tree(write(tmp_path, text), tmp_path)
+    tree = rendered_tree(installable(tmp_path, text, "box"), tmp_path)
     ollama = evaluate(module(tree / "box/services/ollama.nix", ".services.ollama"))
     assert ollama == {
         "enable": True,
         "host": "127.0.0.1",
         "port": 11434,
         "models": "/srv/models",
+        "user": "ollama",
+        "group": "ollama",
         "loadModels": ["llama3.2"],
     }

@@ -3,7 +3,8 @@
 The host entry is built with ruamel.yaml (so it can carry comments) and spliced in after
 the last host; a tunnel is appended to `tunnels:` and the host to the `cloudflared`
 service. The edited text is checked before it is written: a name or address already in
-use is refused and nothing changes.
+use, flags that contradict each other (an x86_64 Raspberry Pi), or a node nobody could log
+in to are refused and nothing changes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from infragen.edit.write import save
 from infragen.errors import UsageError
 from infragen.findings import Finding
 from infragen.inventory.model import HOSTNAME_LABEL, Inventory
+from infragen.inventory.nixos import RPI5_BOARDS, UPSTREAM_SD_BOARDS, is_pi_board
 from infragen.pipeline import checked
 
 HAILO = {"kind": "hailo-8", "tops": 26}
@@ -127,7 +129,22 @@ def _with_cloudflared(text: str, name: str) -> str:
     return text if hosts is None else splice.add_item(text, hosts, name)
 
 
+def refuse_contradictions(spec: NewHost) -> None:
+    """Flags that describe no machine: a Pi is aarch64; NixOS needs a Pi it has an image for."""
+    if is_pi_board(spec.board) and spec.arch != "aarch64":
+        raise UsageError(
+            f"--board {spec.board} is a 64-bit ARM board: use --arch aarch64, not {spec.arch}"
+        )
+    sd_boards = (*UPSTREAM_SD_BOARDS, *RPI5_BOARDS)
+    if spec.os_name == "nixos" and spec.board not in sd_boards:
+        raise UsageError(
+            f"host add builds NixOS nodes as SD images, for --board {', '.join(sd_boards)}: "
+            f"install a {spec.board} by hand (nixos-generate-config), or use --os raspios"
+        )
+
+
 def add_host(path: Path, spec: NewHost) -> Added:
+    refuse_contradictions(spec)
     inventory = checked(path)[0].inventory
     if not HOSTNAME_LABEL.fullmatch(spec.name):
         raise UsageError(f"invalid host name {spec.name!r}: one DNS label, lowercase")
@@ -148,14 +165,35 @@ def add_host(path: Path, spec: NewHost) -> Added:
     return Added(address, findings, next_steps(spec))
 
 
+RPI_CACHE = (
+    "--option extra-substituters https://nixos-raspberrypi.cachix.org --option "
+    "extra-trusted-public-keys "
+    "nixos-raspberrypi.cachix.org-1:4iMO9LXa8BqhU+Rpg6LQKiGa2lsNh/j2oiYLNOQ5sPI="
+)
+
+
+def nixos_image_steps(spec: NewHost) -> list[str]:
+    """Build the SD image (emulating aarch64 on an x86 machine), flash it, deploy to it."""
+    name = spec.name
+    build = f"cd out/nixos && nix build .#nixosConfigurations.{name}.config.system.build.sdImage"
+    if spec.board in RPI5_BOARDS:
+        build += f" {RPI_CACHE}   (nixos-raspberrypi's binary cache: no kernel build)"
+    return [
+        "on an x86_64 build machine, emulate aarch64 first: on NixOS set "
+        'boot.binfmt.emulatedSystems = [ "aarch64-linux" ] and rebuild; elsewhere install '
+        "qemu-user-static (binfmt) and add extra-platforms = aarch64-linux to nix.conf",
+        build,
+        "find the SD card with lsblk, then flash it: "
+        "zstdcat result/sd-image/*.img.zst | sudo dd of=/dev/sdX bs=4M conv=fsync status=progress",
+        f"boot it; it already has the access.users keys. Deploy: cd out/nixos && colmena apply "
+        f"--on {name}",
+    ]
+
+
 def next_steps(spec: NewHost) -> str:
     name = spec.name
     if spec.os_name == "nixos":
-        steps = [
-            f"cd out/nixos && nix build .#nixosConfigurations.{name}.config.system.build.sdImage",
-            "zstdcat result/sd-image/*.img.zst | sudo dd of=/dev/sdX bs=4M conv=fsync",
-            f"boot it, then deploy: cd out/nixos && colmena apply --on {name}",
-        ]
+        steps = nixos_image_steps(spec)
     else:
         steps = [
             "flash Raspberry Pi OS Lite (64-bit) with SSH enabled, and boot it",

@@ -1,7 +1,8 @@
-"""Firewall openings, derived from services: the one source of every firewall output.
+"""Firewall openings, derived from services and NFS exports: the one source of every firewall.
 
-The NixOS target writes these as `networking.firewall` options and the nftables target as
-rules; both call `openings`, so the two syntaxes can never disagree about what is open.
+The NixOS target writes these as nftables rules inside `networking.firewall` and the
+nftables target as a table of its own; both call `openings`, so the two renderings can
+never disagree about what is open, or to whom.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import ipaddress
 from dataclasses import dataclass, replace
 
 from infragen.inventory.model import Inventory
+from infragen.inventory.nfs import client_source
 from infragen.inventory.query import client_networks, host_bindings
 
 
@@ -35,6 +37,9 @@ class Opening:
         return self.first != self.last
 
 
+NFS_PORT = 2049  # NFSv4 needs this one TCP port only: no rpcbind, mountd or statd
+
+
 def ssh_exposure(inventory: Inventory, host_name: str) -> str:
     """SSH is `lan` (every internal network may reach it) unless the host has no LAN at all."""
     host = inventory.hosts[host_name]
@@ -55,6 +60,23 @@ def lan_sources(inventory: Inventory, service: str, host_name: str) -> list[str]
     return sorted(name for name in names if _cidr(inventory, name) is not None)
 
 
+def nfs_openings(inventory: Inventory, host_name: str) -> list[Opening]:
+    """2049/tcp to each client of each export the host serves (NFSv4)."""
+    host = inventory.hosts[host_name]
+    found = []
+    for export in host.exports.values():
+        for client in export.clients:
+            source = client_source(inventory, client)
+            if source is None:
+                continue  # reported by rules/nfs.py
+            network = client if client in inventory.networks else None
+            interface = host.interface.get(network) if network else None
+            found.append(
+                Opening("tcp", NFS_PORT, NFS_PORT, "nfs", "nfs", network, source, interface)
+            )
+    return found
+
+
 def _admitted(
     inventory: Inventory, host_name: str, networks: list[str], base: Opening
 ) -> list[Opening]:
@@ -66,7 +88,8 @@ def _admitted(
 
 
 def openings(inventory: Inventory, host_name: str) -> list[Opening]:
-    """What the host's firewall must let in: SSH, then every active `lan`/`public` port.
+    """What the host's firewall must let in: SSH, NFS to export clients, then every active
+    `lan`/`public` port.
 
     `localhost` and `tunnel` services open nothing; planned services open nothing until
     they are active. A `lan` port is opened to each network of `lan_sources`; SSH to every
@@ -79,6 +102,7 @@ def openings(inventory: Inventory, host_name: str) -> list[Opening]:
     else:
         internal = sorted(n for n in inventory.networks if _cidr(inventory, n) is not None)
         found = _admitted(inventory, host_name, internal, ssh)
+    found += nfs_openings(inventory, host_name)
     for binding in host_bindings(inventory, host_name):
         if not binding.opens_firewall or binding.status != "active":
             continue
@@ -99,6 +123,8 @@ def _order(opening: Opening) -> tuple[object, ...]:
         opening.first,
         opening.protocol,
         opening.network or "",
+        str(opening.source or ""),
+        opening.interface or "",
         opening.service,
         opening.port_name,
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from infragen.inventory.models.access import Access, Selector, User
 from infragen.inventory.models.base import (
     HOSTNAME_LABEL,
     Exposure,
@@ -20,7 +21,8 @@ from infragen.inventory.models.base import (
     check_name,
 )
 from infragen.inventory.models.edge import Dns, Stack, Tunnel, Zone
-from infragen.inventory.models.hosts import Host, Mount, Network
+from infragen.inventory.models.hosts import Boot, Export, Host, Mount, Network
+from infragen.inventory.models.nixos import Nixos, NixosModule
 from infragen.inventory.models.policy import PortPolicy, ReservedRange
 from infragen.inventory.models.services import (
     Health,
@@ -35,23 +37,30 @@ from infragen.inventory.names import SEPARATOR, qualify_services
 
 __all__ = [
     "HOSTNAME_LABEL",
+    "Access",
+    "Boot",
     "Dns",
     "Estate",
+    "Export",
     "Exposure",
     "Health",
     "Host",
     "Inventory",
     "Mount",
     "Network",
+    "Nixos",
+    "NixosModule",
     "Placement",
     "Port",
     "PortPolicy",
     "ReservedRange",
     "Route",
     "SecretRef",
+    "Selector",
     "Service",
     "Stack",
     "Tunnel",
+    "User",
     "Volume",
     "Zone",
 ]
@@ -81,6 +90,8 @@ class Inventory(Strict):
     zones: dict[str, Zone] = Field(default_factory=dict)
     dns: Dns = Field(default_factory=Dns)  # how PowerDNS loads out/dns/ (bind backend)
     port_policy: PortPolicy | None = None
+    access: Access = Field(default_factory=Access)  # login accounts and the deploy user
+    nixos: Nixos = Field(default_factory=Nixos)  # modules beside the inventory, for NixOS hosts
 
     @model_validator(mode="before")
     @classmethod

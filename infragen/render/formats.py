@@ -29,6 +29,7 @@ FORMATS: dict[str, Format] = {
         Format("yaml", "#"),
         Format("compose", "#"),
         Format("nix", "#"),
+        Format("nix-copy", "#"),  # a Nix file kept beside the inventory, copied as it is
         Format("zone", ";"),
         Format("named", "//"),
         Format("nft", "#"),

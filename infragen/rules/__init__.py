@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from infragen.discovery import import_all
 from infragen.findings import Finding
@@ -20,10 +21,12 @@ from infragen.inventory.source import Location, Path_, SourceMap
 
 @dataclass(frozen=True)
 class Context:
-    """What a rule sees: the model, and the source map to locate its findings."""
+    """What a rule sees: the model, the source map to locate its findings, and the folder
+    of the inventory (files it references, such as hardware configurations, live there)."""
 
     inventory: Inventory
     sources: SourceMap
+    root: Path = Path()
 
     def error(self, path: Path_, message: str, *, key: bool = False) -> Finding:
         return Finding(self._where(path, key), "error", message)
@@ -52,7 +55,7 @@ def _load_rules() -> None:
 def check(loaded: Loaded) -> list[Finding]:
     """Run every rule over the inventory and return all findings, sorted by position."""
     _load_rules()
-    context = Context(loaded.inventory, loaded.sources)
+    context = Context(loaded.inventory, loaded.sources, loaded.root)
     findings: list[Finding] = []
     for run in RULES:
         findings.extend(run(context))

@@ -1,17 +1,33 @@
-"""What the NixOS target needs from the inventory to render a host that deploys and runs.
+"""What the NixOS target needs from the inventory to render a host that builds and boots.
 
-(An NFS mount of an undeclared export and a GPU index the host lacks are checked in
-references.py and hardware.py.) GPU sharing reads a per-service VRAM figure from
-`config.vram_gb`: the GB the service needs, spread evenly over the GPUs it claims.
+An installed host needs its `hardware-configuration.nix` beside the inventory (without it
+the flake does not evaluate: no root file system); a Pi needs a board NixOS can build an
+image for; NVIDIA cards must agree on a kernel module. (An NFS mount of an undeclared export
+and a GPU index the host lacks are checked in references.py and hardware.py; accounts in
+access.py.) GPU sharing reads a per-service VRAM figure from `config.vram_gb`: the GB the
+service needs, spread evenly over the GPUs it claims.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
 from infragen.findings import Finding
-from infragen.inventory.model import SecretRef
+from infragen.inventory.model import Host, SecretRef
+from infragen.inventory.nixos import (
+    PLACEHOLDER,
+    RPI5_BOARDS,
+    UPSTREAM_SD_BOARDS,
+    blackwell,
+    hardware_file,
+    is_pi_board,
+    needs_hardware_file,
+    nvidia_gpus,
+    open_module,
+    sd_image_base,
+)
 from infragen.rules import Context, rule
 
 COLMENA_RESERVED = ("meta", "defaults")
@@ -117,3 +133,123 @@ def gpu_sharing(ctx: Context) -> Iterator[Finding]:
             f"GPU {gpu.index} ({gpu.model}, {gpu.vram_gb} GB) is shared by {names}: "
             f"{total:g} GB needed",
         )
+
+
+def _beside(ctx: Context, path: str) -> tuple[str | None, str]:
+    """The text of a file beside the inventory, or None and why it cannot be read."""
+    try:
+        return (Path(ctx.root) / path).read_text(encoding="utf-8"), ""
+    except FileNotFoundError:
+        return None, "does not exist"
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"cannot be read ({exc})"
+
+
+@rule
+def nixos_hardware_configuration(ctx: Context) -> Iterator[Finding]:
+    """An installed NixOS host imports the hardware-configuration.nix of its own machine."""
+    for name, host in ctx.inventory.hosts.items():
+        if host.os != "nixos":
+            continue
+        if not needs_hardware_file(host):
+            if host.hardware_configuration:
+                yield ctx.error(
+                    ("hosts", name, "hardware_configuration"),
+                    f"host '{name}' is built as an SD image, whose module describes its "
+                    "disks: leave hardware_configuration out (extra settings go in "
+                    "nixos.modules)",
+                )
+            continue
+        yield from _hardware_file(ctx, name, host)
+
+
+def _hardware_file(ctx: Context, name: str, host: Host) -> Iterator[Finding]:
+    path = hardware_file(name, host)
+    where = ("hosts", name, "hardware_configuration") if host.hardware_configuration else None
+    text, why = _beside(ctx, path)
+    if text is None:
+        yield ctx.error(
+            where or ("hosts", name),
+            f"NixOS host '{name}' needs {path} beside the inventory, which {why}: on the "
+            f"machine (or its installer) run `nixos-generate-config --show-hardware-config "
+            f"> {path}`, then add it to git (a flake sees only tracked files)",
+            key=where is None,
+        )
+    elif PLACEHOLDER in text:
+        yield ctx.warning(
+            where or ("hosts", name),
+            f"{path} is still a placeholder: replace it with the output of "
+            f"`nixos-generate-config --show-hardware-config` on '{name}' before deploying",
+            key=where is None,
+        )
+
+
+@rule
+def nixos_boot(ctx: Context) -> Iterator[Finding]:
+    for name, host in ctx.inventory.hosts.items():
+        if host.boot is None:
+            continue
+        if host.os != "nixos":
+            yield ctx.warning(
+                ("hosts", name, "boot"), f"boot is rendered for NixOS hosts only, not {host.os}"
+            )
+        elif sd_image_base(host):
+            yield ctx.error(
+                ("hosts", name, "boot"),
+                f"host '{name}' boots from its SD image's own loader: leave boot out",
+            )
+
+
+@rule
+def pi_boards(ctx: Context) -> Iterator[Finding]:
+    """A Pi is an aarch64 machine; as NixOS it needs a board an SD image exists for."""
+    for name, host in ctx.inventory.hosts.items():
+        if not is_pi_board(host.board):
+            continue
+        if host.arch != "aarch64":
+            yield ctx.error(
+                ("hosts", name, "board"),
+                f"board {host.board} is a 64-bit ARM board: arch must be aarch64, not {host.arch}",
+            )
+        elif host.os == "nixos" and sd_image_base(host) is None:
+            upstream = ", ".join(UPSTREAM_SD_BOARDS)
+            yield ctx.error(
+                ("hosts", name, "board"),
+                f"no NixOS SD image for board {host.board}: use one of {upstream} "
+                f"(nixpkgs' sd-image-aarch64) or {RPI5_BOARDS[0]} (nixos-raspberrypi), "
+                "or run Raspberry Pi OS (os: raspios)",
+            )
+
+
+@rule
+def nvidia_kernel_module(ctx: Context) -> Iterator[Finding]:
+    """Blackwell runs only the open module, pre-Turing cards only the closed one."""
+    for name, host in ctx.inventory.hosts.items():
+        gpus = nvidia_gpus(host)
+        new = [g.model for g in gpus if blackwell(g)]
+        old = [g.model for g in gpus if not open_module(g)]
+        if host.os == "nixos" and new and old:
+            yield ctx.error(
+                ("hosts", name, "hardware", "gpus"),
+                f"host '{name}' mixes {new[0]} (open kernel module only) with {old[0]} "
+                "(closed module only): one NVIDIA driver cannot serve both",
+            )
+
+
+@rule
+def nixos_modules(ctx: Context) -> Iterator[Finding]:
+    """Each extra module exists beside the inventory and selects hosts that exist."""
+    inv = ctx.inventory
+    for index, module in enumerate(inv.nixos.modules):
+        base = ("nixos", "modules", index)
+        text, why = _beside(ctx, module.path)
+        if text is None:
+            yield ctx.error((*base, "path"), f"module {module.path} {why} beside the inventory")
+        elif PLACEHOLDER in text:
+            yield ctx.warning((*base, "path"), f"module {module.path} is still a placeholder")
+        for position, host in enumerate(module.hosts):
+            if inv.hosts.get(host) is None or inv.hosts[host].os != "nixos":
+                yield ctx.error((*base, "hosts", position), f"'{host}' is not a NixOS host")
+        for position, network in enumerate(module.networks):
+            if network not in inv.networks:
+                yield ctx.error((*base, "networks", position), f"unknown network '{network}'")

@@ -41,19 +41,33 @@ TARGETS: dict[str, Target] = {}
 # the DNS serials; such a target is called as `function(inventory, previous)`.
 READS: dict[str, tuple[str, ...]] = {}
 Previous = Callable[[str], bytes | None]
+# Targets that copy files kept beside the inventory (NixOS hardware configurations); such a
+# target is called with `beside=`, a reader of a path relative to the inventory's folder.
+BESIDE: set[str] = set()
+Beside = Callable[[str], bytes | None]
 
 
-def target(name: str, reads: tuple[str, ...] = ()) -> Callable[[Target], Target]:
+def nothing_beside(path: str) -> bytes | None:
+    """The reader when no inventory folder is at hand: every file is missing."""
+    return None
+
+
+def target(
+    name: str, reads: tuple[str, ...] = (), beside: bool = False
+) -> Callable[[Target], Target]:
     """Register a target under `name` (also the folder it writes under, by convention).
 
     `reads` names the files of `out/` whose previous content the target needs: its output
     then depends on the inventory and on them only, so a render stays reproducible.
+    `beside` marks a target that copies files kept beside the inventory.
     """
 
     def register(function: Target) -> Target:
         TARGETS[name] = function
         if reads:
             READS[name] = reads
+        if beside:
+            BESIDE.add(name)
         return function
 
     return register
@@ -66,23 +80,32 @@ def all_targets() -> dict[str, Target]:
 
 
 def target_files(
-    name: str, produce: Target, inventory: Inventory, previous: Previous | None
+    name: str,
+    produce: Target,
+    inventory: Inventory,
+    previous: Previous | None,
+    beside: Beside = nothing_beside,
 ) -> Iterable[OutputFile]:
     """One target's files; a target with state also gets the previous files it reads."""
+    if name in BESIDE:
+        return produce(inventory, beside=beside)
     if name not in READS:
         return produce(inventory)
     state = {path: previous(path) if previous else None for path in READS[name]}
     return produce(inventory, {path: data for path, data in state.items() if data is not None})
 
 
-def output_files(inventory: Inventory, previous: Previous | None = None) -> list[OutputFile]:
+def output_files(
+    inventory: Inventory, previous: Previous | None = None, beside: Beside = nothing_beside
+) -> list[OutputFile]:
     """All files of all targets, sorted by path; two targets claiming one path is a bug.
 
-    `previous` reads a file of the last render (None when absent) for targets that keep state.
+    `previous` reads a file of the last render (None when absent) for targets that keep state;
+    `beside` reads a file kept beside the inventory for targets that copy one.
     """
     files: dict[str, OutputFile] = {}
     for name, produce in all_targets().items():
-        for output in target_files(name, produce, inventory, previous):
+        for output in target_files(name, produce, inventory, previous, beside):
             if output.path in files:
                 raise ValueError(f"target {name!r} writes {output.path!r}, already written")
             files[output.path] = output

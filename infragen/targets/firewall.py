@@ -1,9 +1,10 @@
 """nftables rulesets for the hosts NixOS does not manage: `out/firewall/<host>.nft`.
 
-The openings come from `infragen.inventory.firewall.openings`, the function the NixOS
-target writes as `networking.firewall`: one source, two syntaxes. Each file replaces only
-infragen's own table (`table inet infragen`), never the whole ruleset, so the tables Docker
-or the distribution keep are left alone and `nft -f` can be re-run at any time.
+The openings come from `infragen.inventory.firewall.openings`, and each becomes one rule
+through `accept_rule`; the NixOS target writes the same rules into NixOS's own nftables
+firewall. One source, one rule text, two places. Each file replaces only infragen's own
+table (`table inet infragen`), never the whole ruleset, so the tables Docker or the
+distribution keep are left alone and `nft -f` can be re-run at any time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from infragen.inventory.firewall import Opening, openings
 from infragen.inventory.model import Inventory
+from infragen.render.filters import nft_string
 from infragen.targets import OutputFile, target
 
 FIREWALLED_OS = ("debian", "raspios", "ubuntu")
@@ -42,6 +44,15 @@ def nft_rule(opening: Opening) -> NftRule:
     )
 
 
+def accept_rule(opening: Opening) -> str:
+    """The nft rule admitting an opening: NIC and source first when it has them."""
+    rule = nft_rule(opening)
+    words = [f"iifname {nft_string(rule.interface)}"] if rule.interface else []
+    words += [f"ip saddr {rule.source}"] if rule.source else []
+    words += [f"{rule.protocol} dport {rule.ports} accept comment {nft_string(rule.comment)}"]
+    return " ".join(words)
+
+
 def firewalled_hosts(inventory: Inventory) -> list[str]:
     """Debian-family hosts that exist (active or pending); planned ones are not built yet."""
     return sorted(
@@ -61,7 +72,7 @@ def files(inventory: Inventory) -> Iterator[OutputFile]:
             "nft",
             {
                 "host": name,
-                "rules": [nft_rule(opening) for opening in openings(inventory, name)],
+                "rules": [accept_rule(opening) for opening in openings(inventory, name)],
                 "container_runtime": host.container_runtime,
             },
         )

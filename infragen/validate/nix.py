@@ -9,7 +9,9 @@ files written under their `out/` paths in a scratch folder, all in one process.
 
 nixfmt is found on PATH or given with `infragen render --nixfmt PATH` (`use_nixfmt`). The
 output is written in nixfmt's style by construction, so a file nixfmt would change is a
-template bug. Without the tool, a note says what was not checked: never a crash.
+template bug. Without the tool, a note says what was not checked: never a crash. Files
+copied from beside the inventory (format `nix-copy`: a host's hardware configuration, extra
+modules) are the user's: they are parsed, but their style is theirs.
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ def format_findings(files: list[Rendered], binary: str) -> list[Finding]:
 
 
 @validator("nix")
+@validator("nix-copy")
 def nix_parse(files: list[Rendered]) -> Iterator[Finding]:
     binary = shutil.which("nix-instantiate")
     if binary is None:

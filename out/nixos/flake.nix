@@ -22,21 +22,21 @@
       hydra-ai = {
         deployment = {
           targetHost = "192.168.1.250";
-          targetUser = "shaun";
+          targetUser = "deploy";
         };
         imports = [ ./hydra-ai ];
       };
       hydra-compute = {
         deployment = {
           targetHost = "192.168.1.203";
-          targetUser = "shaun";
+          targetUser = "deploy";
         };
         imports = [ ./hydra-compute ];
       };
       hydra-dev = {
         deployment = {
           targetHost = "192.168.1.245";
-          targetUser = "shaun";
+          targetUser = "deploy";
         };
         imports = [ ./hydra-dev ];
       };

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from infragen.inventory.models.base import (
     OS,
@@ -16,6 +16,7 @@ from infragen.inventory.models.base import (
     check_dns_name,
     check_name,
 )
+from infragen.inventory.models.nixos import NixFile
 
 
 class Network(Strict):
@@ -64,17 +65,43 @@ class Accelerator(Strict):
 
 
 class Hardware(Strict):
+    """What the machine is; `kernel_modules` and `initrd_modules` name drivers to load."""
+
     cpu: str | None = None
     cores: int | None = Field(default=None, gt=0)
     ram_gb: int | None = Field(default=None, gt=0)
     storage: str | None = None
     gpus: list[Gpu] = Field(default_factory=list)
     accelerators: list[Accelerator] = Field(default_factory=list)
+    kernel_modules: list[str] = Field(default_factory=list)
+    initrd_modules: list[str] = Field(default_factory=list)
 
 
 class Ssh(Strict):
     user: str = "root"
     port: int = Field(default=22, ge=1, le=65535)
+
+
+class Boot(Strict):
+    """The boot loader of an installed (not SD-image) host.
+
+    systemd-boot needs an EFI machine; GRUB installs either to a disk's boot sector
+    (`device`, BIOS) or to the EFI system partition (`efi: true`).
+    """
+
+    loader: Literal["systemd-boot", "grub"] = "systemd-boot"
+    device: str | None = None
+    efi: bool = False
+
+    @model_validator(mode="after")
+    def _grub_target(self) -> Boot:
+        if self.loader == "grub" and (self.device is None) == (not self.efi):
+            raise ValueError("grub needs exactly one of device: /dev/disk/by-id/... or efi: true")
+        if self.loader == "systemd-boot" and (self.device is not None or self.efi):
+            raise ValueError("systemd-boot always boots through EFI: give no device or efi")
+        if self.device is not None and not self.device.startswith("/dev/"):
+            raise ValueError(f"a boot device is a disk under /dev/, got {self.device!r}")
+        return self
 
 
 class Export(Strict):
@@ -131,6 +158,8 @@ class Host(Strict):
     mounts: list[Mount] = Field(default_factory=list)
     # Ports the host's own OS holds (Unraid's web UI on 80/443): `PORT[/tcp|udp]: what`.
     reserved_ports: dict[int | str, str] = Field(default_factory=dict)
+    boot: Boot | None = None
+    hardware_configuration: NixFile | None = None
 
     @field_validator("reserved_ports")
     @classmethod

@@ -1,9 +1,10 @@
 """What infragen knows about particular applications beyond their runtime.
 
 - the NixOS modules whose options it fills from the inventory (`services.ollama`: host,
-  port, the CUDA package, visible GPUs, the models folder);
+  port, GPU acceleration, visible GPUs, the models folder and the static user it needs);
 - the programs without a NixOS module whose config file it writes (TabbyAPI's
-  `config.yml`, with the model and the GPU split for tensor parallelism).
+  `config.yml`, with the model and the GPU split for tensor parallelism), and how that file
+  reaches the program when it runs in a container.
 
 A service is matched by its `module` (nixos runtime) or by `config.app`, else its name.
 The `config` keys consumed here are listed in `CONSUMED`; the others pass through to the
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from infragen.targets.nixos.printer import Indented, Raw
+from infragen.targets.nixos.printer import Indented
 
 if TYPE_CHECKING:
     from infragen.targets.nixos.services import Placed
@@ -40,28 +41,39 @@ def listen_address(placed: Placed) -> str:
     return placed.bind(exposure)
 
 
-def uses_cuda(placed: Placed) -> bool:
-    have = {gpu.index for gpu in placed.host.hardware.gpus if gpu.vendor == "nvidia"}
-    return any(gpu in have for gpu in placed.gpus)
+ACCELERATION = {"nvidia": "cuda", "amd": "rocm"}
+
+
+def acceleration(placed: Placed) -> str | None:
+    """`cuda` or `rocm` from the vendor of the GPUs the service claims on this host."""
+    vendors = {gpu.vendor for gpu in placed.host.hardware.gpus if gpu.index in placed.gpus}
+    found = sorted({ACCELERATION[v] for v in vendors if v in ACCELERATION})
+    return found[0] if found else None
 
 
 def ollama(placed: Placed) -> tuple[Body, list[str]]:
-    """`services.ollama`: CUDA build when it claims NVIDIA GPUs, only those visible."""
+    """`services.ollama` with GPU acceleration and only the claimed GPUs visible.
+
+    The module builds `package.override { acceleration = cfg.acceleration; }`, so the
+    package alone cannot switch CUDA on: `acceleration` must say it. A models folder of
+    its own (on NFS here) needs a static user: the dynamic one changes its uid, and files
+    it wrote would belong to nobody after a restart.
+    """
     settings: Body = {"host": listen_address(placed)}
     port = first_port(placed)
     if port is not None:
         settings["port"] = port
-    args = []
-    if uses_cuda(placed):
-        settings["package"] = Raw("pkgs.ollama-cuda")
-        args.append("pkgs")
+    chosen = acceleration(placed)
+    if chosen:
+        settings["acceleration"] = chosen
     environment = placed.gpu_environment()
     if environment:
         settings["environmentVariables"] = environment
     models = placed.service.config.get("models_dir")
     if isinstance(models, str):
         settings["models"] = models
-    return settings, args
+        settings["user"] = settings["group"] = "ollama"
+    return settings, []
 
 
 MODULES: dict[str, Callable[[Placed], tuple[Body, list[str]]]] = {"ollama": ollama}
@@ -81,8 +93,15 @@ def gpu_split(placed: Placed) -> list[int]:
     return [vram[gpu] for gpu in placed.gpus if gpu in vram]
 
 
-def tabbyapi(placed: Placed) -> Body:
-    """TabbyAPI's config.yml: listen address, model, and the split over its GPUs."""
+TABBY_CONFIG = "/app/config.yml"  # where the TabbyAPI image reads its config (WORKDIR /app)
+
+
+def tabbyapi_config(placed: Placed) -> Body:
+    """TabbyAPI's config.yml: listen address, model, and the split over its GPUs.
+
+    In a container it listens on all addresses inside, on its container port: the host
+    side of the published port decides who reaches it.
+    """
     config = placed.service.config
     model: Body = {}
     if "models_dir" in config:
@@ -95,19 +114,46 @@ def tabbyapi(placed: Placed) -> Body:
     model["gpu_split_auto"] = not parallel
     if parallel:
         model["gpu_split"] = split
-    document = {
-        "network": {"host": listen_address(placed), "port": first_port(placed)},
-        "model": model,
-    }
-    text = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    if placed.service.kind == "oci":
+        port = next((p for p in placed.service.ports.values() if p.port), None)
+        network = {"host": "0.0.0.0", "port": port.target if port else None}
+    else:
+        network = {"host": listen_address(placed), "port": first_port(placed)}
+    document = {"network": network, "model": model}
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def tabbyapi(placed: Placed) -> Body:
+    text = tabbyapi_config(placed)
     return {("environment", "etc", f"{placed.name}/config.yml", "text"): Indented(text)}
 
 
+def tabbyapi_container(placed: Placed) -> tuple[list[str], list[str]]:
+    """The config file mounted where the image reads it; for tensor parallelism a larger
+    /dev/shm (TabbyAPI's compose file sets 8g: NCCL and the split buffers live there)."""
+    volumes = [f"/etc/{placed.name}/config.yml:{TABBY_CONFIG}:ro"]
+    options = ["--shm-size=8g"] if len(gpu_split(placed)) > 1 else []
+    return volumes, options
+
+
 CONFIG_FILES: dict[str, Callable[[Placed], Body]] = {"tabbyapi": tabbyapi}
+CONTAINER_EXTRAS: dict[str, Callable[[Placed], tuple[list[str], list[str]]]] = {
+    "tabbyapi": tabbyapi_container
+}
+
+
+def app_of(placed: Placed) -> str | None:
+    app = placed.service.config.get("app", placed.name)
+    return app if isinstance(app, str) else None
 
 
 def config_files(placed: Placed) -> Body:
     """`environment.etc` config files of a program infragen knows, else nothing."""
-    app = placed.service.config.get("app", placed.name)
-    render = CONFIG_FILES.get(app) if isinstance(app, str) else None
+    render = CONFIG_FILES.get(app_of(placed) or "")
     return render(placed) if render else {}
+
+
+def container_extras(placed: Placed) -> tuple[list[str], list[str]]:
+    """Volumes and options a known program's container needs beyond the inventory's."""
+    extras = CONTAINER_EXTRAS.get(app_of(placed) or "")
+    return extras(placed) if extras else ([], [])

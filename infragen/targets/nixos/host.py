@@ -1,30 +1,25 @@
-"""The host-wide concerns of a NixOS host: networking, firewall, storage and hardware.
+"""The host-wide concerns of a NixOS host: networking, firewall and storage.
 
-Each function returns the body of one module file (a dict the emitter prints) and the
-module arguments it needs. Nothing here is typed by hand: addresses, openings, mounts and
-GPUs all come from the inventory, so regenerating any of them is re-rendering.
+Each function returns the body of one module file (a dict the emitter prints). Nothing here
+is typed by hand: addresses, openings, mounts and exports all come from the inventory, so
+regenerating any of them is re-rendering.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from infragen.inventory.firewall import Opening, openings
 from infragen.inventory.model import Host, Inventory, Mount
-from infragen.targets.nixos.printer import Raw
+from infragen.inventory.nfs import export_line
+from infragen.targets.firewall import accept_rule
+from infragen.targets.nixos.printer import Indented
 
 Body = dict[Any, Any]
 
 # Mount options that keep a boot from hanging on a storage host that is down: the share is
 # mounted on first access, waits for the network, and gives up after 30 s.
 NFS_BOOT_SAFE = ("x-systemd.automount", "_netdev", "x-systemd.mount-timeout=30s")
-# GPU generations the open kernel module supports (Turing and newer).
-OPEN_MODULE = re.compile(r"\b(RTX|GTX 16\d\d|[AHL]\d{1,3}|L40S?|T4)\b")
-# Blackwell (RTX 50xx) needs a newer driver than the release's default.
-BLACKWELL = re.compile(r"\bRTX 50\d\d\b")
-# A device node udev can match by kernel name without quoting trouble.
-DEVICE = re.compile(r"/dev/[A-Za-z0-9_-]+")
 
 
 def address_on(inventory: Inventory, name: str, client: Host) -> str:
@@ -71,9 +66,6 @@ def networking(inventory: Inventory, name: str) -> Body:
     servers = nameservers(inventory, host)
     if servers:
         body["networking", "nameservers"] = servers
-    body["services", "openssh", "enable"] = True
-    body["services", "openssh", "ports"] = [host.ssh.port]
-    body["services", "openssh", "openFirewall"] = False
     return body
 
 
@@ -93,22 +85,22 @@ def _port_lists(found: list[Opening]) -> Body:
 
 
 def firewall(inventory: Inventory, name: str) -> Body:
-    """`networking.firewall` from `openings`, the source the nftables target uses too.
+    """NixOS's nftables firewall, admitting exactly what `openings` says.
 
-    With one interface, LAN openings are host-wide (the LAN is all the host sees); with
-    more, a LAN opening goes on the interface of its network only.
+    Openings for everyone (`public`, SSH on a host without a LAN) are NixOS's port lists;
+    openings limited to a source network are the same nft rules the `.nft` files hold,
+    appended to the firewall's input chain (`extraInputRules`, nftables backend only).
     """
-    host = inventory.hosts[name]
     found = openings(inventory, name)
-    per_interface = len(set(host.interface.values())) > 1
-    everywhere = [o for o in found if not (per_interface and o.interface)]
-    body: Body = {("networking", "firewall", "enable"): True}
-    for key, value in _port_lists(everywhere).items():
+    body: Body = {
+        ("networking", "nftables", "enable"): True,
+        ("networking", "firewall", "enable"): True,
+    }
+    for key, value in _port_lists([o for o in found if o.source is None]).items():
         body["networking", "firewall", key] = value
-    for interface in sorted({o.interface for o in found if per_interface and o.interface}):
-        mine = [o for o in found if o.interface == interface]
-        for key, value in _port_lists(mine).items():
-            body["networking", "firewall", "interfaces", interface, key] = value
+    limited = [accept_rule(o) for o in found if o.source is not None]
+    if limited:
+        body["networking", "firewall", "extraInputRules"] = Indented("\n".join(limited) + "\n")
     return body
 
 
@@ -134,8 +126,19 @@ def nfs_device(inventory: Inventory, host: Host, mount: Mount) -> str:
     return f"{address_on(inventory, mount.server, host)}:{export.path}"
 
 
+def nfs_server(inventory: Inventory, host: Host) -> Body:
+    """The kernel NFS server with the host's exports (the firewall opens 2049 to clients)."""
+    if not host.exports:
+        return {}
+    lines = [export_line(inventory, host.exports[n]) for n in sorted(host.exports)]
+    return {
+        ("services", "nfs", "server", "enable"): True,
+        ("services", "nfs", "server", "exports"): Indented("\n".join(lines) + "\n"),
+    }
+
+
 def storage(inventory: Inventory, name: str) -> Body:
-    """`fileSystems` for each NFS mount whose export exists, safe to boot without it."""
+    """`fileSystems` for each NFS mount (safe to boot without it), and the NFS server."""
     host = inventory.hosts[name]
     body: Body = {}
     for mount in host.mounts:
@@ -148,43 +151,5 @@ def storage(inventory: Inventory, name: str) -> Body:
             "fsType": "nfs",
             "options": list(dict.fromkeys(options)),
         }
+    body.update(nfs_server(inventory, host))
     return body
-
-
-def nvidia_gpus(host: Host) -> list[Any]:
-    return [gpu for gpu in host.hardware.gpus if gpu.vendor == "nvidia"]
-
-
-def hardware(inventory: Inventory, name: str, gpu_containers: bool) -> tuple[Body, list[str]]:
-    """NVIDIA driver, container toolkit, Hailo device access and the Pi's SD image."""
-    host = inventory.hosts[name]
-    body: Body = {}
-    args: list[str] = []
-    if host.arch == "aarch64" and (host.board or "").startswith("rpi"):
-        args.append("modulesPath")
-        body["imports"] = [Raw('(modulesPath + "/installer/sd-card/sd-image-aarch64.nix")')]
-    gpus = nvidia_gpus(host)
-    if gpus:
-        args.append("config")
-        body["nixpkgs", "config", "allowUnfree"] = True
-        body["services", "xserver", "videoDrivers"] = ["nvidia"]
-        body["hardware", "graphics", "enable"] = True
-        nvidia: Body = {
-            "open": all(OPEN_MODULE.search(gpu.model) for gpu in gpus),
-            ("modesetting", "enable"): True,
-            "nvidiaPersistenced": True,
-        }
-        if any(BLACKWELL.search(gpu.model) for gpu in gpus):
-            nvidia["package"] = Raw("config.boot.kernelPackages.nvidiaPackages.beta")
-        body["hardware", "nvidia"] = nvidia
-        if gpu_containers:
-            body["hardware", "nvidia-container-toolkit", "enable"] = True
-            if host.container_runtime != "podman":
-                body["virtualisation", "docker", "daemon", "settings", "features", "cdi"] = True
-    if any(acc.kind.startswith("hailo") for acc in host.hardware.accelerators):
-        devices = sorted({acc.device for acc in host.hardware.accelerators})
-        names = [d.removeprefix("/dev/") for d in devices if DEVICE.fullmatch(d)]
-        rules = "".join(f'KERNEL=="{device}", GROUP="hailo", MODE="0660"\n' for device in names)
-        body["users", "groups", "hailo"] = {}
-        body["services", "udev", "extraRules"] = rules
-    return body, args

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from infragen.inventory.model import Host, Inventory, Mount, SecretRef, Service
+from infragen.inventory.nixos import nvidia_gpus
 from infragen.targets.nixos import apps
-from infragen.targets.nixos.host import Body, mount_unit, nvidia_gpus
+from infragen.targets.nixos.host import Body, mount_unit
 from infragen.targets.nixos.printer import Indented
 
 RESTART = {"no": "no", "always": "always", "unless-stopped": "always", "on-failure": "on-failure"}
@@ -280,25 +281,31 @@ def oci_volumes(placed: Placed) -> list[str]:
 
 
 def oci_container(placed: Placed) -> Body:
-    """A container with CDI GPU devices, started once its NFS shares are mounted."""
+    """A container with CDI GPU devices, started once its NFS shares are mounted; the CUDA
+    user space comes with the image, only the driver from the host (NVIDIA container
+    toolkit), so nothing depends on where NixOS keeps its libraries."""
     service = placed.service
     backend = placed.host.container_runtime or "podman"
     container = service.container_name or placed.name
+    app_volumes, app_options = apps.container_extras(placed)
+    devices = [f"--device=nvidia.com/gpu={gpu}" for gpu in placed.gpus]
     spec: Body = {"image": service.image}
     fields = (
         ("ports", oci_ports(placed)),
         ("environment", plain_environment(service)),
         ("environmentFiles", environment_file(placed.name, service)),
-        ("volumes", oci_volumes(placed)),
+        ("volumes", oci_volumes(placed) + app_volumes),
         ("cmd", service.command or []),
-        ("extraOptions", [f"--device=nvidia.com/gpu={gpu}" for gpu in placed.gpus]),
+        ("extraOptions", devices + app_options),
     )
     spec.update({key: value for key, value in fields if value})
-    return {
+    body: Body = {
         ("virtualisation", "oci-containers", "backend"): backend,
         ("virtualisation", "oci-containers", "containers", container): spec,
         ("systemd", "services", f"{backend}-{container}"): ordering(placed),
     }
+    body.update(apps.config_files(placed))
+    return body
 
 
 def nixos_module(placed: Placed) -> tuple[Body, list[str]]:

@@ -8,6 +8,7 @@
 {
   imports = [
     ./hardware-configuration.nix
+    ./access.nix
     ./networking.nix
     ./firewall.nix
     ./storage.nix

@@ -12,7 +12,4 @@
   networking.useDHCP = false;
   networking.defaultGateway = "192.168.1.1";
   networking.nameservers = [ "192.168.4.38" ];
-  services.openssh.enable = true;
-  services.openssh.ports = [ 22 ];
-  services.openssh.openFirewall = false;
 }

@@ -14,7 +14,7 @@
       luminous = {
         deployment = {
           targetHost = "192.168.50.20";
-          targetUser = "root";
+          targetUser = "luminous";
         };
         imports = [ ./luminous ];
       };

@@ -8,11 +8,13 @@
 {
   imports = [
     ./hardware-configuration.nix
+    ./access.nix
     ./networking.nix
     ./firewall.nix
     ./storage.nix
     ./hardware.nix
     ./services/luminous-nix.nix
+    ../extra/modules/luminous-nix.nix
   ];
   system.stateVersion = "24.11";
 }

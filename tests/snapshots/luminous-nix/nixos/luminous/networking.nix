@@ -11,7 +11,4 @@
   ];
   networking.useDHCP = false;
   networking.defaultGateway = "192.168.50.1";
-  services.openssh.enable = true;
-  services.openssh.ports = [ 22 ];
-  services.openssh.openFirewall = false;
 }

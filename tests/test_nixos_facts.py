@@ -1,0 +1,341 @@
+"""Each NixOS host's evaluated configuration, checked the way NixOS 24.11 would check it.
+
+`tests/nixos/facts.json` keeps the declarations (type, default) and assertions of nixpkgs
+24.11 the NixOS target relies on, each naming the module source and the revision read.
+Every host tree is evaluated by Nix (`tests/nixos/evaluate.py`); every option it defines
+must exist there with a value of the declared type, and the assertions NixOS would raise
+at build time must hold: a boot loader, a root file system, `hardware.nvidia.open` set,
+CUDA for ollama on NVIDIA GPUs with a static user for its own models folder, cloudflared
+tunnels with credentials and a default, `sdImage` only with its module, nftables for
+`extraInputRules`, key-only SSH with an admin who can log in.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nixos.evaluate import NIX, evaluate, host_config
+
+from infragen.cli import main
+from infragen.inventory.load import load
+from infragen.inventory.nixos import nixos_hosts
+from infragen.pipeline import build
+from infragen.render.filters import nix_string
+from infragen.targets.nixos.hardware import RPI
+
+from conftest import ROOT
+
+FACTS = json.loads((Path(__file__).parent / "nixos" / "facts.json").read_text())
+OPTIONS = {tuple(path.split(".")): fact for path, fact in FACTS["options"].items()}
+SD_MODULES = (
+    "/stub/nixos/modules/installer/sd-card/sd-image-aarch64.nix",
+    "/stub/nixos-raspberrypi/sd-image",
+)
+SIMPLE = {
+    "bool": lambda v: isinstance(v, bool),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "port": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 65535,
+    "str": lambda v: isinstance(v, str),
+    "lines": lambda v: isinstance(v, str),
+    "path": lambda v: isinstance(v, str) and v.startswith("/"),
+    "package": lambda v: isinstance(v, str) and v.startswith("/nix/store/"),
+    "anything": lambda v: True,
+}
+
+needs_nix = pytest.mark.skipif(
+    NIX is None and not __import__("os").environ.get("CI"), reason="no nix"
+)
+
+
+def fits(value: Any, kind: Any) -> bool:
+    """Whether a value has the declared type (the module system's check, for these types)."""
+    if isinstance(kind, str):
+        return SIMPLE[kind](value)
+    (name, arg), *_ = kind.items()
+    if name == "listOf":
+        return isinstance(value, list) and all(fits(item, arg) for item in value)
+    if name == "attrsOf":
+        return isinstance(value, dict) and all(fits(item, arg) for item in value.values())
+    if name == "nullOr":
+        return value is None or fits(value, arg)
+    if name == "enum":
+        return any(value == v and type(value) is type(v) for v in arg)
+    if name == "either":
+        return any(fits(value, option) for option in arg)
+    assert name == "submodule", name
+    return isinstance(value, dict) and all(k in arg and fits(v, arg[k]) for k, v in value.items())
+
+
+def option_at(path: tuple[str, ...]) -> dict[str, Any] | None:
+    for pattern, fact in OPTIONS.items():
+        if len(pattern) == len(path) and all(
+            p in ("<name>", k) for p, k in zip(pattern, path, strict=True)
+        ):
+            return fact
+    return None
+
+
+def declared_below(path: tuple[str, ...]) -> bool:
+    return any(
+        len(p) > len(path) and all(a in ("<name>", b) for a, b in zip(p, path, strict=False))
+        for p in OPTIONS
+    )
+
+
+def definitions(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """(option path, value) for every option the configuration defines."""
+    if path and option_at(path) is not None:
+        yield path, node
+    elif isinstance(node, dict) and (not path or declared_below(path)):
+        for key, value in node.items():
+            yield from definitions(value, (*path, key))
+    else:
+        yield path, node
+
+
+def option_problems(config: dict[str, Any], own: tuple[str, ...]) -> list[str]:
+    """Options that do not exist in 24.11, or hold a value of the wrong type."""
+    problems = []
+    for path, value in definitions(config):
+        fact = option_at(path)
+        if fact is None:
+            if path[: len(own)] != own or not own:
+                problems.append(f"{'.'.join(path)}: no such option in NixOS 24.11")
+        elif not fits(value, fact["type"]):
+            problems.append(f"{'.'.join(path)}: {value!r} is not a {fact['type']}")
+    for pattern, fact in OPTIONS.items():
+        if fact.get("required"):
+            problems += _missing(config, pattern)
+    return problems
+
+
+def _missing(config: dict[str, Any], pattern: tuple[str, ...]) -> list[str]:
+    """A required option (no default) of each `<name>` instance present in the config."""
+    wildcard = pattern.index("<name>")
+    node = config
+    for key in pattern[:wildcard]:
+        node = node.get(key, {}) if isinstance(node, dict) else {}
+    missing = []
+    for name, instance in node.items():
+        leaf = instance
+        for key in pattern[wildcard + 1 :]:
+            leaf = leaf.get(key) if isinstance(leaf, dict) else None
+        if leaf is None:
+            missing.append(f"{'.'.join(pattern).replace('<name>', name)}: required, not set")
+    return missing
+
+
+def get(config: dict[str, Any], dotted: str, default: Any = None) -> Any:
+    node: Any = config
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return default
+        node = node[key]
+    return node
+
+
+def assertion_problems(config: dict[str, Any], outside: list[str], gpus: list[str]) -> list[str]:
+    """The build-time assertions of facts.json, as they would fire on this configuration."""
+    problems = []
+    sd_image = any(module in outside for module in SD_MODULES)
+    grub = get(
+        config, "boot.loader.grub.enable", not get(config, "boot.loader.systemd-boot.enable")
+    )
+    if (
+        grub
+        and not sd_image
+        and not (get(config, "boot.loader.grub.device") or get(config, "boot.loader.grub.devices"))
+    ):
+        problems.append("grub: You must set the option boot.loader.grub.devices or mirroredBoots")
+    if not sd_image and "/" not in get(config, "fileSystems", {}):
+        problems.append(
+            "filesystems: The fileSystems option does not specify your root file system"
+        )
+    if "nvidia" in get(config, "services.xserver.videoDrivers", []):
+        if get(config, "hardware.nvidia.open") is None:
+            problems.append("nvidia: You must configure hardware.nvidia.open (driver >= 560)")
+        if (
+            any("RTX 50" in model for model in gpus)
+            and get(config, "hardware.nvidia.open") is not True
+        ):
+            problems.append("nvidia: Blackwell runs only the open kernel module")
+    problems += _ollama_problems(config, gpus)
+    if any(k.startswith("sdImage") for k in config) and not sd_image:
+        problems.append("sdImage: set without the sd-image module")
+    if get(config, "networking.firewall.extraInputRules") and not get(
+        config, "networking.nftables.enable"
+    ):
+        problems.append("firewall: extraInputRules only works with the nftables based firewall")
+    problems += _login_problems(config)
+    for name, user in get(config, "users.users", {}).items():
+        if bool(user.get("isNormalUser")) == bool(user.get("isSystemUser")):
+            problems.append(f"users: exactly one of isSystemUser and isNormalUser for {name}")
+    return problems
+
+
+def _ollama_problems(config: dict[str, Any], gpus: list[str]) -> list[str]:
+    ollama = get(config, "services.ollama")
+    if not ollama:
+        return []
+    problems = []
+    cuda = "CUDA_VISIBLE_DEVICES" in ollama.get("environmentVariables", {})
+    if cuda and ollama.get("acceleration") != "cuda":
+        problems.append("ollama: package.override { acceleration = null; } builds it without CUDA")
+    if "models" in ollama and ollama.get("user") is None:
+        problems.append("ollama: a models folder of its own needs a static user (DynamicUser)")
+    return problems
+
+
+def _login_problems(config: dict[str, Any]) -> list[str]:
+    settings = get(config, "services.openssh.settings", {})
+    problems = []
+    if settings.get("PasswordAuthentication", True) or settings.get(
+        "KbdInteractiveAuthentication", True
+    ):
+        problems.append("sshd: passwords still accepted")
+    admins = [
+        name
+        for name, user in get(config, "users.users", {}).items()
+        if "wheel" in user.get("extraGroups", []) and get(user, "openssh.authorizedKeys.keys")
+    ]
+    if not admins:
+        problems.append("users: no wheel user with an SSH key: nobody can administer the host")
+    return problems
+
+
+def check_tree(
+    tree: Path, inventory: Path, own: dict[str, tuple[str, ...]]
+) -> dict[str, list[str]]:
+    """Every NixOS host of the rendered tree, checked; {host: problems}."""
+    model = load(inventory, inventory.parent).inventory
+    report = {}
+    for name in nixos_hosts(model):
+        config, outside, conflicts = host_config(tree / name)
+        gpus = [g.model for g in model.hosts[name].hardware.gpus]
+        problems = conflicts + option_problems(config, own.get(name, ()))
+        report[name] = problems + assertion_problems(config, outside, gpus)
+    return report
+
+
+def rendered(inventory: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    for path, data in build(inventory).files.items():
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_bytes(data)
+    return out / "nixos"
+
+
+@needs_nix
+def test_the_estate_passes_the_option_facts(tmp_path: Path) -> None:
+    inventory = ROOT / "inventory.yaml"
+    report = check_tree(rendered(inventory, tmp_path), inventory, {})
+    assert sorted(report) == ["hydra-ai", "hydra-compute", "hydra-dev"]
+    assert report == {name: [] for name in report}
+
+
+@needs_nix
+def test_the_examples_pass_the_option_facts(tmp_path: Path) -> None:
+    """luminous-nix's own module (beside the example) declares services.luminous-nix."""
+    inventory = ROOT / "examples" / "luminous-nix.yaml"
+    own = {"luminous": ("services", "luminous-nix")}
+    assert check_tree(rendered(inventory, tmp_path), inventory, own) == {"luminous": []}
+
+
+@needs_nix
+@pytest.mark.parametrize("board", ["rpi5", "rpi4"])
+def test_a_pi_added_with_host_add_passes_the_option_facts(runner, tmp_path, board) -> None:
+    shutil.copy(ROOT / "inventory.yaml", tmp_path / "inventory.yaml")
+    shutil.copytree(ROOT / "hosts", tmp_path / "hosts")
+    inventory = tmp_path / "inventory.yaml"
+    args = ["host", "add", "pi-new", "-i", str(inventory), "--network", "pi", "--board", board]
+    result = runner.invoke(main, [*args, "--hailo", "--tunnel"])
+    assert result.exit_code == 0, result.output
+    report = check_tree(tmp_path / "out" / "nixos", inventory, {})
+    assert report["pi-new"] == []
+    outputs = flake_outputs(tmp_path / "out" / "nixos" / "flake.nix")
+    pi = outputs["nixosConfigurations"]["pi-new"]
+    assert pi["system"] == "aarch64-linux"
+    if board == "rpi5":  # built with nixos-raspberrypi's nixpkgs and modules
+        assert pi["via"] == "nixos-raspberrypi" and pi["specialArgs"] == {RPI: "rpi-flake"}
+        assert outputs["colmena"]["meta"]["nodeSpecialArgs"]["pi-new"] == {RPI: "rpi-flake"}
+    else:
+        assert pi["via"] == "nixpkgs" and "specialArgs" not in pi
+    assert outputs["colmena"]["pi-new"]["deployment"]["targetUser"] == "deploy"
+
+
+def flake_outputs(flake: Path) -> Any:
+    """The flake's outputs, with stand-ins for its inputs whose nixosSystem returns its
+    arguments and says which nixpkgs it came from."""
+    fakes = """{
+      self = null;
+      nixpkgs.lib.nixosSystem = args: args // { via = "nixpkgs"; };
+      nixos-raspberrypi = {
+        outPath = "rpi-flake";
+        inputs.nixpkgs.lib.nixosSystem = args: args // { via = "nixos-raspberrypi"; };
+      };
+    }"""
+    outputs = f"(import {nix_string(flake)}).outputs"
+    return evaluate(
+        f"let f = {outputs}; o = f (builtins.intersectAttrs (builtins.functionArgs f) {fakes}); "
+        "in o // { colmena = o.colmena // { meta = builtins.removeAttrs o.colmena.meta "
+        '[ "nixpkgs" "nodeNixpkgs" ]; }; }'
+    )
+
+
+@needs_nix
+def test_the_small_estate_passes_the_option_facts(small: Path) -> None:
+    report = check_tree(rendered(small, small.parent), small, {})
+    assert report == {"gpu": []}
+
+
+def test_the_checks_catch_what_nixos_would_refuse() -> None:
+    """The checker itself, on configurations NixOS 24.11 would reject."""
+    bad = {
+        "services": {
+            "ollama": {
+                "enable": True,
+                "models": "/m",
+                "environmentVariables": {"CUDA_VISIBLE_DEVICES": "0"},
+            }
+        },
+        "networking": {
+            "firewall": {"extraInputRules": "tcp dport 1 accept\n", "allowedTCPPorts": [70000]}
+        },
+        "boot": {"loader": {"grub": {"enable": True}}},
+        "hardware": {"nvidia": {"open": None}},
+        "users": {"users": {"a": {"isNormalUser": True, "isSystemUser": True}}},
+        "nope": {"option": 1},
+    }
+    bad["services"]["xserver"] = {"videoDrivers": ["nvidia"]}
+    found = option_problems(bad, ()) + assertion_problems(bad, [], ["RTX 5090"])
+    text = "\n".join(found)
+    for expected in (
+        "nope: no such option",
+        "allowedTCPPorts: [70000] is not",
+        "grub: You must set",
+        "root file system",
+        "hardware.nvidia.open",
+        "Blackwell",
+        "builds it without CUDA",
+        "static user",
+        "nftables based firewall",
+        "passwords still accepted",
+        "exactly one of isSystemUser",
+    ):
+        assert expected in text, expected
+    tunnels = {"services": {"cloudflared": {"enable": True, "tunnels": {"t": {"ingress": {}}}}}}
+    missing = option_problems(tunnels, ())
+    assert "services.cloudflared.tunnels.t.credentialsFile: required, not set" in missing
+    assert "services.cloudflared.tunnels.t.default: required, not set" in missing
+
+
+def test_every_fact_names_a_source_that_says_what_was_read() -> None:
+    for path, fact in FACTS["options"].items():
+        source = FACTS["sources"][fact["source"]]
+        assert source["repo"] and source["path"], path
+        assert source["read"] is False or source["revisions"], path
