@@ -125,16 +125,18 @@ def render(inventory: Path, out: Path | None, force: bool, nixfmt: Path | None) 
     type=click.Choice(["auto", "always", "never"]),
     default="auto",
     show_default=True,
-    help="Colour the diff.",
+    help="Colour the diff (auto: on a terminal, unless NO_COLOR is set).",
 )
 @_friendly
 def diff(inventory: Path, out: Path | None, stat: bool, color: str) -> None:
     """Show what a render would change in out/ (exit 1 when anything would)."""
-    from infragen.output.show import diff_text, stat_text
+    import os
+
+    from infragen.output.show import diff_text, stat_text, wants_colour
 
     plan = _planned(inventory, out)
-    colour = color == "always" or (color == "auto" and sys.stdout.isatty())
-    click.echo(stat_text(plan) if stat else diff_text(plan, colour=colour), nl=False)
+    colour = wants_colour(color, sys.stdout.isatty(), os.environ)
+    click.echo(stat_text(plan) if stat else diff_text(plan, colour=colour), nl=False, color=colour)
     sys.exit(1 if plan.pending else 0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 
 from infragen.output.plan import Action, Change, Plan
 
@@ -14,6 +15,15 @@ CHECK_WORDS = {
 
 COLOURS = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m"}
 RESET = "\x1b[0m"
+
+
+def wants_colour(choice: str, terminal: bool, environ: Mapping[str, str]) -> bool:
+    """Whether to colour: `always` and `never` as asked, even through a pipe; `auto` on a
+    terminal only, and not when NO_COLOR is set to anything (no-color.org: an explicit
+    `--color` wins over the variable)."""
+    if choice != "auto":
+        return choice == "always"
+    return terminal and not environ.get("NO_COLOR")
 
 
 def _lines(data: bytes | None) -> list[str]:
