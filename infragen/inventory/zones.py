@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from infragen.inventory.ingress import active_hosts
 from infragen.inventory.model import Inventory, Service, Zone
+from infragen.inventory.query import per_inventory
 
 SOA_TIMERS = (10800, 3600, 604800)  # refresh, retry, expire (seconds)
 
@@ -235,8 +236,10 @@ def reverse_zones(inventory: Inventory, forward: dict[str, ZoneData]) -> dict[st
     }
 
 
+@per_inventory
 def estate_zones(inventory: Inventory) -> dict[str, ZoneData]:
-    """Every zone PowerDNS serves, forward then reverse, each by name."""
+    """Every zone PowerDNS serves, forward then reverse, each by name (do not change it:
+    the answer is kept for the next question about the same inventory)."""
     active = advertised(inventory)
     forward = {
         name: data

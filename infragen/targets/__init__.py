@@ -38,12 +38,14 @@ class OutputFile:
 Target = Callable[..., Iterable[OutputFile]]
 TARGETS: dict[str, Target] = {}
 # Files of the last render (paths under out/) a target reads back as its own state, such as
-# the DNS serials; such a target is called as `function(inventory, previous)`.
-READS: dict[str, tuple[str, ...]] = {}
+# the DNS serials; such a target is called as `function(inventory, previous)`. The paths are
+# fixed, or named by a function of the inventory (one state file per zone).
+Reads = tuple[str, ...] | Callable[[Inventory], Iterable[str]]
+READS: dict[str, Reads] = {}
 Previous = Callable[[str], bytes | None]
 
 
-def target(name: str, reads: tuple[str, ...] = ()) -> Callable[[Target], Target]:
+def target(name: str, reads: Reads = ()) -> Callable[[Target], Target]:
     """Register a target under `name` (also the folder it writes under, by convention).
 
     `reads` names the files of `out/` whose previous content the target needs: its output
@@ -71,7 +73,9 @@ def target_files(
     """One target's files; a target with state also gets the previous files it reads."""
     if name not in READS:
         return produce(inventory)
-    state = {path: previous(path) if previous else None for path in READS[name]}
+    reads = READS[name]
+    paths = reads(inventory) if callable(reads) else reads
+    state = {path: previous(path) if previous else None for path in paths}
     return produce(inventory, {path: data for path, data in state.items() if data is not None})
 
 
