@@ -388,3 +388,56 @@ def host_add(inventory: Path, name: str, **options: Any) -> None:
     apply(plan)
     click.echo(f"infragen: added {name} ({added.address}); {plan.summary()}")
     click.echo(added.next_steps, nl=False)
+
+
+@host.command("list")
+@_inventory_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@_friendly
+def host_list(inventory: Path, fmt: str) -> None:
+    """List the hosts: status, OS, addresses, and the services on each."""
+    from infragen.edit.host_list import FORMATS, host_rows
+
+    click.echo(FORMATS[fmt](host_rows(_checked_inventory(inventory))), nl=False)
+
+
+@host.command("remove")
+@click.argument("name")
+@_inventory_option
+@click.option("--yes", is_flag=True, help="Also remove its services' placement without asking.")
+@_friendly
+def host_remove(inventory: Path, name: str, yes: bool) -> None:
+    """Remove a host (and, once confirmed, what runs only there), then render."""
+    from infragen.edit.host_remove import removal_for, remove_host
+
+    removal = removal_for(inventory, name)
+    if removal.touches_services and not yes and not _confirmed(name, removal.describe()):
+        click.echo("infragen: nothing changed (--yes confirms without asking)", err=True)
+        sys.exit(1)
+    removed = remove_host(inventory, removal)
+    _report(removed.findings)
+    plan = _render_edited(inventory)
+    click.echo(f"infragen: removed {name}; {plan.summary()}")
+    click.echo(removal.describe(), nl=False)
+
+
+def _confirmed(name: str, what: str) -> bool:
+    click.echo(f"removing {name} also removes:\n{what}", nl=False, err=True)
+    try:
+        return click.confirm("remove them?", default=False, err=True)
+    except click.Abort:  # end of input: nobody said yes
+        return False
+
+
+def _render_edited(inventory: Path) -> Plan:
+    """Render after an edit of the inventory; hand edits in out/ stop it (exit 1)."""
+    from infragen.output.apply import apply
+
+    plan = _planned(inventory, None)
+    if plan.conflicts:
+        click.echo("infragen: out/ has hand edits; inventory changed, nothing rendered", err=True)
+        sys.exit(1)
+    apply(plan)
+    return plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,15 @@ def small(tmp_path: Path) -> Path:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+def changed_lines(original: Path, edited: Path) -> tuple[list[str], list[str]]:
+    """(removed, added) lines of `git diff` between two files: what an edit touched."""
+    diff = subprocess.run(
+        ["git", "diff", "--no-index", "-U0", "--no-color", str(original), str(edited)],
+        capture_output=True,
+        text=True,
+    ).stdout
+    body = [line for line in diff.splitlines() if line[:3] not in ("+++", "---")]
+    removed = [line[1:] for line in body if line.startswith("-")]
+    return removed, [line[1:] for line in body if line.startswith("+")]

@@ -15,8 +15,6 @@ import json
 import os
 import secrets
 import sqlite3
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -29,7 +27,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.zone
 import pytest
-from test_powerdns import EDGE, free_port, tool
+from pdns import free_port, running
+from test_powerdns import EDGE
 
 from infragen.cli import main
 
@@ -60,6 +59,13 @@ class Api:
         except urllib.error.HTTPError as exc:
             raise AssertionError(f"{method} {path}: {exc.code} {exc.read().decode()}") from None
         return json.loads(text) if text else None
+
+    def answers(self) -> bool:
+        try:
+            self.call("GET", "/zones")
+        except (OSError, AssertionError):
+            return False
+        return True
 
     def create(self, zone: str, nameservers: list[str]) -> None:
         """A native zone whose serial the API leaves alone: infragen's SOA is the serial."""
@@ -108,13 +114,9 @@ def schema() -> str:
 
 
 def start_api(tmp: Path) -> Iterator[Api]:
-    binary = tool("pdns_server")
     database = tmp / "pdns.sqlite3"
     with sqlite3.connect(database) as connection:
         connection.executescript(schema())
-    config, run = tmp / "config", tmp / "run"
-    config.mkdir()
-    run.mkdir()
     key = secrets.token_hex(16)
     dns_port, web_port = free_port(), free_port()
     settings = {
@@ -122,11 +124,6 @@ def start_api(tmp: Path) -> Iterator[Api]:
         "gsqlite3-database": database,
         "local-address": "127.0.0.1",
         "local-port": dns_port,
-        "socket-dir": run,
-        "guardian": "no",
-        "daemon": "no",
-        "disable-syslog": "yes",
-        "security-poll-suffix": "",
         "api": "yes",
         "api-key": key,
         "webserver": "yes",
@@ -134,36 +131,9 @@ def start_api(tmp: Path) -> Iterator[Api]:
         "webserver-port": web_port,
         "webserver-allow-from": "127.0.0.1/32",
     }
-    (config / "pdns.conf").write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
-    log_path = tmp / "pdns.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [binary, f"--config-dir={config}"], stdout=log, stderr=subprocess.STDOUT
-        )
-        api = Api(f"http://127.0.0.1:{web_port}", key, dns_port)
-        try:
-            _wait(api, process, log_path)
-            yield api
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait(api: Api, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"pdns_server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            api.call("GET", "/zones")
-            return
-        except (OSError, AssertionError):
-            time.sleep(0.1)
-    pytest.fail(f"the PowerDNS API did not answer within 20 s:\n{log.read_text()}")
+    api = Api(f"http://127.0.0.1:{web_port}", key, dns_port)
+    with running(tmp, settings, api.answers):
+        yield api
 
 
 @pytest.fixture
