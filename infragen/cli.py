@@ -41,6 +41,18 @@ def _inventory_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return _inventory_option(function)
 
 
+def _format_option(*choices: str, help: str | None = None) -> Callable[..., Any]:
+    """`--format` with its first choice the default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
 def _out_folder(inventory: Path, out: Path | None) -> Path:
     return out if out is not None else inventory.parent / "out"
 
@@ -127,16 +139,40 @@ def render(inventory: Path, out: Path | None, force: bool, nixfmt: Path | None) 
     show_default=True,
     help="Colour the diff (auto: on a terminal, unless NO_COLOR is set).",
 )
+@_format_option(
+    "unified", "text", "md", "json", help="unified: the diff itself; the others as `plan`."
+)
 @_friendly
-def diff(inventory: Path, out: Path | None, stat: bool, color: str) -> None:
+def diff(inventory: Path, out: Path | None, stat: bool, color: str, fmt: str) -> None:
     """Show what a render would change in out/ (exit 1 when anything would)."""
     import os
 
     from infragen.output.show import diff_text, stat_text, wants_colour
 
     plan = _planned(inventory, out)
+    if fmt != "unified":
+        _print_review(plan, fmt)
     colour = wants_colour(color, sys.stdout.isatty(), os.environ)
     click.echo(stat_text(plan) if stat else diff_text(plan, colour=colour), nl=False, color=colour)
+    sys.exit(1 if plan.pending else 0)
+
+
+@main.command("plan")
+@_inventory_options
+@_format_option(
+    "text", "md", "json", help="md: a pull-request comment; json: docs/plan-schema.json."
+)
+@_friendly
+def plan_command(inventory: Path, out: Path | None, fmt: str) -> None:
+    """What a render would change, and what it means (exit 1 when anything would change)."""
+    _print_review(_planned(inventory, out), fmt)
+
+
+def _print_review(plan: Plan, fmt: str) -> None:
+    from infragen.review.formats import FORMATS
+    from infragen.review.meaning import review
+
+    click.echo(FORMATS[fmt](review(plan)), nl=False)
     sys.exit(1 if plan.pending else 0)
 
 
@@ -392,9 +428,7 @@ def host_add(inventory: Path, name: str, **options: Any) -> None:
 
 @host.command("list")
 @_inventory_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@_format_option("table", "json")
 @_friendly
 def host_list(inventory: Path, fmt: str) -> None:
     """List the hosts: status, OS, addresses, and the services on each."""

@@ -50,16 +50,19 @@ def diff_text(plan: Plan, *, colour: bool = False) -> str:
     return "".join(unified(change, colour=colour) for change in plan.pending)
 
 
+def line_counts(change: Change) -> tuple[int, int]:
+    """Lines the change adds and removes."""
+    added = removed = 0
+    for line in difflib.unified_diff(_lines(change.old), _lines(change.new), n=0):
+        if line.startswith("+") and not line.startswith("+++"):
+            added += 1
+        elif line.startswith("-") and not line.startswith("---"):
+            removed += 1
+    return added, removed
+
+
 def stat_text(plan: Plan) -> str:
-    rows = []
-    for change in plan.pending:
-        added = removed = 0
-        for line in difflib.unified_diff(_lines(change.old), _lines(change.new), n=0):
-            if line.startswith("+") and not line.startswith("+++"):
-                added += 1
-            elif line.startswith("-") and not line.startswith("---"):
-                removed += 1
-        rows.append((f"out/{change.path}", added, removed))
+    rows = [(f"out/{change.path}", *line_counts(change)) for change in plan.pending]
     width = max((len(name) for name, _, _ in rows), default=0)
     text = [f" {name.ljust(width)} | +{added} -{removed}\n" for name, added, removed in rows]
     text.append(f" {len(rows)} file(s) would change\n")
