@@ -475,3 +475,31 @@ def _render_edited(inventory: Path) -> Plan:
         sys.exit(1)
     apply(plan)
     return plan
+
+
+@main.command("drift")
+@_inventory_options
+@click.option("--host", "hosts", multiple=True, help="Only this host (repeatable).")
+@click.option(
+    "--only", default="dns,ports,health", show_default=True, help="Checks to run, comma-separated."
+)
+@click.option("--nameserver", help="Ask this DNS server (ADDR[:PORT]) instead of each zone's own.")
+@click.option("--timeout", type=click.FloatRange(0.1, 60), default=2.0, show_default=True)
+@click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True)
+@_format_option("text", "json")
+@_friendly
+def drift_command(inventory: Path, out: Path | None, fmt: str, **given: Any) -> None:
+    """Compare the live estate with the inventory, read-only (exit 1 on drift)."""
+    from infragen.drift.model import CHECKS
+    from infragen.drift.run import Options, drift, nameserver
+    from infragen.drift.show import FORMATS
+    from infragen.errors import UsageError
+
+    only = tuple(c.strip() for c in given["only"].split(",") if c.strip())
+    if not only or set(only) - set(CHECKS):
+        raise UsageError(f"--only takes a comma-separated list of {', '.join(CHECKS)}")
+    server = nameserver(given["nameserver"]) if given["nameserver"] else None
+    options = Options(tuple(given["hosts"]), only, server, given["timeout"], given["concurrency"])
+    report = drift(_checked_inventory(inventory), _out_folder(inventory, out), options)
+    click.echo(FORMATS[fmt](report), nl=False)
+    sys.exit(1 if report.drifted else 0)

@@ -57,7 +57,7 @@ def running(tmp: Path, settings: Mapping[str, object], ready: Callable[[], bool]
     """A pdns_server configured in `tmp/config`, answering; yields the config folder."""
     binary = tool("pdns_server")
     config, run = tmp / "config", tmp / "run"
-    config.mkdir()
+    config.mkdir(parents=True)
     run.mkdir()
     lines = {**COMMON, "socket-dir": run, **settings}
     (config / "pdns.conf").write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
