@@ -52,6 +52,8 @@ def diff_text(plan: Plan, *, colour: bool = False) -> str:
 
 def line_counts(change: Change) -> tuple[int, int]:
     """Lines the change adds and removes."""
+    if change.old is None or change.new is None:
+        return len(_lines(change.new)), len(_lines(change.old))
     added = removed = 0
     for line in difflib.unified_diff(_lines(change.old), _lines(change.new), n=0):
         if line.startswith("+") and not line.startswith("+++"):

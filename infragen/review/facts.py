@@ -33,6 +33,7 @@ NFT_RULE = re.compile(
     r"(?P<protocol>tcp|udp) dport (?P<ports>\S+) accept"
     r'(?: comment "(?P<label>[^"]*)")?'
 )
+YAML_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FIREWALL_LISTS = {
     "allowedTCPPorts": "tcp",
     "allowedUDPPorts": "udp",
@@ -122,7 +123,7 @@ def dns_records(scope: str, text: str) -> Iterator[Fact]:
 
 
 def tunnel_routes(scope: str, text: str) -> Iterator[Fact]:
-    for rule in (yaml.safe_load(text) or {}).get("ingress") or []:
+    for rule in (yaml.load(text, Loader=YAML_LOADER) or {}).get("ingress") or []:
         if not isinstance(rule, dict) or "hostname" not in rule:
             continue
         subject = rule["hostname"] + (f" {rule['path']}" if rule.get("path") else "")
@@ -153,7 +154,8 @@ def published(entry: Any) -> dict[str, Any]:
 
 
 def compose_services(scope: str, text: str) -> Iterator[Fact]:
-    for name, service in ((yaml.safe_load(text) or {}).get("services") or {}).items():
+    services = (yaml.load(text, Loader=YAML_LOADER) or {}).get("services") or {}
+    for name, service in services.items():
         body = json.dumps(service, sort_keys=True, default=str)
         yield Fact("compose-service", scope, name, body, {"service": name})
         for entry in service.get("ports") or []:

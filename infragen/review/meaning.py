@@ -9,7 +9,6 @@ counted by lines, and said so in `notes`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,5 +160,5 @@ def as_record(effect: Effect) -> dict[str, Any]:
         "file": effect.file,
     }
     if effect.detail:
-        record["detail"] = json.loads(json.dumps(effect.detail))
+        record["detail"] = dict(effect.detail)
     return record
