@@ -52,9 +52,10 @@ def nameserver(text: str) -> Server:
     try:
         ipaddress.ip_address(address)
         number = int(port)
-        assert 0 < number < 65536
-    except (ValueError, AssertionError):
-        raise UsageError(f"--nameserver {text!r}: expected ADDR or ADDR:PORT") from None
+    except ValueError:
+        number = 0
+    if not 0 < number < 65536:
+        raise UsageError(f"--nameserver {text!r}: expected ADDR or ADDR:PORT")
     return Server(address, number, f"{address}:{number}")
 
 

@@ -58,7 +58,7 @@ class Fact:
         return (self.kind, self.scope, self.subject)
 
 
-Reader = Callable[[str, str], Iterator[Fact]]
+FileReader = Callable[[str, str], Iterator[Fact]]
 
 
 def opening(scope: str, protocol: str, ports: str, source: str | None, **more: Any) -> Fact:
@@ -176,7 +176,7 @@ def registry_ports(_: str, text: str) -> Iterator[Fact]:
             yield Fact("port", host, subject, value, {k: row.get(k) for k in ("service", "name")})
 
 
-def reader_for(path: str) -> tuple[Reader, str] | None:
+def reader_for(path: str) -> tuple[FileReader, str] | None:
     """The reader of a file under out/ and the scope its facts belong to; None: only lines."""
     pure = PurePosixPath(path)
     parts = pure.parts
