@@ -41,6 +41,18 @@ def _inventory_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return _inventory_option(function)
 
 
+def _format_option(*choices: str, help: str | None = None) -> Callable[..., Any]:
+    """`--format` with its first choice the default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
 def _out_folder(inventory: Path, out: Path | None) -> Path:
     return out if out is not None else inventory.parent / "out"
 
@@ -125,16 +137,42 @@ def render(inventory: Path, out: Path | None, force: bool, nixfmt: Path | None) 
     type=click.Choice(["auto", "always", "never"]),
     default="auto",
     show_default=True,
-    help="Colour the diff.",
+    help="Colour the diff (auto: on a terminal, unless NO_COLOR is set).",
+)
+@_format_option(
+    "unified", "text", "md", "json", help="unified: the diff itself; the others as `plan`."
 )
 @_friendly
-def diff(inventory: Path, out: Path | None, stat: bool, color: str) -> None:
+def diff(inventory: Path, out: Path | None, stat: bool, color: str, fmt: str) -> None:
     """Show what a render would change in out/ (exit 1 when anything would)."""
-    from infragen.output.show import diff_text, stat_text
+    import os
+
+    from infragen.output.show import diff_text, stat_text, wants_colour
 
     plan = _planned(inventory, out)
-    colour = color == "always" or (color == "auto" and sys.stdout.isatty())
-    click.echo(stat_text(plan) if stat else diff_text(plan, colour=colour), nl=False)
+    if fmt != "unified":
+        _print_review(plan, fmt)
+    colour = wants_colour(color, sys.stdout.isatty(), os.environ)
+    click.echo(stat_text(plan) if stat else diff_text(plan, colour=colour), nl=False, color=colour)
+    sys.exit(1 if plan.pending else 0)
+
+
+@main.command("plan")
+@_inventory_options
+@_format_option(
+    "text", "md", "json", help="md: a pull-request comment; json: docs/plan-schema.json."
+)
+@_friendly
+def plan_command(inventory: Path, out: Path | None, fmt: str) -> None:
+    """What a render would change, and what it means (exit 1 when anything would change)."""
+    _print_review(_planned(inventory, out), fmt)
+
+
+def _print_review(plan: Plan, fmt: str) -> None:
+    from infragen.review.formats import FORMATS
+    from infragen.review.meaning import review
+
+    click.echo(FORMATS[fmt](review(plan)), nl=False)
     sys.exit(1 if plan.pending else 0)
 
 
@@ -390,3 +428,82 @@ def host_add(inventory: Path, name: str, **options: Any) -> None:
     apply(plan)
     click.echo(f"infragen: added {name} ({added.address}); {plan.summary()}")
     click.echo(added.next_steps, nl=False)
+
+
+@host.command("list")
+@_inventory_option
+@_format_option("table", "json")
+@_friendly
+def host_list(inventory: Path, fmt: str) -> None:
+    """List the hosts: status, OS, addresses, and the services on each."""
+    from infragen.edit.host_list import FORMATS, host_rows
+
+    click.echo(FORMATS[fmt](host_rows(_checked_inventory(inventory))), nl=False)
+
+
+@host.command("remove")
+@click.argument("name")
+@_inventory_option
+@click.option("--yes", is_flag=True, help="Also remove its services' placement without asking.")
+@_friendly
+def host_remove(inventory: Path, name: str, yes: bool) -> None:
+    """Remove a host (and, once confirmed, what runs only there), then render."""
+    from infragen.edit.host_remove import removal_for, remove_host
+
+    removal = removal_for(inventory, name)
+    if removal.touches_services and not yes and not _confirmed(name, removal.describe()):
+        click.echo("infragen: nothing changed (--yes confirms without asking)", err=True)
+        sys.exit(1)
+    removed = remove_host(inventory, removal)
+    _report(removed.findings)
+    plan = _render_edited(inventory)
+    click.echo(f"infragen: removed {name}; {plan.summary()}")
+    click.echo(removal.describe(), nl=False)
+
+
+def _confirmed(name: str, what: str) -> bool:
+    click.echo(f"removing {name} also removes:\n{what}", nl=False, err=True)
+    try:
+        return click.confirm("remove them?", default=False, err=True)
+    except click.Abort:  # end of input: nobody said yes
+        return False
+
+
+def _render_edited(inventory: Path) -> Plan:
+    """Render after an edit of the inventory; hand edits in out/ stop it (exit 1)."""
+    from infragen.output.apply import apply
+
+    plan = _planned(inventory, None)
+    if plan.conflicts:
+        click.echo("infragen: out/ has hand edits; inventory changed, nothing rendered", err=True)
+        sys.exit(1)
+    apply(plan)
+    return plan
+
+
+@main.command("drift")
+@_inventory_options
+@click.option("--host", "hosts", multiple=True, help="Only this host (repeatable).")
+@click.option(
+    "--only", default="dns,ports,health", show_default=True, help="Checks to run, comma-separated."
+)
+@click.option("--nameserver", help="Ask this DNS server (ADDR[:PORT]) instead of each zone's own.")
+@click.option("--timeout", type=click.FloatRange(0.1, 60), default=2.0, show_default=True)
+@click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True)
+@_format_option("text", "json")
+@_friendly
+def drift_command(inventory: Path, out: Path | None, fmt: str, **given: Any) -> None:
+    """Compare the live estate with the inventory, read-only (exit 1 on drift)."""
+    from infragen.drift.model import CHECKS
+    from infragen.drift.run import Options, drift, nameserver
+    from infragen.drift.show import FORMATS
+    from infragen.errors import UsageError
+
+    only = tuple(c.strip() for c in given["only"].split(",") if c.strip())
+    if not only or set(only) - set(CHECKS):
+        raise UsageError(f"--only takes a comma-separated list of {', '.join(CHECKS)}")
+    server = nameserver(given["nameserver"]) if given["nameserver"] else None
+    options = Options(tuple(given["hosts"]), only, server, given["timeout"], given["concurrency"])
+    report = drift(_checked_inventory(inventory), _out_folder(inventory, out), options)
+    click.echo(FORMATS[fmt](report), nl=False)
+    sys.exit(1 if report.drifted else 0)

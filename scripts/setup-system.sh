@@ -1,15 +1,18 @@
 #!/bin/sh
 # Installs the Debian tools infragen's tests run for real, when they are missing:
 # nix-bin (nix-instantiate), pdns-server + pdns-backend-bind (a real PowerDNS),
-# nftables (nft -c). Needs root; otherwise it names what is missing
-# (and, under CI=true, fails).
+# pdns-backend-sqlite3 (a database for PowerDNS's HTTP API), nftables (nft -c),
+# nodejs (runs the CI example's comment script).
+# Needs root; otherwise it names what is missing (and, under CI=true, fails).
 set -eu
 
 missing=""
 command -v nix-instantiate >/dev/null 2>&1 || missing="$missing nix-bin"
 command -v pdns_server >/dev/null 2>&1 || missing="$missing pdns-server"
 [ -e /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ] || ls /usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 || missing="$missing pdns-backend-bind"
+ls /usr/lib/*/pdns/libgsqlite3backend.so >/dev/null 2>&1 || missing="$missing pdns-backend-sqlite3"
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing="$missing nftables"
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 
 [ -z "$missing" ] && exit 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,34 @@ def small(tmp_path: Path) -> Path:
     return path
 
 
+def copy_estate(folder: Path, *, out: bool = True) -> Path:
+    """The repository's estate in `folder`: the inventory, the files kept beside it (hardware
+    configurations) and, with `out`, its committed render; returns the inventory's path."""
+    shutil.copy(ROOT / "inventory.yaml", folder / "inventory.yaml")
+    shutil.copytree(ROOT / "hosts", folder / "hosts")
+    if out:
+        shutil.copytree(ROOT / "out", folder / "out")
+    return folder / "inventory.yaml"
+
+
+@pytest.fixture
+def estate_copy(tmp_path: Path) -> Path:
+    """A private copy of the estate with its out/, for commands that edit or render it."""
+    return copy_estate(tmp_path)
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+def changed_lines(original: Path, edited: Path) -> tuple[list[str], list[str]]:
+    """(removed, added) lines of `git diff` between two files: what an edit touched."""
+    diff = subprocess.run(
+        ["git", "diff", "--no-index", "-U0", "--no-color", str(original), str(edited)],
+        capture_output=True,
+        text=True,
+    ).stdout
+    body = [line for line in diff.splitlines() if line[:3] not in ("+++", "---")]
+    removed = [line[1:] for line in body if line.startswith("-")]
+    return removed, [line[1:] for line in body if line.startswith("+")]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,27 +9,18 @@ import pytest
 from infragen.cli import main
 from infragen.inventory.load import load
 
-from conftest import ROOT
+from conftest import ROOT, changed_lines
 
 
 @pytest.fixture
-def estate(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "inventory.yaml", tmp_path / "inventory.yaml")
-    shutil.copytree(ROOT / "out", tmp_path / "out")
-    shutil.copytree(ROOT / "hosts", tmp_path / "hosts")
-    return tmp_path / "inventory.yaml"
+def estate(estate_copy: Path) -> Path:
+    return estate_copy
 
 
 def added_lines(original: Path, edited: Path) -> list[str]:
-    diff = subprocess.run(
-        ["git", "diff", "--no-index", "-U0", "--no-color", str(original), str(edited)],
-        capture_output=True,
-        text=True,
-    ).stdout
-    body = [line for line in diff.splitlines() if line[:3] not in ("+++", "---")]
-    removed = [line for line in body if line.startswith("-")]
-    assert all(line.startswith("-    hosts: [") for line in removed), "only a host list grows"
-    return [line[1:] for line in body if line.startswith("+")]
+    removed, added = changed_lines(original, edited)
+    assert all(line.startswith("    hosts: [") for line in removed), "only a host list grows"
+    return added
 
 
 def test_nixos_pi_with_hailo_and_tunnel(runner, estate):

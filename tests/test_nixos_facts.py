@@ -13,7 +13,6 @@ tunnels with credentials and a default, `sdImage` only with its module, nftables
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from infragen.pipeline import build
 from infragen.render.filters import nix_string
 from infragen.targets.nixos.hardware import RPI
 
-from conftest import ROOT
+from conftest import ROOT, copy_estate
 
 FACTS = json.loads((Path(__file__).parent / "nixos" / "facts.json").read_text())
 OPTIONS = {tuple(path.split(".")): fact for path, fact in FACTS["options"].items()}
@@ -249,9 +248,7 @@ def test_the_examples_pass_the_option_facts(tmp_path: Path) -> None:
 @needs_nix
 @pytest.mark.parametrize("board", ["rpi5", "rpi4"])
 def test_a_pi_added_with_host_add_passes_the_option_facts(runner, tmp_path, board) -> None:
-    shutil.copy(ROOT / "inventory.yaml", tmp_path / "inventory.yaml")
-    shutil.copytree(ROOT / "hosts", tmp_path / "hosts")
-    inventory = tmp_path / "inventory.yaml"
+    inventory = copy_estate(tmp_path, out=False)
     args = ["host", "add", "pi-new", "-i", str(inventory), "--network", "pi", "--board", board]
     result = runner.invoke(main, [*args, "--hailo", "--tunnel"])
     assert result.exit_code == 0, result.output

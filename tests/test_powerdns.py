@@ -8,11 +8,7 @@ then the tests query it with dnspython: every host name, every PTR, every SRV, a
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +19,11 @@ import dns.query
 import dns.rdatatype
 import dns.zone
 import pytest
+from pdns import answers_dns, free_port, running, tool
 
 from infragen.cli import main
 from infragen.inventory.load import load
-from infragen.inventory.model import Dns, Inventory
+from infragen.inventory.model import Dns, Host, Inventory
 from infragen.inventory.zones import estate_zones, fqdn, zone_networks
 from infragen.pipeline import render_file
 from infragen.render.environment import make_environment
@@ -37,31 +34,6 @@ from infragen.validate.zone import load_zones
 from conftest import ROOT
 
 EDGE = Path(__file__).resolve().parent / "edge" / "estate.yaml"
-
-
-def tool(name: str) -> str:
-    """The PowerDNS binary, from PATH or /usr/sbin (not on a user's PATH on Debian)."""
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail(f"{name} is missing: CI must run the PowerDNS tests (make system)")
-    pytest.skip(f"{name} is not installed (apt install pdns-server pdns-backend-bind)")
-
-
-def free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free port")
 
 
 @dataclass(frozen=True)
@@ -102,58 +74,16 @@ def write_dns(inventory_path: Path, out: Path) -> Inventory:
 
 
 def start(out: Path, tmp: Path) -> Iterator[Server]:
-    binary = tool("pdns_server")
-    config, run = tmp / "config", tmp / "run"
-    config.mkdir()
-    run.mkdir()
     port = free_port()
     settings = {
         "launch": "bind",
         "bind-config": out / "dns" / "named.conf",
         "local-address": "127.0.0.1",
         "local-port": port,
-        "socket-dir": run,
-        "guardian": "no",
-        "daemon": "no",
-        "disable-syslog": "yes",
-        "security-poll-suffix": "",
         "webserver": "no",
     }
-    (config / "pdns.conf").write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
-    log = (tmp / "pdns.log").open("w")
-    process = subprocess.Popen(
-        [binary, f"--config-dir={config}"], stdout=log, stderr=subprocess.STDOUT
-    )
-    server = Server(port, config, out / "dns")
-    try:
-        _wait(server, process, tmp / "pdns.log")
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait(server: Server, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"pdns_server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            dns.query.udp(
-                dns.message.make_query("version.bind", "TXT", "CH"),
-                "127.0.0.1",
-                port=server.port,
-                timeout=0.5,
-            )
-            return
-        except (dns.exception.Timeout, OSError):
-            time.sleep(0.1)
-    pytest.fail(f"pdns_server did not answer within 20 s:\n{log.read_text()}")
+    with running(tmp, settings, answers_dns("127.0.0.1", port)) as config:
+        yield Server(port, config, out / "dns")
 
 
 @pytest.fixture(scope="module", params=[EDGE, ROOT / "inventory.yaml"], ids=["edge", "estate"])
@@ -165,30 +95,35 @@ def served(request, tmp_path_factory) -> Iterator[tuple[Server, Inventory]]:
     yield from ((server, inventory) for server in start(out, tmp))
 
 
-def test_every_host_name_resolves_to_its_address(served):
-    server, inventory = served
+def zone_hosts(inventory: Inventory) -> Iterator[tuple[str, str, str, Host]]:
+    """(zone, network, host name, host) for every host address on a forward zone's networks."""
     for zone in estate_zones(inventory):
         if zone.endswith(".arpa"):
             continue
         for network in zone_networks(inventory, zone):
             for name, host in inventory.hosts.items():
                 if network in host.address:
-                    name_ = fqdn(inventory, zone, name, network)
-                    assert server.ask(name_, "A") == [str(host.address[network])], name_
+                    yield zone, network, name, host
+
+
+def test_every_host_name_resolves_to_its_address(served):
+    """Planned hosts are not in live DNS until they are active (docs/inventory.md, Status)."""
+    server, inventory = served
+    planned = 0
+    for zone, network, name, host in zone_hosts(inventory):
+        name_ = fqdn(inventory, zone, name, network)
+        wanted = [] if host.status == "planned" else [str(host.address[network])]
+        planned += host.status == "planned"
+        assert server.ask(name_, "A") == wanted, name_
+    assert planned, "each served estate has a planned host on a zone's network"
 
 
 def test_every_address_points_back_to_its_name(served):
     server, inventory = served
-    for zone in estate_zones(inventory):
-        if zone.endswith(".arpa"):
-            continue
-        for network in zone_networks(inventory, zone):
-            for name, host in inventory.hosts.items():
-                if network in host.address:
-                    pointer = host.address[network].reverse_pointer
-                    assert server.ask(pointer, "PTR") == [
-                        fqdn(inventory, zone, name, network) + "."
-                    ]
+    for zone, network, name, host in zone_hosts(inventory):
+        pointer = host.address[network].reverse_pointer
+        wanted = [] if host.status == "planned" else [fqdn(inventory, zone, name, network) + "."]
+        assert server.ask(pointer, "PTR") == wanted, pointer
 
 
 def test_pdnsutil_finds_no_error_in_any_zone(served):

@@ -121,3 +121,93 @@ def add_item(text: str, sequence: yaml.Node, literal: str) -> str:
     dash = text.rindex("-", 0, first.index)
     column = dash - text.rindex("\n", 0, dash) - 1
     return _after_line_of(text, sequence.value[-1], " " * column + f"- {literal}")
+
+
+def _entry(node: yaml.Node | None, key: str) -> tuple[int, yaml.Node, yaml.Node] | None:
+    """(index, key node, value node) of `key` in a mapping node."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for index, (key_node, value_node) in enumerate(node.value):
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            return index, key_node, value_node
+    return None
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def _line_end(text: str, index: int) -> int:
+    """The index just past the newline that ends the line holding `index`."""
+    end = text.find("\n", index)
+    return len(text) if end == -1 else end + 1
+
+
+def _block_span(text: str, start: int, last: yaml.Node, column: int) -> tuple[int, int]:
+    """The lines of a block entry starting at `start`: through its last line, comment lines
+    indented under it, and one blank line when the entry sat between two."""
+    end = _line_end(text, max(_last_leaf(last).end_mark.index - 1, start))
+    while end < len(text):
+        line = text[end : _line_end(text, end)]
+        stripped = line.lstrip(" ")
+        if not (stripped.startswith("#") and len(line) - len(stripped) > column):
+            break
+        end += len(line)
+    blank_before = start >= 2 and text[start - 2 : start] == "\n\n"
+    blank_after = text[end : end + 1] == "\n"
+    if blank_after and (blank_before or end + 1 == len(text)):
+        end += 1
+    return start, end
+
+
+def _flow_span(items: list[tuple[yaml.Node, yaml.Node]], index: int) -> tuple[int, int]:
+    """What to cut for item `index` of a flow collection: it and one separating comma."""
+    first, last = items[index]
+    if index + 1 < len(items):
+        return first.start_mark.index, items[index + 1][0].start_mark.index
+    if index > 0:
+        return items[index - 1][1].end_mark.index, last.end_mark.index
+    return first.start_mark.index, last.end_mark.index
+
+
+def remove_entry(text: str, root: yaml.Node, path: Sequence[str]) -> str:
+    """Cut the entry at `path` (its key and value) from its mapping, in the mapping's style.
+
+    The last entry of a nested block mapping leaves `{}` behind, so the parent key keeps
+    a mapping rather than becoming null.
+    """
+    mapping = find(root, path[:-1])
+    found = _entry(mapping, path[-1])
+    if mapping is None or found is None:
+        raise UsageError(f"{'.'.join(path)} is not in the inventory")
+    index, key_node, value_node = found
+    if mapping.flow_style:
+        pairs = list(mapping.value)
+        start, end = _flow_span(pairs, index)
+        return text[:start] + text[end:]
+    column = key_node.start_mark.column
+    start, end = _block_span(text, _line_start(text, key_node.start_mark.index), value_node, column)
+    if len(mapping.value) == 1 and len(path) > 1:
+        parent_key = _entry(find(root, path[:-2]), path[-2])
+        assert parent_key is not None
+        colon = text.index(":", parent_key[1].end_mark.index)
+        return text[: colon + 1] + " {}\n" + text[end:]
+    return text[:start] + text[end:]
+
+
+def remove_item(text: str, sequence: yaml.Node, literal: str) -> str:
+    """Cut the scalar item `literal` from a sequence, flow (`[a, b]`) or block (`- a`)."""
+    if not isinstance(sequence, yaml.SequenceNode):
+        raise UsageError(f"line {sequence.start_mark.line + 1}: expected a list here")
+    items = [n for n in sequence.value if isinstance(n, yaml.ScalarNode) and n.value == literal]
+    if not items:
+        raise UsageError(f"line {sequence.start_mark.line + 1}: '{literal}' is not in this list")
+    index = sequence.value.index(items[0])
+    if sequence.flow_style:
+        start, end = _flow_span([(n, n) for n in sequence.value], index)
+        return text[:start] + text[end:]
+    item = items[0]
+    dash = text.rindex("-", 0, item.start_mark.index)
+    column = dash - _line_start(text, dash)
+    start, end = _block_span(text, _line_start(text, dash), item, column)
+    return text[:start] + text[end:]

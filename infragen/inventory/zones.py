@@ -5,8 +5,9 @@ data in presentation format, names in it absolute with the trailing dot. Rules a
 questions (which name does a host get, who serves a zone), so the answers live here.
 
 Policy, in short:
-- every host with an address on a zone's networks gets an A record, planned and pending
-  hosts too: their address is reserved and their name is ready when they come up;
+- every host with an address on a zone's networks gets an A record, pending hosts too
+  (the machine exists); planned hosts do not: planned means not live (docs/inventory.md,
+  Status), so their names appear in DNS when they become active;
 - aliases and SRV records advertise a running service, so only active placements on
   active hosts get them; an alias of a one-host service is a CNAME, of a multi-host
   service one A record per host;
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 from infragen.inventory.ingress import active_hosts
 from infragen.inventory.model import Inventory, Service, Zone
+from infragen.inventory.query import per_inventory
 
 SOA_TIMERS = (10800, 3600, 604800)  # refresh, retry, expire (seconds)
 
@@ -78,10 +80,11 @@ def fqdn(inventory: Inventory, zone_name: str, host: str, network: str) -> str:
 
 
 def addresses(inventory: Inventory, zone_name: str) -> Iterator[tuple[str, str, str]]:
-    """(host, network, address) for every host address on the zone's networks."""
+    """(host, network, address) for every address on the zone's networks of a host that
+    exists (active or pending); a planned host has no record yet."""
     for network in zone_networks(inventory, zone_name):
         for name, host in inventory.hosts.items():
-            if network in host.address:
+            if network in host.address and host.status != "planned":
                 yield name, network, str(host.address[network])
 
 
@@ -235,8 +238,10 @@ def reverse_zones(inventory: Inventory, forward: dict[str, ZoneData]) -> dict[st
     }
 
 
+@per_inventory
 def estate_zones(inventory: Inventory) -> dict[str, ZoneData]:
-    """Every zone PowerDNS serves, forward then reverse, each by name."""
+    """Every zone PowerDNS serves, forward then reverse, each by name (do not change it:
+    the answer is kept for the next question about the same inventory)."""
     active = advertised(inventory)
     forward = {
         name: data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 
 from infragen.output.plan import Action, Change, Plan
 
@@ -14,6 +15,15 @@ CHECK_WORDS = {
 
 COLOURS = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m"}
 RESET = "\x1b[0m"
+
+
+def wants_colour(choice: str, terminal: bool, environ: Mapping[str, str]) -> bool:
+    """Whether to colour: `always` and `never` as asked, even through a pipe; `auto` on a
+    terminal only, and not when NO_COLOR is set to anything (no-color.org: an explicit
+    `--color` wins over the variable)."""
+    if choice != "auto":
+        return choice == "always"
+    return terminal and not environ.get("NO_COLOR")
 
 
 def _lines(data: bytes | None) -> list[str]:
@@ -40,16 +50,21 @@ def diff_text(plan: Plan, *, colour: bool = False) -> str:
     return "".join(unified(change, colour=colour) for change in plan.pending)
 
 
+def line_counts(change: Change) -> tuple[int, int]:
+    """Lines the change adds and removes."""
+    if change.old is None or change.new is None:
+        return len(_lines(change.new)), len(_lines(change.old))
+    added = removed = 0
+    for line in difflib.unified_diff(_lines(change.old), _lines(change.new), n=0):
+        if line.startswith("+") and not line.startswith("+++"):
+            added += 1
+        elif line.startswith("-") and not line.startswith("---"):
+            removed += 1
+    return added, removed
+
+
 def stat_text(plan: Plan) -> str:
-    rows = []
-    for change in plan.pending:
-        added = removed = 0
-        for line in difflib.unified_diff(_lines(change.old), _lines(change.new), n=0):
-            if line.startswith("+") and not line.startswith("+++"):
-                added += 1
-            elif line.startswith("-") and not line.startswith("---"):
-                removed += 1
-        rows.append((f"out/{change.path}", added, removed))
+    rows = [(f"out/{change.path}", *line_counts(change)) for change in plan.pending]
     width = max((len(name) for name, _, _ in rows), default=0)
     text = [f" {name.ljust(width)} | +{added} -{removed}\n" for name, added, removed in rows]
     text.append(f" {len(rows)} file(s) would change\n")

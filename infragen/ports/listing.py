@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from infragen.render.filters import markdown_cell
@@ -23,14 +23,19 @@ def _cells(row: dict[str, Any]) -> list[str]:
     return [_port_text(row) if column == "port" else str(row[column]) for column in COLUMNS]
 
 
-def as_table(rows: list[dict[str, Any]]) -> str:
-    table = [list(COLUMNS)] + [_cells(row) for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
+def text_table(header: Sequence[str], lines: list[list[str]]) -> str:
+    """Columns padded to their widest cell, two spaces apart, a header line first."""
+    table = [list(header), *lines]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     return "".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         + "\n"
         for line in table
     )
+
+
+def as_table(rows: list[dict[str, Any]]) -> str:
+    return text_table(COLUMNS, [_cells(row) for row in rows])
 
 
 def as_json(rows: list[dict[str, Any]]) -> str:

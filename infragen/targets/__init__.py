@@ -38,8 +38,10 @@ class OutputFile:
 Target = Callable[..., Iterable[OutputFile]]
 TARGETS: dict[str, Target] = {}
 # Files of the last render (paths under out/) a target reads back as its own state, such as
-# the DNS serials; such a target is called as `function(inventory, previous)`.
-READS: dict[str, tuple[str, ...]] = {}
+# the DNS serials; such a target is called as `function(inventory, previous)`. The paths are
+# fixed, or named by a function of the inventory (one state file per zone).
+Reads = tuple[str, ...] | Callable[[Inventory], Iterable[str]]
+READS: dict[str, Reads] = {}
 Previous = Callable[[str], bytes | None]
 # Targets that copy files kept beside the inventory (NixOS hardware configurations); such a
 # target is called with `beside=`, a reader of a path relative to the inventory's folder.
@@ -53,7 +55,7 @@ def nothing_beside(path: str) -> bytes | None:
 
 
 def target(
-    name: str, reads: tuple[str, ...] = (), beside: bool = False
+    name: str, reads: Reads = (), beside: bool = False
 ) -> Callable[[Target], Target]:
     """Register a target under `name` (also the folder it writes under, by convention).
 
@@ -91,7 +93,9 @@ def target_files(
         return produce(inventory, beside=beside)
     if name not in READS:
         return produce(inventory)
-    state = {path: previous(path) if previous else None for path in READS[name]}
+    reads = READS[name]
+    paths = reads(inventory) if callable(reads) else reads
+    state = {path: previous(path) if previous else None for path in paths}
     return produce(inventory, {path: data for path, data in state.items() if data is not None})
 
 

@@ -9,6 +9,12 @@ the digest of its content. A render reads the file of the last render back (this
 declares it with `reads=`), keeps the serial while the digest is unchanged and adds one
 when it changed. So the same inventory and the same `out/` always give the same bytes,
 and every change of a zone raises its serial exactly once.
+
+The rrsets JSON is a PATCH for PowerDNS's API, which changes only the rrsets it names: an
+rrset left out stays on the server. So every rrset the last render's JSON named (replaced
+or deleted) that the zone no longer has is written as a `DELETE`, first. Deletions are
+kept from render to render until the name comes back, so the file does not depend on
+which earlier render was applied, and a re-render gives the same bytes.
 """
 
 from __future__ import annotations
@@ -35,6 +41,24 @@ def digest(zone: ZoneData) -> str:
     return hashlib.sha256(json.dumps(body).encode()).hexdigest()
 
 
+def rrsets_path(zone: str) -> str:
+    return f"dns/{zone}.rrsets.json"
+
+
+def state_files(inventory: Inventory) -> tuple[str, ...]:
+    """The files of the last render this target reads: serials and each zone's rrsets."""
+    return (SERIALS, *(rrsets_path(zone) for zone in estate_zones(inventory)))
+
+
+def damaged(path: str, what: str, exc: Exception) -> InvalidInput:
+    problem = Finding(
+        Location(f"out/{path}"),
+        "error",
+        f"cannot read {what} ({exc}); restore the file from version control",
+    )
+    return InvalidInput([problem])
+
+
 def read_serials(data: bytes | None) -> dict[str, tuple[int, str]]:
     """The last render's serials, zone → (serial, digest); a damaged file stops the render."""
     if data is None:
@@ -43,12 +67,17 @@ def read_serials(data: bytes | None) -> dict[str, tuple[int, str]]:
         body = json.loads(data)
         return {zone: (int(entry["serial"]), str(entry["sha256"])) for zone, entry in body.items()}
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        problem = Finding(
-            Location(f"out/{SERIALS}"),
-            "error",
-            f"cannot read the zone serials ({exc}); restore the file from version control",
-        )
-        raise InvalidInput([problem]) from None
+        raise damaged(SERIALS, "the zone serials", exc) from None
+
+
+def named_rrsets(path: str, data: bytes | None) -> set[tuple[str, str]]:
+    """(name, type) of every rrset a previous rrsets JSON replaced or deleted."""
+    if data is None:
+        return set()
+    try:
+        return {(str(r["name"]), str(r["type"])) for r in json.loads(data)["rrsets"]}
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise damaged(path, "the previous rrsets", exc) from None
 
 
 def next_serials(zones: dict[str, ZoneData], previous: bytes | None) -> dict[str, dict[str, Any]]:
@@ -85,43 +114,55 @@ def _order(record: Record) -> tuple[Any, ...]:
     return (canonical(record.name), TYPE_ORDER.get(record.type, 9), record.content)
 
 
-def rrsets(zone: ZoneData, serial: int) -> dict[str, Any]:
-    """The zone in PowerDNS HTTP-API form: one REPLACE rrset per name and type."""
+def rrsets(zone: ZoneData, serial: int, named_before: set[tuple[str, str]]) -> dict[str, Any]:
+    """The zone as a PowerDNS HTTP-API PATCH: a DELETE for each rrset named before and gone
+    now, then one REPLACE per name and type.
+
+    The DELETEs come first so that a name changing type (a CNAME becoming an A) is free
+    before its new rrset is written.
+    """
     primary, mailbox, *timers = zone.soa
     soa = Record(zone.name, "SOA", " ".join(str(x) for x in (primary, mailbox, serial, *timers)))
     grouped: dict[tuple[str, str], list[str]] = {}
     for record in sorted([soa, *zone.records], key=_order):
-        grouped.setdefault((record.name, record.type), []).append(record.content)
-    return {
-        "rrsets": [
-            {
-                "name": f"{name}.",
-                "type": kind,
-                "ttl": zone.ttl,
-                "changetype": "REPLACE",
-                "records": [{"content": content, "disabled": False} for content in contents],
-            }
-            for (name, kind), contents in grouped.items()
-        ]
-    }
+        grouped.setdefault((f"{record.name}.", record.type), []).append(record.content)
+    gone = sorted(named_before - grouped.keys(), key=_key_order)
+    deletes = [{"name": name, "type": kind, "changetype": "DELETE"} for name, kind in gone]
+    replaces = [
+        {
+            "name": name,
+            "type": kind,
+            "ttl": zone.ttl,
+            "changetype": "REPLACE",
+            "records": [{"content": content, "disabled": False} for content in contents],
+        }
+        for (name, kind), contents in grouped.items()
+    ]
+    return {"rrsets": deletes + replaces}
 
 
-@target("dns", reads=(SERIALS,))
+def _key_order(key: tuple[str, str]) -> tuple[Any, ...]:
+    name, kind = key
+    return (canonical(name.rstrip(".")), TYPE_ORDER.get(kind, 9), kind)
+
+
+@target("dns", reads=state_files)
 def files(
     inventory: Inventory, previous: Mapping[str, bytes] | None = None
 ) -> Iterator[OutputFile]:
-    """The zones, named.conf and serials; `previous` holds the last `dns/serials.json`."""
+    """The zones, named.conf and serials; `previous` holds the last render's `state_files`."""
     zones = estate_zones(inventory)
     if not zones:
         return
-    serials = next_serials(zones, (previous or {}).get(SERIALS))
+    last = previous or {}
+    serials = next_serials(zones, last.get(SERIALS))
     for name, zone in zones.items():
         serial = serials[name]["serial"]
         context = {"zone": zone, "rows": zone_rows(zone, serial)}
         yield OutputFile(f"dns/{name}.zone", "dns/zone.j2", "zone", context)
-        yield OutputFile(
-            f"dns/{name}.rrsets.json", "dns/rrsets.json.j2", "json", {"body": rrsets(zone, serial)}
-        )
+        path = rrsets_path(name)
+        body = rrsets(zone, serial, named_rrsets(path, last.get(path)))
+        yield OutputFile(path, "dns/rrsets.json.j2", "json", {"body": body})
     yield OutputFile(
         "dns/named.conf",
         "dns/named.conf.j2",

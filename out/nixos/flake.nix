@@ -35,8 +35,9 @@
       };
       hydra-dev = {
         deployment = {
-          targetHost = "192.168.1.245";
+          targetHost = null;
           targetUser = "deploy";
+          tags = [ "planned" ];
         };
         imports = [ ./hydra-dev ];
       };

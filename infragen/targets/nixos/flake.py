@@ -21,6 +21,11 @@ from infragen.targets.nixos.printer import Call, Inline, Lambda, Raw, emit
 DEFAULT_RELEASE = "24.11"
 RPI_FLAKE = "github:nvmd/nixos-raspberrypi/main"
 RPI_NIXPKGS = f"{RPI}.inputs.nixpkgs"
+# A planned host stays in the hive so `colmena build` builds it, but a plain `colmena apply`
+# (any goal that needs a target host) skips a node whose `deployment.targetHost` is null
+# (colmena: src/nix/hive/options.nix, src/nix/hive/mod.rs select_nodes); the tag selects
+# the planned nodes: `colmena build --on @planned`.
+PLANNED_NODE: dict[object, object] = {"targetHost": None, "tags": ["planned"]}
 
 
 def release(inventory: Inventory, hosts: list[str]) -> str:
@@ -74,6 +79,8 @@ def colmena(inventory: Inventory, hosts: list[str]) -> dict[object, object]:
         }
         if host.ssh.port != 22:
             deployment["targetPort"] = host.ssh.port
+        if host.status == "planned":
+            deployment.update(PLANNED_NODE)
         hive[name] = {"deployment": deployment, "imports": [Raw(f"./{name}")]}
     return hive
 
