@@ -54,9 +54,7 @@ def nothing_beside(path: str) -> bytes | None:
     return None
 
 
-def target(
-    name: str, reads: Reads = (), beside: bool = False
-) -> Callable[[Target], Target]:
+def target(name: str, reads: Reads = (), beside: bool = False) -> Callable[[Target], Target]:
     """Register a target under `name` (also the folder it writes under, by convention).
 
     `reads` names the files of `out/` whose previous content the target needs: its output
