@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian tools infragen's tests run for real, when they are missing:
 # nix-bin (nix-instantiate), pdns-server + pdns-backend-bind (a real PowerDNS),
-# nftables (nft -c). Needs root; otherwise it names what is missing
+# nftables (nft -c), cloud-init (its schema check and network-config parser). Needs root; otherwise it names what is missing
 # (and, under CI=true, fails).
 set -eu
 
@@ -10,6 +10,7 @@ command -v nix-instantiate >/dev/null 2>&1 || missing="$missing nix-bin"
 command -v pdns_server >/dev/null 2>&1 || missing="$missing pdns-server"
 [ -e /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ] || ls /usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 || missing="$missing pdns-backend-bind"
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing="$missing nftables"
+command -v cloud-init >/dev/null 2>&1 || missing="$missing cloud-init"
 
 [ -z "$missing" ] && exit 0
 
@@ -26,3 +27,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # The package's own service would hold port 53; tests start their own server.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now pdns >/dev/null 2>&1 || true; fi
+# cloud-init is installed for its schema check and parser only: it must not configure this
+# machine at its next boot.
+mkdir -p /etc/cloud && touch /etc/cloud/cloud-init.disabled

@@ -190,15 +190,23 @@ def nixos_image_steps(spec: NewHost) -> list[str]:
     ]
 
 
+def first_boot_steps(name: str) -> list[str]:
+    """Flash the stock image, give it the cloud-init files, boot, then deploy with Ansible."""
+    playbook = "ansible-playbook -i out/ansible/inventory.yml out/ansible/site.yml"
+    return [
+        "flash the stock Raspberry Pi OS Lite (64-bit) image, Trixie or newer (it reads "
+        "cloud-init files from its boot partition), without Imager's customisation",
+        f"copy out/bootstrap/{name}/user-data, network-config and meta-data to the card's "
+        "boot partition, replacing the three files there",
+        "boot it: the first boot sets its name, address, accounts and keys, and installs "
+        "its packages",
+        f"deploy: {playbook} --limit {name} --check --diff, then the same without --check",
+    ]
+
+
 def next_steps(spec: NewHost) -> str:
     name = spec.name
-    if spec.os_name == "nixos":
-        steps = nixos_image_steps(spec)
-    else:
-        steps = [
-            "flash Raspberry Pi OS Lite (64-bit) with SSH enabled, and boot it",
-            f"firewall: scp out/firewall/{name}.nft {name}: && ssh {name} sudo nft -f {name}.nft",
-        ]
+    steps = nixos_image_steps(spec) if spec.os_name == "nixos" else first_boot_steps(name)
     if spec.tunnel:
         steps.append(
             f"tunnel: cloudflared tunnel create {name}; put its id in inventory.yaml "

@@ -5,41 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from infragen.findings import Finding
-from infragen.inventory.access import accounts_on
 from infragen.inventory.packages import HAILO_PACKAGES
 from infragen.rules import Context, rule
-from infragen.targets.bootstrap import interface_name
 from infragen.targets.firewall import firewalled_hosts
-
-
-@rule
-def static_interface(ctx: Context) -> Iterator[Finding]:
-    """A static address needs the NIC it goes on; infragen knows it only for a Pi."""
-    inv = ctx.inventory
-    for name in firewalled_hosts(inv):
-        host = inv.hosts[name]
-        for network in host.address:
-            net = inv.networks.get(network)
-            if net is not None and net.cidr is not None and interface_name(host, network) is None:
-                yield ctx.warning(
-                    ("hosts", name, "address", network),
-                    f"host '{name}': no interface named for network '{network}' (interface: "
-                    f"{{{network}: eno1}}): its first-boot network-config leaves it out",
-                )
-
-
-@rule
-def first_boot_login(ctx: Context) -> Iterator[Finding]:
-    """A node bootstrapped without a key in `access` cannot be reached after first boot."""
-    inv = ctx.inventory
-    for name in firewalled_hosts(inv):
-        if not any(account.keys for account in accounts_on(inv, name)):
-            yield ctx.warning(
-                ("hosts", name),
-                f"host '{name}': no account of access with an SSH key applies to it: "
-                "after its first boot nobody can log in",
-                key=True,
-            )
 
 
 @rule

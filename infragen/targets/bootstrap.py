@@ -122,11 +122,12 @@ def user_entries(inventory: Inventory, name: str) -> list[dict[str, Any]]:
 def user_data(inventory: Inventory, name: str) -> dict[str, Any]:
     """Name, accounts, no password logins, packages, SSH on: the node Ansible can reach."""
     host = inventory.hosts[name]
+    users = user_entries(inventory, name)
     return {
         "hostname": name,
         "fqdn": host_fqdn(inventory, name, host, host.primary_network),
         "manage_etc_hosts": True,
-        "users": user_entries(inventory, name),
+        **({"users": users} if users else {}),  # cloud-init refuses an empty list
         "disable_root": True,
         "ssh_pwauth": False,
         "package_update": True,
