@@ -169,3 +169,21 @@ def test_host_add_raspios_renders_bootstrap_and_a_checkable_ansible_host(runner,
     assert check.returncode == 0, check.output
     assert "+++ after: " in check.output and "tcp dport 22 accept" in check.output
     assert sandbox.files() == {}  # --check writes nothing
+
+
+def test_unraid_gets_its_stacks_only_and_tags_narrow_a_run(runner, estate, sandbox):
+    out = render(runner, estate)
+    unraid = sandbox.playbook(out, "--limit", "store-1")
+    assert unraid.returncode == 0, unraid.output
+    assert {task.split(" : ")[0] for task in unraid.changed_tasks} == {"env", "compose"}
+    landed = set(sandbox.files())
+    assert "/mnt/user/appdata/stacks/media/compose.yaml" in landed
+    assert not any(path.startswith("/etc/nftables") for path in landed)
+    assert sandbox.actions() == ["docker compose up --detach --remove-orphans"]
+
+    sandbox.forget_calls()
+    firewall = sandbox.playbook(out, "--limit", "edge-1", "--tags", "firewall")
+    assert firewall.returncode == 0, firewall.output
+    assert {task.split(" : ")[0] for task in firewall.changed_tasks} == {"firewall"}
+    new = set(sandbox.files()) - landed
+    assert new == {"/etc/nftables.conf", "/etc/nftables.d/infragen.nft"}

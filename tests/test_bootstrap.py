@@ -98,3 +98,21 @@ def test_user_data_logs_in_by_key_only_and_installs_what_the_host_needs():
     meta = yaml.safe_load((BOOTSTRAP / "octavia" / "meta-data").read_text())
     assert meta == {"instance-id": "infragen-octavia", "local-hostname": "octavia"}
     assert not (BOOTSTRAP / "shellfish" / "network-config").exists()  # cloud: the provider's
+
+
+def test_networkmanager_gets_the_static_address_from_cloud_init(tmp_path):
+    """Raspberry Pi OS hands the network to NetworkManager (pi-gen installs
+    00-network-manager-all.yaml): cloud-init's own renderer writes the keyfile."""
+    need_cloudinit()
+    result = subprocess.run(
+        ["cloud-init", "devel", "net-convert", "--network-data",
+         str(BOOTSTRAP / "octavia" / "network-config"), "--kind", "yaml",
+         "--output-kind", "network-manager", "-D", "debian", "-d", str(tmp_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (keyfile,) = tmp_path.rglob("*.nmconnection")
+    lines = keyfile.read_text().splitlines()
+    assert "interface-name=eth0" in lines and "method=manual" in lines
+    assert "address1=192.168.4.38/24" in lines and "route1=0.0.0.0/0,192.168.4.1" in lines
+    assert "dns=192.168.4.38;" in lines and "dns-search=pi.lan;" in lines
