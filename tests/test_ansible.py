@@ -154,6 +154,7 @@ def test_host_add_raspios_renders_bootstrap_and_a_checkable_ansible_host(runner,
     result = runner.invoke(main, ["host", "add", "pi-node-1", "-i", str(inventory), *args])
     assert result.exit_code == 0, result.output
     assert "out/bootstrap/pi-node-1/" in result.stdout and "boot partition" in result.stdout
+    assert "    interface: {pi: eth0}\n" in inventory.read_text()  # Raspberry Pi OS keeps eth0
     out = folder / "out"
     bootstrap = out / "bootstrap" / "pi-node-1"
     assert sorted(p.name for p in bootstrap.iterdir()) == [

@@ -26,8 +26,10 @@ from infragen.findings import Finding
 from infragen.inventory.model import HOSTNAME_LABEL, Inventory
 from infragen.inventory.nixos import RPI5_BOARDS, UPSTREAM_SD_BOARDS, is_pi_board
 from infragen.pipeline import checked
+from infragen.targets.bootstrap import PI_INTERFACE
 
 HAILO = {"kind": "hailo-8", "tops": 26}
+NIXOS_PI_INTERFACE = "end0"
 CLOUDFLARED = "cloudflared"
 
 
@@ -41,7 +43,15 @@ class NewHost:
     os_name: str
     hailo: bool
     tunnel: bool
-    interface: str
+    interface: str | None = None
+
+    @property
+    def nic(self) -> str:
+        """The NIC named on the network: NixOS's predictable name of a Pi's Ethernet (end0),
+        or the eth0 Raspberry Pi OS keeps."""
+        if self.interface:
+            return self.interface
+        return NIXOS_PI_INTERFACE if self.os_name == "nixos" else PI_INTERFACE
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,7 @@ def _tunnel_id(inventory: Inventory, name: str) -> str:
 def _host_entry(inventory: Inventory, spec: NewHost, address: str) -> CommentedMap:
     entry = CommentedMap()
     entry["address"] = _flow({spec.network: address})
-    entry["interface"] = _flow({spec.network: spec.interface})
+    entry["interface"] = _flow({spec.network: spec.nic})
     entry["os"] = spec.os_name
     if spec.os_name == "nixos":
         versions = sorted({h.os_version for h in inventory.hosts.values() if h.os == "nixos"})
