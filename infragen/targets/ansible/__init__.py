@@ -32,7 +32,7 @@ ROLE_FILES = (
     "roles/tunnel/handlers/main.yml",
     "roles/compose/tasks/main.yml",
 )
-FORMAT = {".yml": "yaml", ".conf": "nft"}
+FORMAT = {".yml": "yaml", ".conf": "text"}
 
 
 def group_name(kind: str, value: str) -> str:
