@@ -14,6 +14,7 @@ from infragen.inventory.access import login_user
 from infragen.inventory.model import Inventory
 from infragen.inventory.nfs import mount_options, mount_unit, nfs_device
 from infragen.inventory.packages import is_nameserver
+from infragen.inventory.query import per_inventory
 from infragen.inventory.zones import estate_zones
 from infragen.targets.cloudflared import installed_config, unit_name
 from infragen.targets.env import project_files
@@ -44,12 +45,31 @@ def stack_directory(inventory: Inventory, stack: str) -> str:
     return f"/opt/stacks/{stack}"
 
 
+@per_inventory
+def _stacks_by_host(inventory: Inventory) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for stack, spec in sorted(inventory.stacks.items()):
+        if spec.status != "planned":
+            index.setdefault(spec.host, []).append(stack)
+    return index
+
+
+@per_inventory
+def _tunnels_by_host(inventory: Inventory) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for tunnel, spec in sorted(inventory.tunnels.items()):
+        index.setdefault(spec.host, []).append(tunnel)
+    return index
+
+
+@per_inventory
+def _env_paths(inventory: Inventory) -> frozenset[str]:
+    """The env files the env target renders, asked once per inventory, not once per host."""
+    return frozenset(project_files(inventory))
+
+
 def stacks_on(inventory: Inventory, name: str) -> list[str]:
-    return sorted(
-        stack
-        for stack, spec in inventory.stacks.items()
-        if spec.host == name and spec.status != "planned"
-    )
+    return list(_stacks_by_host(inventory).get(name, []))
 
 
 def connection(inventory: Inventory, name: str) -> dict[str, Any]:
@@ -87,7 +107,7 @@ def mounts(inventory: Inventory, name: str) -> list[dict[str, str]]:
 
 def env_files(inventory: Inventory, name: str) -> list[dict[str, str]]:
     """Port-variable files of the host's own services and of each of its stacks."""
-    rendered = project_files(inventory)
+    rendered = _env_paths(inventory)
     found = []
     if f"env/hosts/{name}.env" in rendered:
         found.append({"src": f"env/hosts/{name}.env", "dest": HOST_ENV})
@@ -101,7 +121,7 @@ def env_files(inventory: Inventory, name: str) -> list[dict[str, str]]:
 def concerns(inventory: Inventory, name: str) -> dict[str, Any]:
     """What each role deploys on the host; an empty value leaves that role out."""
     host = inventory.hosts[name]
-    tunnels = sorted(t for t, spec in inventory.tunnels.items() if spec.host == name)
+    tunnels = _tunnels_by_host(inventory).get(name, [])
     found: dict[str, Any] = {
         "infragen_firewall": host.os in FIREWALLED_OS,
         "infragen_stacks": [
