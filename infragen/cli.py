@@ -408,7 +408,9 @@ def host() -> None:
 )
 @click.option("--hailo", is_flag=True, help="It carries a Hailo-8 accelerator (26 TOPS).")
 @click.option("--tunnel", is_flag=True, help="It runs a cloudflared tunnel of its own.")
-@click.option("--interface", default="end0", show_default=True, help="Its NIC on the network.")
+@click.option(
+    "--interface", help="Its NIC on the network (default: end0 on NixOS, eth0 on Raspberry Pi OS)."
+)
 @_friendly
 def host_add(inventory: Path, name: str, **options: Any) -> None:
     """Add a node to the inventory, render it, and print the next steps."""

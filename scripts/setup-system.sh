@@ -2,8 +2,9 @@
 # Installs the Debian tools infragen's tests run for real, when they are missing:
 # nix-bin (nix-instantiate), pdns-server + pdns-backend-bind (a real PowerDNS),
 # pdns-backend-sqlite3 (a database for PowerDNS's HTTP API), nftables (nft -c),
-# nodejs (runs the CI example's comment script).
-# Needs root; otherwise it names what is missing (and, under CI=true, fails).
+# nodejs (runs the CI example's comment script), cloud-init (its schema check and
+# network-config parser). Needs root; otherwise it names what is missing (and, under
+# CI=true, fails).
 set -eu
 
 missing=""
@@ -13,6 +14,7 @@ command -v pdns_server >/dev/null 2>&1 || missing="$missing pdns-server"
 ls /usr/lib/*/pdns/libgsqlite3backend.so >/dev/null 2>&1 || missing="$missing pdns-backend-sqlite3"
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing="$missing nftables"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v cloud-init >/dev/null 2>&1 || missing="$missing cloud-init"
 
 [ -z "$missing" ] && exit 0
 
@@ -29,3 +31,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # The package's own service would hold port 53; tests start their own server.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now pdns >/dev/null 2>&1 || true; fi
+# cloud-init is installed for its schema check and parser only: it must not configure this
+# machine at its next boot.
+mkdir -p /etc/cloud && touch /etc/cloud/cloud-init.disabled

@@ -23,11 +23,11 @@ from nixos.evaluate import NIX, STUBS, evaluate
 
 from infragen.errors import InvalidInput
 from infragen.inventory.load import load
+from infragen.inventory.nfs import mount_unit
 from infragen.pipeline import build
 from infragen.render.filters import nix_attr, nix_string
 from infragen.rules import check
 from infragen.targets.nixos.flake import flake
-from infragen.targets.nixos.host import mount_unit
 from infragen.targets.nixos.printer import (
     Call,
     Indented,

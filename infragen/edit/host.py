@@ -26,8 +26,10 @@ from infragen.findings import Finding
 from infragen.inventory.model import HOSTNAME_LABEL, Inventory
 from infragen.inventory.nixos import RPI5_BOARDS, UPSTREAM_SD_BOARDS, is_pi_board
 from infragen.pipeline import checked
+from infragen.targets.bootstrap import PI_INTERFACE
 
 HAILO = {"kind": "hailo-8", "tops": 26}
+NIXOS_PI_INTERFACE = "end0"
 CLOUDFLARED = "cloudflared"
 
 
@@ -41,7 +43,15 @@ class NewHost:
     os_name: str
     hailo: bool
     tunnel: bool
-    interface: str
+    interface: str | None = None
+
+    @property
+    def nic(self) -> str:
+        """The NIC named on the network: NixOS's predictable name of a Pi's Ethernet (end0),
+        or the eth0 Raspberry Pi OS keeps."""
+        if self.interface:
+            return self.interface
+        return NIXOS_PI_INTERFACE if self.os_name == "nixos" else PI_INTERFACE
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,7 @@ def _tunnel_id(inventory: Inventory, name: str) -> str:
 def _host_entry(inventory: Inventory, spec: NewHost, address: str) -> CommentedMap:
     entry = CommentedMap()
     entry["address"] = _flow({spec.network: address})
-    entry["interface"] = _flow({spec.network: spec.interface})
+    entry["interface"] = _flow({spec.network: spec.nic})
     entry["os"] = spec.os_name
     if spec.os_name == "nixos":
         versions = sorted({h.os_version for h in inventory.hosts.values() if h.os == "nixos"})
@@ -190,15 +200,23 @@ def nixos_image_steps(spec: NewHost) -> list[str]:
     ]
 
 
+def first_boot_steps(name: str) -> list[str]:
+    """Flash the stock image, give it the cloud-init files, boot, then deploy with Ansible."""
+    playbook = "ansible-playbook -i out/ansible/inventory.yml out/ansible/site.yml"
+    return [
+        "flash the stock Raspberry Pi OS Lite (64-bit) image, Trixie or newer (it reads "
+        "cloud-init files from its boot partition), without Imager's customisation",
+        f"copy out/bootstrap/{name}/user-data, network-config and meta-data to the card's "
+        "boot partition, replacing the three files there",
+        "boot it: the first boot sets its name, address, accounts and keys, and installs "
+        "its packages",
+        f"deploy: {playbook} --limit {name} --check --diff, then the same without --check",
+    ]
+
+
 def next_steps(spec: NewHost) -> str:
     name = spec.name
-    if spec.os_name == "nixos":
-        steps = nixos_image_steps(spec)
-    else:
-        steps = [
-            "flash Raspberry Pi OS Lite (64-bit) with SSH enabled, and boot it",
-            f"firewall: scp out/firewall/{name}.nft {name}: && ssh {name} sudo nft -f {name}.nft",
-        ]
+    steps = nixos_image_steps(spec) if spec.os_name == "nixos" else first_boot_steps(name)
     if spec.tunnel:
         steps.append(
             f"tunnel: cloudflared tunnel create {name}; put its id in inventory.yaml "

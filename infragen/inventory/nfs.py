@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from infragen.inventory.model import Export, Inventory, Mount
+from infragen.inventory.addresses import address_on
+from infragen.inventory.model import Export, Host, Inventory, Mount
 
 
 def client_source(inventory: Inventory, client: str) -> ipaddress.IPv4Network | None:
@@ -51,3 +52,37 @@ def mounts_of(inventory: Inventory, server: str, name: str) -> list[tuple[str, M
         for mount in host.mounts
         if mount.export == f"{server}:{name}"
     ]
+
+
+# Mount options that keep a boot from hanging on a storage host that is down: the share is
+# mounted on first access, waits for the network, and gives up after 30 s.
+NFS_BOOT_SAFE = ("x-systemd.automount", "_netdev", "x-systemd.mount-timeout=30s")
+
+
+def mount_options(mount: Mount) -> list[str]:
+    """A mount's options as systemd reads them from fstab (NixOS writes the same list)."""
+    options = [*mount.options, *(["ro"] if mount.readonly else []), *NFS_BOOT_SAFE]
+    return list(dict.fromkeys(options))
+
+
+def nfs_device(inventory: Inventory, host: Host, mount: Mount) -> str:
+    """`server-address:/exported/path`, the server reached on a network the two share."""
+    server = inventory.hosts[mount.server]
+    export = server.exports[mount.export_name]
+    return f"{address_on(inventory, mount.server, host)}:{export.path}"
+
+
+def mount_unit(path: str) -> str:
+    """The systemd mount unit of a path, escaped as `systemd-escape --path` does."""
+    trimmed = path.strip("/")
+    if not trimmed:
+        return "-.mount"
+    out = []
+    for index, char in enumerate(trimmed):
+        if char == "/":
+            out.append("-")
+        elif char.isascii() and (char.isalnum() or char in ":_" or (char == "." and index)):
+            out.append(char)
+        else:
+            out.extend(f"\\x{byte:02x}" for byte in char.encode())
+    return "".join(out) + ".mount"

@@ -5,6 +5,8 @@ id, the path of its credentials file (never the secret) and the ingress rules th
 `infragen.inventory.ingress` computes, the same rules the NixOS target writes into
 `services.cloudflared.tunnels`. `dns-routes.txt` holds the `cloudflared tunnel route dns`
 commands that point each public hostname (a CNAME to `<id>.cfargotunnel.com`) at it.
+`cloudflared.service` runs it on a systemd host, installed as `cloudflared-<tunnel>.service`
+with the config at `/etc/cloudflared/<tunnel>.yml` (the Ansible tunnel role puts both there).
 """
 
 from __future__ import annotations
@@ -14,6 +16,17 @@ from collections.abc import Iterator
 from infragen.inventory.ingress import ingress
 from infragen.inventory.model import Inventory
 from infragen.targets import OutputFile, target
+
+CONFIG_DIR = "/etc/cloudflared"
+
+
+def installed_config(name: str) -> str:
+    """Where the tunnel's config.yml lives on its host: one file per tunnel."""
+    return f"{CONFIG_DIR}/{name}.yml"
+
+
+def unit_name(name: str) -> str:
+    return f"cloudflared-{name}.service"
 
 
 @target("cloudflared")
@@ -32,4 +45,8 @@ def files(inventory: Inventory) -> Iterator[OutputFile]:
             "cloudflared/dns-routes.txt.j2",
             "text",
             {"name": name, "tunnel": tunnel, "hostnames": hostnames},
+        )
+        unit = {"name": name, "tunnel": tunnel, "config": installed_config(name)}
+        yield OutputFile(
+            f"cloudflared/{name}/cloudflared.service", "cloudflared/unit.service.j2", "text", unit
         )

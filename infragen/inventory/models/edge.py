@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from infragen.inventory.models.base import Status, Strict
+from infragen.inventory.models.base import AbsolutePath, Status, Strict
 from infragen.inventory.models.container import declared
 
 
@@ -56,6 +56,8 @@ class Stack(Strict):
     data_root: str | None = None
     container_prefix: str = ""
     status: Status = "active"
+    # Where the stack's files live on its host (Ansible deploys them there).
+    directory: AbsolutePath | None = None
     # Top-level compose keys (configs, secrets, x-...) merged last into the rendered file.
     compose: dict[str, Any] = Field(default_factory=dict)
 

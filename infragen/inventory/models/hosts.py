@@ -160,6 +160,8 @@ class Host(Strict):
     reserved_ports: dict[int | str, str] = Field(default_factory=dict)
     boot: Boot | None = None
     hardware_configuration: NixFile | None = None
+    # Debian family: apt packages installed at first boot beyond those its services imply.
+    packages: list[str] = Field(default_factory=list)
 
     @field_validator("reserved_ports")
     @classmethod

@@ -9,37 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from infragen.inventory.addresses import nameservers
 from infragen.inventory.firewall import Opening, openings
-from infragen.inventory.model import Host, Inventory, Mount
-from infragen.inventory.nfs import export_line
+from infragen.inventory.model import Host, Inventory
+from infragen.inventory.nfs import export_line, mount_options, nfs_device
 from infragen.targets.firewall import accept_rule
 from infragen.targets.nixos.printer import Indented
 
 Body = dict[Any, Any]
-
-# Mount options that keep a boot from hanging on a storage host that is down: the share is
-# mounted on first access, waits for the network, and gives up after 30 s.
-NFS_BOOT_SAFE = ("x-systemd.automount", "_netdev", "x-systemd.mount-timeout=30s")
-
-
-def address_on(inventory: Inventory, name: str, client: Host) -> str:
-    """Where `client` reaches host `name`: an address on a network they share, else primary."""
-    host = inventory.hosts[name]
-    for network, address in host.address.items():
-        if network in client.address:
-            return str(address)
-    return str(host.primary_address)
-
-
-def nameservers(inventory: Inventory, host: Host) -> list[str]:
-    """The PowerDNS servers named by the host's networks (`dns:`), as addresses."""
-    found: list[str] = []
-    for network in host.address:
-        for entry in inventory.networks[network].dns if network in inventory.networks else []:
-            server = address_on(inventory, entry, host) if entry in inventory.hosts else entry
-            if server not in found:
-                found.append(server)
-    return found
 
 
 def networking(inventory: Inventory, name: str) -> Body:
@@ -104,28 +81,6 @@ def firewall(inventory: Inventory, name: str) -> Body:
     return body
 
 
-def mount_unit(path: str) -> str:
-    """The systemd mount unit of a path, escaped as `systemd-escape --path` does."""
-    trimmed = path.strip("/")
-    if not trimmed:
-        return "-.mount"
-    out = []
-    for index, char in enumerate(trimmed):
-        if char == "/":
-            out.append("-")
-        elif char.isascii() and (char.isalnum() or char in ":_" or (char == "." and index)):
-            out.append(char)
-        else:
-            out.extend(f"\\x{byte:02x}" for byte in char.encode())
-    return "".join(out) + ".mount"
-
-
-def nfs_device(inventory: Inventory, host: Host, mount: Mount) -> str:
-    server = inventory.hosts[mount.server]
-    export = server.exports[mount.export_name]
-    return f"{address_on(inventory, mount.server, host)}:{export.path}"
-
-
 def nfs_server(inventory: Inventory, host: Host) -> Body:
     """The kernel NFS server with the host's exports (the firewall opens 2049 to clients)."""
     if not host.exports:
@@ -145,11 +100,10 @@ def storage(inventory: Inventory, name: str) -> Body:
         server = inventory.hosts.get(mount.server)
         if server is None or mount.export_name not in server.exports:
             continue  # reported by rules/references.py
-        options = [*mount.options, *(["ro"] if mount.readonly else []), *NFS_BOOT_SAFE]
         body["fileSystems", mount.path] = {
             "device": nfs_device(inventory, host, mount),
             "fsType": "nfs",
-            "options": list(dict.fromkeys(options)),
+            "options": mount_options(mount),
         }
     body.update(nfs_server(inventory, host))
     return body

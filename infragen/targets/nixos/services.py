@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from infragen.inventory.model import Host, Inventory, Mount, SecretRef, Service
+from infragen.inventory.nfs import mount_unit
 from infragen.inventory.nixos import nvidia_gpus
 from infragen.targets.nixos import apps
-from infragen.targets.nixos.host import Body, mount_unit
+from infragen.targets.nixos.host import Body
 from infragen.targets.nixos.printer import Indented
 
 RESTART = {"no": "no", "always": "always", "unless-stopped": "always", "on-failure": "on-failure"}

@@ -1,0 +1,87 @@
+"""cloud-init bootstrap files are judged by cloud-init itself.
+
+Debian's `cloud-init` package puts its Python package where only the system's interpreter
+finds it, so every user-data and network-config of a render goes to one run of
+`cloudinit_probe.py` under that interpreter: cloud-init's schema check (what `cloud-init
+schema --config-file` runs) for user-data, its network-config parser for network-config.
+Without cloud-init the files are not checked and a note says so; under CI (`CI=true`),
+where the tests promise cloud-init's verdict, that is an error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from infragen.findings import Finding
+from infragen.inventory.source import Location
+from infragen.validate import Rendered, validator
+from infragen.validate.data import load_yaml
+
+PROBE = Path(__file__).with_name("cloudinit_probe.py")
+SYSTEM_PYTHON = "/usr/bin/python3"
+KINDS = {"cloud-config": "user-data", "cloud-network": "network-config"}
+
+
+@functools.cache
+def cloudinit_python() -> str | None:
+    """The interpreter that imports `cloudinit` (`INFRAGEN_CLOUDINIT_PYTHON` names another)."""
+    python = os.environ.get("INFRAGEN_CLOUDINIT_PYTHON", SYSTEM_PYTHON)
+    try:
+        found = subprocess.run(
+            [python, "-c", "import cloudinit.config.schema, cloudinit.net.network_state"],
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    return python if found.returncode == 0 else None
+
+
+def verdicts(files: list[Rendered], python: str) -> list[dict[str, Any]]:
+    """cloud-init's verdict on each file, in order, from one process."""
+    request = [{"kind": KINDS[r.format], "text": r.text} for r in files]
+    result = subprocess.run(
+        [python, "-I", str(PROBE)],  # -I: its folder (this one) stays off sys.path
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+    )
+    if result.returncode != 0:
+        message = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return [{"errors": [f"cloud-init could not run: {message}"]}] * len(files)
+    return list(json.loads(result.stdout))
+
+
+def missing(files: list[Rendered]) -> Finding:
+    where = Location(f"out/{files[0].path.rsplit('/', 2)[0]}/")
+    message = "cloud-init is not installed (Debian package cloud-init): bootstrap files not checked"
+    return Finding(where, "error" if os.environ.get("CI") else "note", message)
+
+
+def judge(files: list[Rendered]) -> Iterator[Finding]:
+    python = cloudinit_python()
+    if python is None:
+        yield missing(files)
+        yield from (problem for r in files if (problem := load_yaml(r)[1]) is not None)
+        return
+    for rendered, verdict in zip(files, verdicts(files, python), strict=True):
+        for problem in verdict["errors"]:
+            yield rendered.error(f"cloud-init: {problem}")
+
+
+@validator("cloud-config")
+def user_data(files: list[Rendered]) -> Iterator[Finding]:
+    yield from judge(files)
+
+
+@validator("cloud-network")
+def network_config(files: list[Rendered]) -> Iterator[Finding]:
+    yield from judge(files)

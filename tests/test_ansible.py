@@ -1,0 +1,190 @@
+"""The Ansible output, judged by Ansible: syntax check, ansible-lint, and real runs.
+
+The runs go against the sandbox of tests/ansible/sandbox.py (the local connection inside a
+private mount and network namespace, /etc, /opt and /mnt overlaid): files land at their
+real paths, a second run changes nothing, and a changed port changes the firewall and runs
+only its handler. Without Ansible or the sandbox these tests skip, except in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infragen.cli import main
+
+from conftest import ROOT
+
+sys.path.insert(0, str(Path(__file__).parent / "ansible"))
+from sandbox import BIN, Sandbox, usable
+
+ESTATE = Path(__file__).parent / "ansible" / "estate.yaml"
+
+
+def need(reason: str | None) -> None:
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"needed in CI: {reason}")
+    pytest.skip(reason)
+
+
+def ansible_tool(name: str) -> str:
+    need(None if (BIN / name).exists() else f"{name} is not installed (pip install -e '.[test]')")
+    return str(BIN / name)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Sandbox:
+    need(usable())
+    return Sandbox(tmp_path / "sandbox")
+
+
+def render(runner, inventory: Path) -> Path:
+    result = runner.invoke(main, ["render", "-i", str(inventory)])
+    assert result.exit_code == 0, result.output
+    return inventory.parent / "out"
+
+
+def test_playbook_passes_syntax_check_and_ansible_lint(tmp_path):
+    playbook = ansible_tool("ansible-playbook")
+    lint = ansible_tool("ansible-lint")
+    folder = ROOT / "out" / "ansible"
+    home = {**os.environ, "ANSIBLE_HOME": str(tmp_path), "ANSIBLE_NOCOLOR": "1"}
+    check = subprocess.run(
+        [playbook, "-i", "inventory.yml", "site.yml", "--syntax-check"],
+        cwd=folder, capture_output=True, text=True, env=home,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    linted = subprocess.run(
+        [lint, "--offline", "--nocolor", "--profile", "production", "site.yml"],
+        cwd=folder, capture_output=True, text=True, env=home,
+    )  # fmt: skip
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_inventory_groups_hosts_by_os_network_and_role():
+    import yaml
+
+    document = yaml.safe_load((ROOT / "out" / "ansible" / "inventory.yml").read_text())["all"]
+    assert "hydra-ai" not in document["hosts"]  # NixOS deploys with colmena
+    octavia = document["hosts"]["octavia"]
+    assert octavia["ansible_host"] == "192.168.4.38" and octavia["ansible_user"] == "deploy"
+    assert octavia["infragen_dns_directory"] == "/etc/powerdns/infragen"
+    storage = document["hosts"]["hydra-storage"]
+    assert storage["ansible_user"] == "root" and "ansible_become" not in storage
+    assert not storage["infragen_firewall"]  # Unraid: stacks and env files only
+    assert [s["name"] for s in storage["infragen_stacks"]] == ["hydra-storage", "optiinfra"]
+    children = document["children"]
+    assert (
+        "octavia" in children["raspios"]["hosts"] and "octavia" in children["network_pi"]["hosts"]
+    )
+    assert "hydra-storage" in children["role_control"]["hosts"]
+
+
+@pytest.fixture
+def estate(tmp_path: Path) -> Path:
+    folder = tmp_path / "estate"
+    folder.mkdir()
+    shutil.copy(ESTATE, folder / "inventory.yaml")
+    return folder / "inventory.yaml"
+
+
+def test_real_run_lands_files_is_idempotent_and_a_port_change_reloads_only_the_firewall(
+    runner, estate, sandbox
+):
+    out = render(runner, estate)
+    first = sandbox.playbook(out, "--limit", "edge-1")
+    assert first.returncode == 0, first.output
+    landed = sandbox.files()
+    assert sandbox.read("/etc/nftables.d/infragen.nft") == (out / "firewall/edge-1.nft").read_text()
+    assert 'include "/etc/nftables.d/*.nft"' in sandbox.read("/etc/nftables.conf")
+    compose = (out / "compose/apps/compose.yaml").read_text()
+    assert sandbox.read("/opt/stacks/apps/compose.yaml") == compose
+    assert "/opt/stacks/apps/.env" in landed and "/opt/stacks/apps/ports.env" in landed
+    assert (
+        sandbox.read("/etc/cloudflared/edge-1.yml")
+        == (out / "cloudflared/edge-1/config.yml").read_text()
+    )
+    assert "/etc/systemd/system/cloudflared-edge-1.service" in landed
+    assert "10.77.0.20:/mnt/user/media /mnt/media nfs nfsvers=4.2,hard,ro,x-systemd.automount," in (
+        sandbox.read("/etc/fstab")
+    )
+    assert "bind-config=/etc/powerdns/infragen/named.conf" in sandbox.read(
+        "/etc/powerdns/pdns.d/bind.conf"
+    )
+    assert "/etc/powerdns/infragen/lab.lan.zone" in landed
+    actions = sandbox.actions()
+    assert "docker compose up --detach --remove-orphans" in actions
+    assert "systemctl enable nftables.service" in actions
+    assert "pdns_control bind-reload-now lab.lan" in actions
+
+    sandbox.forget_calls()
+    second = sandbox.playbook(out, "--limit", "edge-1")
+    assert second.returncode == 0, second.output
+    assert second.recap["edge-1"]["changed"] == 0, second.changed_tasks
+    assert sandbox.files() == landed and sandbox.actions() == []
+
+    estate.write_text(estate.read_text().replace("ports: {api: 7000}", "ports: {api: 7001}"))
+    out = render(runner, estate)
+    third = sandbox.playbook(out, "--limit", "edge-1")
+    assert third.returncode == 0, third.output
+    after = sandbox.files()
+    changed = sorted(path for path in after if after[path] != landed.get(path))
+    # The ruleset, and the port variables that name the port (seed 004's registry).
+    assert changed == ["/etc/infragen/ports.env", "/etc/nftables.d/infragen.nft"]
+    assert "tcp dport 7001 accept" in sandbox.read("/etc/nftables.d/infragen.nft")
+    assert third.handlers == ["firewall : Reload nftables"]
+    assert sandbox.actions() == ["systemctl reload nftables.service"]
+
+
+def test_host_add_raspios_renders_bootstrap_and_a_checkable_ansible_host(runner, tmp_path, sandbox):
+    folder = tmp_path / "estate"
+    folder.mkdir()
+    shutil.copy(ROOT / "inventory.yaml", folder / "inventory.yaml")
+    shutil.copytree(ROOT / "hosts", folder / "hosts")
+    shutil.copytree(ROOT / "out", folder / "out")
+    inventory = folder / "inventory.yaml"
+    args = ["--network", "pi", "--os", "raspios", "--hailo", "--tunnel"]
+    result = runner.invoke(main, ["host", "add", "pi-node-1", "-i", str(inventory), *args])
+    assert result.exit_code == 0, result.output
+    assert "out/bootstrap/pi-node-1/" in result.stdout and "boot partition" in result.stdout
+    assert "    interface: {pi: eth0}\n" in inventory.read_text()  # Raspberry Pi OS keeps eth0
+    out = folder / "out"
+    bootstrap = out / "bootstrap" / "pi-node-1"
+    assert sorted(p.name for p in bootstrap.iterdir()) == [
+        "meta-data",
+        "network-config",
+        "user-data",
+    ]
+    assert "- hailo-all" in (bootstrap / "user-data").read_text()
+    assert "pkg.cloudflare.com/cloudflared any main" in (bootstrap / "user-data").read_text()
+    assert "pi-node-1:" in (out / "ansible" / "inventory.yml").read_text()
+
+    check = sandbox.playbook(out, "--limit", "pi-node-1", "--check", "--diff")
+    assert check.returncode == 0, check.output
+    assert "+++ after: " in check.output and "tcp dport 22 accept" in check.output
+    assert sandbox.files() == {}  # --check writes nothing
+
+
+def test_unraid_gets_its_stacks_only_and_tags_narrow_a_run(runner, estate, sandbox):
+    out = render(runner, estate)
+    unraid = sandbox.playbook(out, "--limit", "store-1")
+    assert unraid.returncode == 0, unraid.output
+    assert {task.split(" : ")[0] for task in unraid.changed_tasks} == {"env", "compose"}
+    landed = set(sandbox.files())
+    assert "/mnt/user/appdata/stacks/media/compose.yaml" in landed
+    assert not any(path.startswith("/etc/nftables") for path in landed)
+    assert sandbox.actions() == ["docker compose up --detach --remove-orphans"]
+
+    sandbox.forget_calls()
+    firewall = sandbox.playbook(out, "--limit", "edge-1", "--tags", "firewall")
+    assert firewall.returncode == 0, firewall.output
+    assert {task.split(" : ")[0] for task in firewall.changed_tasks} == {"firewall"}
+    new = set(sandbox.files()) - landed
+    assert new == {"/etc/nftables.conf", "/etc/nftables.d/infragen.nft"}

@@ -1,0 +1,118 @@
+"""First-boot files judged by cloud-init itself: its schema CLI and its network parser.
+
+Facts kept here, with where they were read:
+- cloud-init 22.4 (Debian 12's package), cloudinit/net/network_state.py `_normalize_route`:
+  a v2 route `to: default` raises "Address default is not a valid ip address"; newer
+  releases accept the word. `to: 0.0.0.0/0` parses in both.
+- RPi-Distro/pi-gen stage2/04-cloud-init/files/network-config: Raspberry Pi OS's stock
+  network-config is netplan-style v2 on `eth0`; 99_raspberry-pi.cfg there reads NoCloud
+  from file:///boot/firmware (user-data, meta-data, network-config).
+- cloud-init 22.4 sources/DataSourceNoCloud.py reads `instance-id` from meta-data.
+Without cloud-init these tests skip, except in CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infragen.validate import Rendered
+from infragen.validate.cloudinit import PROBE, cloudinit_python, judge
+
+from conftest import ROOT
+
+BOOTSTRAP = ROOT / "out" / "bootstrap"
+
+
+def need_cloudinit() -> str:
+    python = cloudinit_python()
+    if python is None or shutil.which("cloud-init") is None:
+        if os.environ.get("CI"):
+            pytest.fail("cloud-init is needed in CI (make system)")
+        pytest.skip("cloud-init is not installed")
+    return python
+
+
+def parsed(network_config: Path) -> dict:
+    """cloud-init's own parser on a network-config, through the system's Python."""
+    request = [{"kind": "network-config", "text": network_config.read_text()}]
+    result = subprocess.run(
+        [need_cloudinit(), "-I", str(PROBE)],
+        input=json.dumps(request), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    verdict = json.loads(result.stdout)[0]
+    assert verdict["errors"] == []
+    return verdict["state"]
+
+
+@pytest.mark.parametrize("host", sorted(p.name for p in BOOTSTRAP.iterdir()))
+def test_cloud_init_schema_accepts_every_user_data(host):
+    need_cloudinit()
+    result = subprocess.run(
+        ["cloud-init", "schema", "--config-file", str(BOOTSTRAP / host / "user-data")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0 and "Valid cloud-config" in result.stdout, result.stderr
+
+
+def test_network_config_gives_address_gateway_and_dns():
+    state = parsed(BOOTSTRAP / "octavia" / "network-config")
+    (subnet,) = state["interfaces"]["eth0"]
+    assert (subnet["type"], subnet["address"], subnet["prefix"]) == ("static", "192.168.4.38", 24)
+    (route,) = subnet["routes"]
+    assert (route["network"], route["prefix"], route["gateway"]) == ("0.0.0.0", 0, "192.168.4.1")
+    assert state["nameservers"] == ["192.168.4.38"] and state["search"] == ["pi.lan"]
+
+
+def test_cloud_init_22_4_rejects_a_default_route_written_default(tmp_path):
+    need_cloudinit()
+    text = (BOOTSTRAP / "octavia" / "network-config").read_text()
+    data = yaml.safe_load(text.replace('to: "0.0.0.0/0"', "to: default"))
+    findings = list(
+        judge([Rendered("bootstrap/x/network-config", "cloud-network", yaml.dump(data))])
+    )
+    assert findings and "default is not a valid ip address" in findings[0].message
+
+
+def test_a_user_data_cloud_init_refuses_is_a_render_error():
+    need_cloudinit()
+    bad = "#cloud-config\nusers:\n- name: x\n  lock_passwd: maybe\n"
+    (finding,) = judge([Rendered("bootstrap/x/user-data", "cloud-config", bad)])
+    assert finding.severity == "error" and "users.0" in finding.message
+
+
+def test_user_data_logs_in_by_key_only_and_installs_what_the_host_needs():
+    data = yaml.safe_load((BOOTSTRAP / "octavia" / "user-data").read_text())
+    assert data["ssh_pwauth"] is False and data["disable_root"] is True
+    deploy = next(u for u in data["users"] if u["name"] == "deploy")
+    assert deploy["lock_passwd"] is True and deploy["sudo"] == "ALL=(ALL) NOPASSWD:ALL"
+    assert deploy["ssh_authorized_keys"][0].startswith("ssh-ed25519 ")
+    assert {"nftables", "pdns-server", "pdns-backend-bind", "hailo-all"} <= set(data["packages"])
+    assert data["runcmd"][0] == ["systemctl", "enable", "--now", "ssh"]
+    meta = yaml.safe_load((BOOTSTRAP / "octavia" / "meta-data").read_text())
+    assert meta == {"instance-id": "infragen-octavia", "local-hostname": "octavia"}
+    assert not (BOOTSTRAP / "shellfish" / "network-config").exists()  # cloud: the provider's
+
+
+def test_networkmanager_gets_the_static_address_from_cloud_init(tmp_path):
+    """Raspberry Pi OS hands the network to NetworkManager (pi-gen installs
+    00-network-manager-all.yaml): cloud-init's own renderer writes the keyfile."""
+    need_cloudinit()
+    result = subprocess.run(
+        ["cloud-init", "devel", "net-convert", "--network-data",
+         str(BOOTSTRAP / "octavia" / "network-config"), "--kind", "yaml",
+         "--output-kind", "network-manager", "-D", "debian", "-d", str(tmp_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (keyfile,) = tmp_path.rglob("*.nmconnection")
+    lines = keyfile.read_text().splitlines()
+    assert "interface-name=eth0" in lines and "method=manual" in lines
+    assert "address1=192.168.4.38/24" in lines and "route1=0.0.0.0/0,192.168.4.1" in lines
+    assert "dns=192.168.4.38;" in lines and "dns-search=pi.lan;" in lines
