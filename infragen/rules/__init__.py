@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from infragen.discovery import import_all
 from infragen.findings import Finding
+from infragen.inventory.document import Sources
 from infragen.inventory.load import Loaded
 from infragen.inventory.model import Inventory
-from infragen.inventory.source import Location, Path_, SourceMap
+from infragen.inventory.source import Location, Path_
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Context:
     """What a rule sees: the model, and the source map to locate its findings."""
 
     inventory: Inventory
-    sources: SourceMap
+    sources: Sources
 
     def error(self, path: Path_, message: str, *, key: bool = False) -> Finding:
         return Finding(self._where(path, key), "error", message)

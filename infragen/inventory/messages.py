@@ -1,0 +1,137 @@
+"""Pydantic's validation errors → one located, readable finding each.
+
+Pydantic names a problem by its `loc` in the data; the user needs the line, the key path
+in the inventory's own words and, for a misspelt key, the key that was meant.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+import pydantic
+from pydantic import BaseModel
+
+from infragen.findings import Finding, did_you_mean
+from infragen.inventory.document import Sources
+from infragen.inventory.model import Inventory
+from infragen.inventory.source import Path_, indexes
+
+MAX_TRANSLATED = 1000  # errors located one by one; the rest are counted
+KEY = "[key]"  # pydantic's `loc` part for an error about a mapping's key itself
+PATTERNS = {
+    # pydantic reports a pattern by its regex; the user reads what the pattern stands for
+    r"^[a-z0-9][a-z0-9_-]*$": (
+        "use lowercase letters, digits, '-' and '_', starting with a letter or digit"
+    ),
+}
+
+
+def translate(exc: pydantic.ValidationError, data: Any, sources: Sources) -> list[Finding]:
+    """Every error of `exc` as a finding at its key or value; past MAX_TRANSLATED, a count."""
+    findings = []
+    errors = exc.errors(include_url=False)
+    for error in errors[:MAX_TRANSLATED]:
+        path, missing = data_path(error["loc"], data)
+        about_key = error["type"] == "extra_forbidden" or error["loc"][-1:] == (KEY,)
+        where = sources.key(path) if about_key else sources.value(path)
+        findings.append(Finding(where, "error", _message(error, path, missing)))
+    if len(errors) > MAX_TRANSLATED:
+        path, _ = data_path(errors[MAX_TRANSLATED]["loc"], data)
+        rest = len(errors) - MAX_TRANSLATED
+        findings.append(
+            Finding(sources.value(path), "error", f"{rest:,} more problems are not listed")
+        )
+    return findings
+
+
+def data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path_, str | None]:
+    """Keep the parts of pydantic's `loc` that index into the data; drop union tags.
+
+    Returns the path and, when the last part names a key that is absent, that key.
+    """
+    path: list[str | int] = []
+    node = data
+    missing = None
+    for part in loc:
+        if indexes(node, part):
+            node = node[part]
+            path.append(part)
+        elif isinstance(part, str) and part != KEY:
+            missing = part
+    return tuple(path), missing
+
+
+def dotted(path: Path_) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path) or "inventory"
+
+
+def _message(error: Any, path: Path_, missing: str | None) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return f"{dotted(path)}: missing required key '{missing}'"
+    if kind == "extra_forbidden":
+        return unknown_key(path)
+    if error["loc"][-1:] == (KEY,):
+        return f"{dotted(path[:-1])}: {_key_text(error)}"
+    text = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    value = error.get("input")
+    if kind not in {"value_error", "assertion_error"} and isinstance(value, str | int | float):
+        text = f"{text[0].lower()}{text[1:]}, got {value!r}"
+    return f"{dotted(path)}: {text}"
+
+
+def _key_text(error: Any) -> str:
+    """What is wrong with a key, in the words the key's own check would use."""
+    if error["type"] == "string_pattern_mismatch":
+        rule = PATTERNS.get(error["ctx"]["pattern"], f"it must match {error['ctx']['pattern']}")
+        return f"invalid name {error['input']!r}: {rule}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def unknown_key(path: Path_) -> str:
+    key = str(path[-1])
+    return f"{dotted(path[:-1])}: unknown key '{key}'{did_you_mean(key, fields_at(path[:-1]))}"
+
+
+def fields_at(path: Path_) -> list[str]:
+    """Names of the keys allowed at `path`, by walking the model's annotations."""
+    current: Any = Inventory
+    for part in path:
+        current = _step(current, part)
+    model = _unwrap(current)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    annotation = _unwrap(annotation)
+    if typing.get_origin(annotation) in (dict, list):
+        return typing.get_args(annotation)[-1]
+    if _is_model(annotation):
+        field = annotation.model_fields.get(str(part))
+        return field.annotation if field else None
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip `Annotated[...]` and `X | None` down to the type that has keys."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            keyed = [
+                a
+                for a in typing.get_args(annotation)
+                if _is_model(a) or typing.get_origin(a) in (dict, list)
+            ]
+            if not keyed:
+                return annotation
+            annotation = keyed[0]
+        else:
+            return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
