@@ -8,7 +8,7 @@ error messages stay about the user's input instead of about union members.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, Field, field_validator
 
@@ -31,6 +31,9 @@ from infragen.inventory.models.services import (
     Service,
     Volume,
 )
+
+if TYPE_CHECKING:
+    from infragen.inventory.query import Placed
 
 __all__ = [
     "HOSTNAME_LABEL",
@@ -108,20 +111,16 @@ class Inventory(Strict):
 
     def service_hosts(self, name: str) -> list[str]:
         """Hosts a service runs on: its own, its stack's, or each of its placements."""
-        service = self.services[name]
-        if service.stack:
-            stack = self.stacks.get(service.stack)
-            return [stack.host] if stack else []
-        if service.host:
-            return [service.host]
-        return list(service.hosts)
+        from infragen.inventory.query import index_of  # the index is built from this model
 
-    def placement(self, name: str, host: str) -> Placement:
+        return list(index_of(self).hosts_of[name])
+
+    def placement(self, name: str, host: str) -> Placed:
         """The effective per-host settings, service-wide defaults filled in."""
-        service = self.services[name]
-        own = service.hosts.get(host, Placement())
-        return Placement.model_construct(  # fields come from validated models already
-            gpus=own.gpus if own.gpus is not None else service.gpus,
-            accelerators=own.accelerators if own.accelerators is not None else service.accelerators,
-            status=own.status or service.status,
-        )
+        from infragen.inventory.query import Placed, index_of
+
+        found = index_of(self).placed.get((name, host))
+        if found is None:
+            service = self.services[name]
+            return Placed(service.gpus, service.accelerators, service.status)
+        return found

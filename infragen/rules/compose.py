@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from infragen.findings import Finding
 from infragen.inventory.model import Inventory, Service
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
 from infragen.targets.compose.health import probe_port, runnable
 from infragen.targets.compose.stack import lan_addresses
@@ -18,11 +19,11 @@ from infragen.targets.compose.stack import lan_addresses
 
 def _stacked(inventory: Inventory) -> Iterator[tuple[str, Service]]:
     """Services of stacks that exist (unknown stacks are reported by the references rule)."""
-    for name, service in inventory.services.items():
-        if service.stack in inventory.stacks and inventory.stacks[service.stack].host in (
-            inventory.hosts
-        ):
-            yield name, service
+    for stack_name, members in index_of(inventory).stack_members.items():
+        stack = inventory.stacks.get(stack_name)
+        if stack is not None and stack.host in inventory.hosts:
+            for name in members:
+                yield name, inventory.services[name]
 
 
 @rule

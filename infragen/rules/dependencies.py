@@ -37,7 +37,7 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
 
 @rule
 def dependency_cycle(ctx: Context) -> Iterator[Finding]:
-    graph = {name: list(s.depends_on) for name, s in ctx.inventory.services.items()}
+    graph = {name: s.depends_on for name, s in ctx.inventory.services.items() if s.depends_on}
     cycle = find_cycle(graph)
     if cycle:
         yield ctx.error(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from infragen.findings import Finding
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
 
 
@@ -20,37 +21,34 @@ def gpu_indices(ctx: Context) -> Iterator[Finding]:
                     f"GPU index {gpu.index} twice",
                 )
             seen.add(gpu.index)
-    for name in inv.services:
-        for host_name in inv.service_hosts(name):
-            host = inv.hosts.get(host_name)
-            if host is None:
-                continue
-            have = {gpu.index for gpu in host.hardware.gpus}
-            for gpu in inv.placement(name, host_name).gpus or []:
-                if gpu not in have:
-                    listed = ", ".join(map(str, sorted(have))) or "none"
-                    yield ctx.error(
-                        _claim_path(ctx, name, host_name, "gpus"),
-                        f"service '{name}' claims GPU {gpu} on host '{host_name}' "
-                        f"(its GPUs: {listed})",
-                    )
+    for (name, host_name), placed in index_of(inv).placed.items():
+        host = inv.hosts.get(host_name)
+        if not placed.gpus or host is None:
+            continue
+        have = {gpu.index for gpu in host.hardware.gpus}
+        for gpu in placed.gpus:
+            if gpu not in have:
+                listed = ", ".join(map(str, sorted(have))) or "none"
+                yield ctx.error(
+                    _claim_path(ctx, name, host_name, "gpus"),
+                    f"service '{name}' claims GPU {gpu} on host '{host_name}' (its GPUs: {listed})",
+                )
 
 
 @rule
 def accelerators(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
-    for name in inv.services:
-        for host_name in inv.service_hosts(name):
-            host = inv.hosts.get(host_name)
-            if host is None:
-                continue
-            have = {acc.kind for acc in host.hardware.accelerators}
-            for kind in inv.placement(name, host_name).accelerators or []:
-                if kind not in have:
-                    yield ctx.error(
-                        _claim_path(ctx, name, host_name, "accelerators"),
-                        f"service '{name}' claims a {kind} on host '{host_name}', which has none",
-                    )
+    for (name, host_name), placed in index_of(inv).placed.items():
+        host = inv.hosts.get(host_name)
+        if not placed.accelerators or host is None:
+            continue
+        have = {acc.kind for acc in host.hardware.accelerators}
+        for kind in placed.accelerators:
+            if kind not in have:
+                yield ctx.error(
+                    _claim_path(ctx, name, host_name, "accelerators"),
+                    f"service '{name}' claims a {kind} on host '{host_name}', which has none",
+                )
 
 
 def _claim_path(ctx: Context, service: str, host: str, field: str) -> tuple[str, ...]:

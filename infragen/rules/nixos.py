@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from infragen.findings import Finding
 from infragen.inventory.model import SecretRef
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
 
 COLMENA_RESERVED = ("meta", "defaults")
@@ -37,9 +38,10 @@ def nixos_runtime_host(ctx: Context) -> Iterator[Finding]:
 def nixos_runnable(ctx: Context) -> Iterator[Finding]:
     """On a NixOS host a systemd unit needs its command and a container its image."""
     inv = ctx.inventory
+    nixos = {name for name, host in inv.hosts.items() if host.os == "nixos"}
+    hosts_of = index_of(inv).hosts_of
     for name, service in inv.services.items():
-        on_nixos = [h for h in inv.service_hosts(name) if h in inv.hosts]
-        if not any(inv.hosts[h].os == "nixos" for h in on_nixos):
+        if not any(host in nixos for host in hosts_of[name]):
             continue
         if service.kind == "systemd" and not service.command:
             yield ctx.error(

@@ -85,6 +85,8 @@ def service_links(ctx: Context) -> Iterator[Finding]:
 def port_names(ctx: Context) -> Iterator[Finding]:
     """Health checks, routes and SRV records refer to ports by their name."""
     for name, service in ctx.inventory.services.items():
+        if not (service.routes or service.srv or (service.health and service.health.port)):
+            continue
         refs = [(("health", "port"), service.health.port if service.health else None)]
         refs += [(("routes", i, "port"), r.port) for i, r in enumerate(service.routes)]
         refs += [(("srv", i, "port"), s.port) for i, s in enumerate(service.srv)]
