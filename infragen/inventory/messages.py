@@ -16,16 +16,24 @@ from pydantic import BaseModel
 from infragen.findings import Finding, did_you_mean
 from infragen.inventory.document import Sources
 from infragen.inventory.model import Inventory
+from infragen.inventory.models.base import (
+    ENV_PATTERN,
+    HOST_PATTERN,
+    NAME_PATTERN,
+    URL_PATH_PATTERN,
+)
 from infragen.inventory.source import Path_, indexes
 
 MAX_TRANSLATED = 1000  # errors located one by one; the rest are counted
 KEY = "[key]"  # pydantic's `loc` part for an error about a mapping's key itself
+# pydantic names a pattern by its regex; the user reads what the pattern stands for.
 PATTERNS = {
-    # pydantic reports a pattern by its regex; the user reads what the pattern stands for
-    r"^[a-z0-9][a-z0-9_-]*$": (
-        "use lowercase letters, digits, '-' and '_', starting with a letter or digit"
-    ),
+    NAME_PATTERN: "use lowercase letters, digits, '-' and '_', starting with a letter or digit",
+    HOST_PATTERN: "a host name is one DNS label (lowercase letters, digits and '-')",
+    ENV_PATTERN: "secret must name an environment variable",
+    URL_PATH_PATTERN: "http health path must start with '/'",
 }
+KEY_NOUNS = {"hosts": "host name", "ports": "port name", "exports": "export name"}
 
 
 def translate(exc: pydantic.ValidationError, data: Any, sources: Sources) -> list[Finding]:
@@ -74,20 +82,24 @@ def _message(error: Any, path: Path_, missing: str | None) -> str:
     if kind == "extra_forbidden":
         return unknown_key(path)
     if error["loc"][-1:] == (KEY,):
-        return f"{dotted(path[:-1])}: {_key_text(error)}"
+        return f"{dotted(path[:-1])}: {_key_text(error, path)}"
     text = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "string_pattern_mismatch":
+        text = PATTERNS.get(error["ctx"]["pattern"], text)
     value = error.get("input")
     if kind not in {"value_error", "assertion_error"} and isinstance(value, str | int | float):
         text = f"{text[0].lower()}{text[1:]}, got {value!r}"
     return f"{dotted(path)}: {text}"
 
 
-def _key_text(error: Any) -> str:
-    """What is wrong with a key, in the words the key's own check would use."""
-    if error["type"] == "string_pattern_mismatch":
-        rule = PATTERNS.get(error["ctx"]["pattern"], f"it must match {error['ctx']['pattern']}")
-        return f"invalid name {error['input']!r}: {rule}"
-    return str(error["msg"]).removeprefix("Value error, ")
+def _key_text(error: Any, path: Path_) -> str:
+    """What is wrong with a mapping's key: `invalid port name 'X': use lowercase ...`."""
+    if error["type"] != "string_pattern_mismatch":
+        return str(error["msg"]).removeprefix("Value error, ")
+    pattern = error["ctx"]["pattern"]
+    noun = KEY_NOUNS.get(str(path[-2]), "name") if len(path) > 1 else "name"
+    rule = PATTERNS.get(pattern, f"it must match {pattern}")
+    return f"invalid {noun} {error['input']!r}: {rule}"
 
 
 def unknown_key(path: Path_) -> str:

@@ -8,16 +8,18 @@ error messages stay about the user's input instead of about union members.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
 from infragen.inventory.models.base import (
     HOSTNAME_LABEL,
+    ONLY_NAMED,
+    DnsKey,
     Exposure,
+    HostName,
+    Name,
     Strict,
-    check_dns_name,
-    check_name,
 )
 from infragen.inventory.models.edge import Dns, Stack, Tunnel, Zone
 from infragen.inventory.models.hosts import Host, Mount, Network
@@ -75,39 +77,14 @@ class Inventory(Strict):
 
     estate: Estate = Field(default_factory=Estate)
     include: list[str] = Field(default_factory=list)
-    networks: dict[str, Network] = Field(default_factory=dict)
-    hosts: dict[str, Host] = Field(default_factory=dict)
-    stacks: dict[str, Stack] = Field(default_factory=dict)
-    services: dict[str, Service] = Field(default_factory=dict)
-    tunnels: dict[str, Tunnel] = Field(default_factory=dict)
-    zones: dict[str, Zone] = Field(default_factory=dict)
+    networks: dict[Name, Network] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    hosts: dict[HostName, Host] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    stacks: dict[Name, Stack] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    services: dict[Name, Service] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    tunnels: dict[Name, Tunnel] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    zones: dict[DnsKey, Zone] = Field(default_factory=dict)
     dns: Dns = Field(default_factory=Dns)  # how PowerDNS loads out/dns/ (bind backend)
     port_policy: PortPolicy | None = None
-
-    @field_validator("networks", "stacks", "services", "tunnels")
-    @classmethod
-    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            check_name(name)
-        return value
-
-    @field_validator("hosts")
-    @classmethod
-    def _host_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            if not HOSTNAME_LABEL.fullmatch(name):
-                raise ValueError(
-                    f"invalid host name {name!r}: a host name is one DNS label "
-                    "(lowercase letters, digits and '-')"
-                )
-        return value
-
-    @field_validator("zones")
-    @classmethod
-    def _zone_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            check_dns_name(name)
-        return value
 
     def service_hosts(self, name: str) -> list[str]:
         """Hosts a service runs on: its own, its stack's, or each of its placements."""
