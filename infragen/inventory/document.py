@@ -9,6 +9,8 @@ cleanly alone, is parsed whole, so its problems and their positions are PyYAML's
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +19,7 @@ import yaml
 from infragen.inventory.cache import Store
 from infragen.inventory.chunks import Unit, layout
 from infragen.inventory.source import (
+    MAX_NODES,
     Builder,
     Keys,
     Location,
@@ -25,10 +28,14 @@ from infragen.inventory.source import (
     Step,
     compose,
     indexes,
+    node_bound,
+    too_many_nodes,
     trail,
 )
 
 BATCH_CHARS = 1 << 18  # text composed at once when units are missing from the cache
+MAX_TOP_LEVEL = 1000  # lines at column 0 before a text is taken for something else
+_TOP_LEVEL = re.compile(r"^[^\s#-]", re.M)
 
 
 @dataclass
@@ -97,6 +104,9 @@ def parse(
     The document's data is None when the text holds no document or cannot be read at all.
     `split=False` parses the text whole, as the reference the units must agree with.
     """
+    crowded = _crowded(text, file)
+    if crowded is not None:
+        return Document(file, None, [Unit(0, text)]), [crowded]
     units = layout(text) if split else None
     if units is not None:
         parts = _parse_units(units, file, store)
@@ -104,6 +114,22 @@ def parse(
         if document is not None:
             return document, []
     return _parse_whole(text, file, store)
+
+
+def _crowded(text: str, file: str) -> Problem | None:
+    """Refuse what no inventory looks like before parsing it costs seconds and gigabytes:
+    more nodes than MAX_NODES, or (a log, a data dump) thousands of top-level keys where
+    an inventory has a dozen."""
+    if node_bound(text) > MAX_NODES:
+        return Problem(Location(file), too_many_nodes(text))
+    lines = itertools.islice(_TOP_LEVEL.finditer(text), MAX_TOP_LEVEL + 1)
+    if sum(1 for _ in lines) <= MAX_TOP_LEVEL:
+        return None
+    return Problem(
+        Location(file),
+        f"more than {MAX_TOP_LEVEL:,} lines start at column 0, where an inventory has a "
+        "dozen sections: is this the right file?",
+    )
 
 
 def _parse_whole(text: str, file: str, store: Store | None) -> tuple[Document, list[Problem]]:
@@ -117,7 +143,7 @@ def _parse_whole(text: str, file: str, store: Store | None) -> tuple[Document, l
         return Document(file, None, whole), problems
     builder = Builder(file)
     data = builder.build(node)
-    document = Document(file, data, whole)
+    document = Document(file, None if builder.fatal else data, whole)
     if store and not builder.problems:
         store.put([(key, data)])
     return document, builder.problems

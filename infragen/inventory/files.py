@@ -47,6 +47,8 @@ def read_text(path: Path, name: str) -> str:
             raise Unreadable(f"{name} is a folder, not an inventory file")
         if not stat.S_ISREG(info.st_mode):
             raise Unreadable(f"{name} is not a regular file")
+        if info.st_size > MAX_BYTES:
+            raise Unreadable(_too_large(name))
         with open(path, "rb") as file:
             data = file.read(MAX_BYTES + 1)
     except FileNotFoundError:
@@ -65,10 +67,7 @@ def _os_reason(exc: OSError, name: str) -> str:
 def decode(data: bytes, name: str) -> str:
     """UTF-8 text without NUL bytes and within MAX_BYTES, or `Unreadable` saying where not."""
     if len(data) > MAX_BYTES:
-        raise Unreadable(
-            f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB, far more than an inventory "
-            "(a 1,000-host estate is 7 MB): is this the right file?"
-        )
+        raise Unreadable(_too_large(name))
     nul = data.find(b"\0")
     if nul >= 0:
         raise Unreadable("NUL byte: this is not a text file", _at(data, nul, name))
@@ -79,6 +78,13 @@ def decode(data: bytes, name: str) -> str:
         raise Unreadable(
             f"invalid UTF-8 (byte 0x{byte:02x}): save the file as UTF-8", _at(data, exc.start, name)
         ) from None
+
+
+def _too_large(name: str) -> str:
+    return (
+        f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB, far more than an inventory "
+        "(a 1,000-host estate is 7 MB): is this the right file?"
+    )
 
 
 def _at(data: bytes, offset: int, name: str) -> Location:

@@ -28,6 +28,7 @@ INT_TAG = "tag:yaml.org,2002:int"
 MAX_DEPTH = 64  # an inventory nests about eight levels; config blocks a few more
 MAX_NODES = 3_000_000  # about 4,000 hosts of 20 services
 MAX_ALIASED = 1_000_000  # values aliases may add to a document beyond its own
+MAX_PROBLEMS = 1000  # problems located one by one; the rest are counted
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOLVER = yaml.resolver.Resolver()
 _OPEN = object()
@@ -82,7 +83,7 @@ def node_bound(text: str) -> int:
 def compose(text: str, file: str, first_line: int = 0) -> tuple[yaml.Node | None, list[Problem]]:
     """The node tree of one YAML document; malformed text comes back as a problem."""
     if node_bound(text) > MAX_NODES:
-        return None, [Problem(Location(file), _too_many_nodes(text))]
+        return None, [Problem(Location(file), too_many_nodes(text))]
     try:
         return yaml.compose(text, Loader=_Loader), []
     except yaml.MarkedYAMLError as exc:
@@ -96,7 +97,7 @@ def compose(text: str, file: str, first_line: int = 0) -> tuple[yaml.Node | None
         return None, [Problem(Location(file), f"nesting deeper than {MAX_DEPTH} levels")]
 
 
-def _too_many_nodes(text: str) -> str:
+def too_many_nodes(text: str) -> str:
     return (
         f"{text.count(chr(10)) + 1} lines of YAML may hold more than {MAX_NODES:,} values, "
         "more than an inventory holds: is this the right file?"
@@ -110,23 +111,39 @@ class Builder:
     PyYAML cannot construct, aliases that contain themselves, aliases expanding to more
     than MAX_ALIASED values, nesting deeper than MAX_DEPTH. An alias yields the very
     object its anchor built (as in PyYAML), so a bomb costs no memory before it is caught.
+    The last three make the data meaningless: `fatal` says so.
     """
 
     def __init__(self, file: str, first_line: int = 0) -> None:
         self.file = file
         self.first_line = first_line
-        self.problems: list[Problem] = []
+        self.fatal = False
+        self._problems: list[Problem] = []
+        self._unlisted = 0
         self._built: dict[int, Any] = {}
         self._sizes: dict[int, int] = {}
+        self._firsts: dict[int, dict[str, yaml.Node]] = {}
         self._aliased = 0
         self._scalars = yaml.constructor.SafeConstructor()
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The problems found, the first MAX_PROBLEMS of them one by one."""
+        if not self._unlisted:
+            return self._problems
+        where = self._problems[-1].location
+        return [*self._problems, Problem(where, f"{self._unlisted:,} more problems are not listed")]
 
     def where(self, node: yaml.Node) -> Location:
         mark = node.start_mark
         return Location(self.file, mark.line + 1 + self.first_line, mark.column + 1)
 
-    def problem(self, node: yaml.Node, message: str) -> None:
-        self.problems.append(Problem(self.where(node), message))
+    def problem(self, node: yaml.Node, message: str, fatal: bool = False) -> None:
+        self.fatal = self.fatal or fatal
+        if len(self._problems) < MAX_PROBLEMS:
+            self._problems.append(Problem(self.where(node), message))
+        else:
+            self._unlisted += 1
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
         kind = node.__class__
@@ -136,7 +153,7 @@ class Builder:
         if known is not self:
             return self._alias(node, known)
         if depth >= MAX_DEPTH:
-            self.problem(node, f"nesting deeper than {MAX_DEPTH} levels")
+            self.problem(node, f"nesting deeper than {MAX_DEPTH} levels", fatal=True)
             return None
         self._built[id(node)] = _OPEN
         value = self._mapping(node, depth) if kind is yaml.MappingNode else self._list(node, depth)
@@ -146,14 +163,17 @@ class Builder:
     def _alias(self, node: yaml.Node, known: Any) -> Any:
         """A node met again through an alias: refuse cycles and bombs, else share it."""
         if known is _OPEN:
-            self.problem(node, "this alias refers to a node that contains it (a recursive alias)")
+            self.problem(node, "this node contains an alias of itself (a recursive alias)", True)
             return None
         if self._aliased > MAX_ALIASED:
             return None
         self._aliased += self._size(node, 0)
         if self._aliased > MAX_ALIASED:
             self.problem(
-                node, f"aliases expand to more than {MAX_ALIASED:,} values here (an alias bomb?)"
+                node,
+                f"aliases of this node expand the document past {MAX_ALIASED:,} values "
+                "(an alias bomb?)",
+                fatal=True,
             )
             return None
         return known
@@ -218,8 +238,13 @@ class Builder:
         return str(key)
 
     def _duplicate(self, mapping: yaml.Node, key_node: yaml.Node, key: str) -> None:
-        first = next(k for k, _ in mapping.value if k.tag != MERGE_TAG and key_text(k) == key)
-        line = self.where(first).line
+        firsts = self._firsts.get(id(mapping))
+        if firsts is None:  # a mapping may repeat thousands of keys: index it once
+            firsts = self._firsts[id(mapping)] = {}
+            for node, _ in mapping.value:
+                if node.tag != MERGE_TAG and (text := key_text(node)) is not None:
+                    firsts.setdefault(text, node)
+        line = self.where(firsts[key]).line
         self.problem(key_node, f"duplicate key '{key}' (first defined at line {line})")
 
     def _merge(self, result: dict[str, Any], node: yaml.Node, depth: int) -> None:
