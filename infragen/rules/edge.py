@@ -8,11 +8,10 @@ without a server. Unknown names are left to `references.py`, duplicate host name
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 
-from infragen.findings import Finding
+from infragen.findings import Finding, did_you_mean
 from infragen.inventory.ingress import ORIGIN_OPTIONS, Unserved, resolve
 from infragen.inventory.model import Zone
 from infragen.inventory.query import bindings
@@ -100,10 +99,10 @@ def origin_options(ctx: Context) -> Iterator[Finding]:
         ]
     for path, options in places:
         for key in sorted(set(options) - ORIGIN_OPTIONS):
-            hint = difflib.get_close_matches(key, ORIGIN_OPTIONS, n=1)
-            suffix = f"; did you mean '{hint[0]}'?" if hint else ""
             yield ctx.error(
-                (*path, key), f"cloudflared has no origin option '{key}'{suffix}", key=True
+                (*path, key),
+                f"cloudflared has no origin option '{key}'{did_you_mean(key, ORIGIN_OPTIONS)}",
+                key=True,
             )
 
 
