@@ -143,6 +143,6 @@ def test_secret_reference_needs_exactly_one_kind(tmp_path):
     with pytest.raises(InvalidInput) as exc:
         load(path, tmp_path)
     assert messages(exc) == [
-        "inventory.yaml:9:14: error: services.s.env.K: a secret reference names exactly one "
+        "inventory.yaml:9:11: error: services.s.env.K: a secret reference names exactly one "
         "of secret, file, sops, agenix"
     ]

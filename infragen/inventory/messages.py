@@ -42,8 +42,7 @@ def translate(exc: pydantic.ValidationError, data: Any, sources: Sources) -> lis
     errors = exc.errors(include_url=False)
     for error in errors[:MAX_TRANSLATED]:
         path, missing = data_path(error["loc"], data)
-        about_key = error["type"] == "extra_forbidden" or error["loc"][-1:] == (KEY,)
-        where = sources.key(path) if about_key else sources.value(path)
+        where = sources.key(path) if _about_key(error, path, data) else sources.value(path)
         findings.append(Finding(where, "error", _message(error, path, missing)))
     if len(errors) > MAX_TRANSLATED:
         path, _ = data_path(errors[MAX_TRANSLATED]["loc"], data)
@@ -52,6 +51,18 @@ def translate(exc: pydantic.ValidationError, data: Any, sources: Sources) -> lis
             Finding(sources.value(path), "error", f"{rest:,} more problems are not listed")
         )
     return findings
+
+
+def _about_key(error: Any, path: Path_, data: Any) -> bool:
+    """Errors about a key, or about a whole mapping (a model's own check), point at the key."""
+    if error["type"] == "extra_forbidden" or error["loc"][-1:] == (KEY,):
+        return True
+    if error["type"] != "value_error":
+        return False
+    node = data
+    for part in path:
+        node = node[part]
+    return isinstance(node, dict)
 
 
 def data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path_, str | None]:
