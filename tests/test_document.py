@@ -8,6 +8,8 @@ awkward corners) and from every inventory in the repository.
 
 from __future__ import annotations
 
+import datetime
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from infragen.inventory import parallel
 from infragen.inventory.chunks import SPLIT_SECTIONS, layout
 from infragen.inventory.document import Sources, parse
 from infragen.inventory.source import Location
@@ -183,3 +186,18 @@ def test_positions_are_those_of_the_node_tree():
         for key_path, (key, value) in eager_positions(text).items():
             assert sources.value(key_path) == value, (path, key_path)
             assert sources.key(key_path) == (key or value), (path, key_path)
+
+
+def test_units_parsed_in_two_processes_mean_the_same(monkeypatch):
+    monkeypatch.setattr(parallel, "PARALLEL_COST", 0)
+    assert_same_meaning(yaml.safe_dump(estate(30), sort_keys=False))
+
+
+def test_a_failing_child_leaves_its_half_to_the_parent(monkeypatch):
+    monkeypatch.setattr(parallel, "PARALLEL_COST", 0)
+    work = [0, 1, 2, 3]
+    dated = parallel.split_work(work, lambda n: 1, lambda n: datetime.date(2001, 1, n + 1))
+    assert dated == [datetime.date(2001, 1, n + 1) for n in work]  # marshal cannot carry dates
+    assert parallel.split_work(work, lambda n: 1, lambda n: n * n) == [0, 1, 4, 9]
+    pids = parallel.split_work(work, lambda n: 1, lambda n: os.getpid())
+    assert pids[:2] == [os.getpid()] * 2 and pids[2] != os.getpid()  # the child did half

@@ -18,6 +18,7 @@ import yaml
 
 from infragen.inventory.cache import Store
 from infragen.inventory.chunks import Unit, layout
+from infragen.inventory.parallel import split_work
 from infragen.inventory.source import (
     MAX_NODES,
     Builder,
@@ -27,7 +28,6 @@ from infragen.inventory.source import (
     Problem,
     Step,
     compose,
-    indexes,
     node_bound,
     too_many_nodes,
     trail,
@@ -35,12 +35,13 @@ from infragen.inventory.source import (
 
 BATCH_CHARS = 1 << 18  # text composed at once when units are missing from the cache
 MAX_TOP_LEVEL = 1000  # lines at column 0 before a text is taken for something else
-_TOP_LEVEL = re.compile(r"^[^\s#-]", re.M)
+_TOP_LEVEL = re.compile(r"\n[^\s#-]")
 
 
 @dataclass
 class Document:
-    """A parsed file: its data, its units, and which unit holds each section and entry."""
+    """A parsed file: its data (until the loader takes it), its units, and which unit holds
+    each section and entry."""
 
     file: str
     data: Any
@@ -53,15 +54,6 @@ class Document:
     @property
     def whole(self) -> bool:
         return not self.sections
-
-    def depth(self, path: Path_) -> int:
-        """How many steps of `path` lead somewhere in this file's data."""
-        node = self.data
-        for depth, part in enumerate(path):
-            if not indexes(node, part):
-                return depth
-            node = node[part]
-        return len(path)
 
     def trail(self, path: Path_) -> list[Step]:
         """Where each step of `path` was written (see `source.trail`)."""
@@ -122,7 +114,7 @@ def _crowded(text: str, file: str) -> Problem | None:
     an inventory has a dozen."""
     if node_bound(text) > MAX_NODES:
         return Problem(Location(file), too_many_nodes(text))
-    lines = itertools.islice(_TOP_LEVEL.finditer(text), MAX_TOP_LEVEL + 1)
+    lines = itertools.islice(_TOP_LEVEL.finditer("\n" + text), MAX_TOP_LEVEL + 1)
     if sum(1 for _ in lines) <= MAX_TOP_LEVEL:
         return None
     return Problem(
@@ -155,8 +147,13 @@ def _parse_units(units: list[Unit], file: str, store: Store | None) -> list[Any]
     cached = store.get(keys) if store else {}
     parts: list[Any] = [cached.get(key) for key in keys] if store else [None] * len(units)
     fresh: list[tuple[bytes, Any]] = []
-    for batch in _batches([i for i, part in enumerate(parts) if part is None], units):
-        mappings = _parse_batch([units[i] for i in batch], file)
+    batches = _batches([i for i, part in enumerate(parts) if part is None], units)
+    parsed = split_work(
+        batches,
+        lambda batch: sum(len(units[i].text) for i in batch),
+        lambda batch: _parse_batch([units[i] for i in batch], file),
+    )
+    for batch, mappings in zip(batches, parsed, strict=True):
         if mappings is None:
             return None
         for index, mapping in zip(batch, mappings, strict=True):
@@ -239,25 +236,21 @@ class Sources:
 
     def value(self, path: Path_) -> Location:
         """Where the value at `path` was written, else its nearest written ancestor."""
-        depth, document = self._deepest(path)
-        if document is None:
-            return self.root
-        steps = document.trail(path[:depth])
-        return Location(*steps[depth - 1][1]) if len(steps) >= depth else self.root
+        steps = self._deepest(path)
+        return Location(*steps[-1][1]) if steps else self.root
 
     def key(self, path: Path_) -> Location:
         """Where the key of `path` was written (for unknown or duplicate keys)."""
-        depth, document = self._deepest(path)
-        if document is not None and depth == len(path):
-            steps = document.trail(path)
-            if len(steps) == depth and steps[-1][0] is not None:
-                return Location(*steps[-1][0])
+        steps = self._deepest(path)
+        if len(steps) == len(path) and steps and steps[-1][0] is not None:
+            return Location(*steps[-1][0])
         return self.value(path)
 
-    def _deepest(self, path: Path_) -> tuple[int, Document | None]:
-        best, found = 0, None
+    def _deepest(self, path: Path_) -> list[Step]:
+        """The trail of `path` in the file where it leads deepest (the last such file)."""
+        best: list[Step] = []
         for document in self.documents:
-            depth = document.depth(path)
-            if depth and depth >= best:
-                best, found = depth, document
-        return best, found
+            steps = document.trail(path)
+            if steps and len(steps) >= len(best):
+                best = steps
+        return best

@@ -79,6 +79,7 @@ class _Reader:
         self._seen.add(real_path(path))
         self.sources.documents.append(document)
         merged = dict(document.data)
+        document.data = None  # positions come from the text again: the data goes with load()
         includes = merged.get("include", [])
         if not isinstance(includes, list):
             return merged
