@@ -15,6 +15,7 @@ make a load faster, never different or failing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import os
@@ -125,9 +126,6 @@ def _unpack(blob: Any) -> Any:
         return _DAMAGED
 
 
-_STORES: dict[Path, Store] = {}
-
-
 def default_store() -> Store | None:
     """The user's cache, or None when it is turned off or has no place to live."""
     if os.environ.get("INFRAGEN_CACHE", "").lower() in ("off", "0", "no", "false"):
@@ -135,7 +133,10 @@ def default_store() -> Store | None:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     if not os.path.isabs(base):
         return None
-    path = Path(base) / "infragen" / "units.sqlite3"
-    if path not in _STORES:
-        _STORES[path] = Store(path)
-    return _STORES[path]
+    return store_at(Path(base) / "infragen" / "units.sqlite3")
+
+
+@functools.lru_cache(maxsize=4)
+def store_at(path: Path) -> Store:
+    """One store (and connection) per cache file and process."""
+    return Store(path)
