@@ -62,6 +62,9 @@ class Index:
     stack's members: built in one pass over the services."""
 
     def __init__(self, inventory: Inventory) -> None:
+        self.services = inventory.services  # the mapping, not the inventory: that may go
+        self._having: dict[str, list[tuple[str, Service]]] = {}
+        self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
         self.hosts_of: dict[str, tuple[str, ...]] = {}
         self.placed: dict[tuple[str, str], Placed] = {}
         found: list[Binding] = []
@@ -95,6 +98,27 @@ class Index:
             for port_name, port in service.ports.items():
                 exposure = port.exposure or service.exposure
                 found.append(Binding(host, name, port_name, port, exposure, kind, placed.status))
+
+    def having(self, field: str) -> list[tuple[str, Service]]:
+        """Services whose `field` is set (not empty), in inventory order.
+
+        Most rules concern a field few services set (routes, SRV records, aliases); each
+        walks those instead of every service.
+        """
+        if field not in self._having:
+            self._having[field] = [(n, s) for n, s in self.services.items() if getattr(s, field)]
+        return self._having[field]
+
+    def ports_having(self, field: str) -> list[tuple[str, str, Port]]:
+        """(service, port name, port) of every port whose `field` is not None."""
+        if field not in self._ports_having:
+            self._ports_having[field] = [
+                (name, port_name, port)
+                for name, service in self.services.items()
+                for port_name, port in service.ports.items()
+                if getattr(port, field) is not None
+            ]
+        return self._ports_having[field]
 
 
 def _settings(service: Service, own: Any) -> Placed:

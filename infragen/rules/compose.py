@@ -150,10 +150,9 @@ def volume_sources(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def metrics_paths(ctx: Context) -> Iterator[Finding]:
-    for name, service in ctx.inventory.services.items():
-        for port_name, port in service.ports.items():
-            if port.metrics_path is not None and not port.metrics_path.startswith("/"):
-                yield ctx.error(
-                    ("services", name, "ports", port_name, "metrics_path"),
-                    f"metrics_path must start with '/', got {port.metrics_path!r}",
-                )
+    for name, port_name, port in index_of(ctx.inventory).ports_having("metrics_path"):
+        if not str(port.metrics_path).startswith("/"):
+            yield ctx.error(
+                ("services", name, "ports", port_name, "metrics_path"),
+                f"metrics_path must start with '/', got {port.metrics_path!r}",
+            )

@@ -22,7 +22,7 @@ COLMENA_RESERVED = ("meta", "defaults")
 def nixos_runtime_host(ctx: Context) -> Iterator[Finding]:
     """A `nixos` service is a NixOS module: it cannot run anywhere else."""
     inv = ctx.inventory
-    for name, service in inv.services.items():
+    for name, service in index_of(inv).having("runtime"):
         if service.kind != "nixos":
             continue
         for host in inv.service_hosts(name):
@@ -40,8 +40,8 @@ def nixos_runnable(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
     nixos = {name for name, host in inv.hosts.items() if host.os == "nixos"}
     hosts_of = index_of(inv).hosts_of
-    for name, service in inv.services.items():
-        if not any(host in nixos for host in hosts_of[name]):
+    for name, service in index_of(inv).having("runtime"):
+        if service.kind not in ("systemd", "oci") or not any(h in nixos for h in hosts_of[name]):
             continue
         if service.kind == "systemd" and not service.command:
             yield ctx.error(
@@ -94,7 +94,7 @@ def gpu_sharing(ctx: Context) -> Iterator[Finding]:
     """Services sharing a GPU whose `config.vram_gb` shares add up to more than it has."""
     inv = ctx.inventory
     users: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
-    for name, service in inv.services.items():
+    for name, service in index_of(inv).having("config"):
         need = service.config.get("vram_gb")
         if not isinstance(need, int | float) or isinstance(need, bool):
             continue

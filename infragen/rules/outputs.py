@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from infragen.findings import Finding
 from infragen.rules import Context, rule
-from infragen.targets.env import port_variables, project_files, variable_name
+from infragen.targets.env import port_variables, project_files
 
 INTERFACE = re.compile(r"^[A-Za-z0-9_.@+-]{1,15}$")
 
@@ -23,15 +23,18 @@ def env_variable_clash(ctx: Context) -> Iterator[Finding]:
     """Two ports of one project file whose variables share a name.
 
     Variables are `<stem>_<suffix>` and no suffix ends another, so only ports with one
-    stem can clash: those few are compared variable by variable.
+    stem can clash. A stem joins the service and port names with `_` for every run of
+    `-` and `_` (names hold nothing else), so ports whose names, stripped of both, differ
+    cannot clash; the few others are compared variable by variable.
     """
     inv = ctx.inventory
     for path, services in project_files(inv).items():
-        stems: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        alike: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for name in services:
             for port_name in inv.services[name].ports:
-                stems[variable_name(name, port_name, "")].append((name, port_name))
-        for ports in stems.values():
+                bare = f"{name}{port_name}".replace("-", "").replace("_", "")
+                alike[bare].append((name, port_name))
+        for ports in alike.values():
             if len(ports) > 1:
                 yield from _same_variables(ctx, path, ports)
 

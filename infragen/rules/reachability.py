@@ -62,7 +62,7 @@ def used_services_reachable(ctx: Context) -> Iterator[Finding]:
     """Each `uses` entry of an active service on one host, naming a service on another."""
     inv = ctx.inventory
     index = index_of(inv)
-    for name, service in inv.services.items():
+    for name, service in index.having("uses"):
         for position, used in enumerate(service.uses):
             if used not in inv.services or used == name:
                 continue  # unknown names and self-use are reported by references.py
@@ -81,19 +81,20 @@ def used_services_reachable(ctx: Context) -> Iterator[Finding]:
 @rule
 def tunnel_without_route(ctx: Context) -> Iterator[Finding]:
     """A port exposed only through a tunnel that no route serves is reachable by nothing."""
-    for name, service in ctx.inventory.services.items():
-        if service.routes:
+    inv = ctx.inventory
+    for name, service in inv.services.items():
+        if service.exposure != "tunnel" or service.routes:
             continue
-        if service.exposure == "tunnel" and any(p.exposure is None for p in service.ports.values()):
+        if any(port.exposure is None for port in service.ports.values()):
             yield ctx.warning(
                 ("services", name, "exposure"),
                 f"'{name}' is exposed through a tunnel, but no route serves it: "
                 "add a route, or expose it otherwise",
             )
-        for port_name, port in service.ports.items():
-            if port.exposure == "tunnel":
-                yield ctx.warning(
-                    ("services", name, "ports", port_name, "exposure"),
-                    f"{name}.{port_name} is exposed through a tunnel, but no route serves "
-                    f"'{name}': add a route, or expose it otherwise",
-                )
+    for name, port_name, port in index_of(inv).ports_having("exposure"):
+        if port.exposure == "tunnel" and not inv.services[name].routes:
+            yield ctx.warning(
+                ("services", name, "ports", port_name, "exposure"),
+                f"{name}.{port_name} is exposed through a tunnel, but no route serves "
+                f"'{name}': add a route, or expose it otherwise",
+            )

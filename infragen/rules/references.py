@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from infragen.findings import Finding, did_you_mean
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
 
 
@@ -80,8 +81,8 @@ def service_placement(ctx: Context) -> Iterator[Finding]:
 @rule
 def service_links(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
-    for name, service in inv.services.items():
-        for field in ("depends_on", "uses"):
+    for field in ("depends_on", "uses"):
+        for name, service in index_of(inv).having(field):
             for index, other in enumerate(getattr(service, field)):
                 if other not in inv.services:
                     yield ctx.error(
@@ -130,7 +131,7 @@ def stacks_and_tunnels(ctx: Context) -> Iterator[Finding]:
                 f"tunnel '{name}' names unknown host '{tunnel.host}'"
                 f"{did_you_mean(tunnel.host, inv.hosts)}",
             )
-    for name, service in inv.services.items():
+    for name, service in index_of(inv).having("routes"):
         for index, route in enumerate(service.routes):
             if route.tunnel and route.tunnel not in inv.tunnels:
                 yield ctx.error(
@@ -185,7 +186,7 @@ def nfs_mounts(ctx: Context) -> Iterator[Finding]:
                     f"{did_you_mean(mount.export_name, server.exports)}",
                 )
     shares = [f"{h}:{e}" for h, host in inv.hosts.items() for e in host.exports]
-    for name, service in inv.services.items():
+    for name, service in index_of(inv).having("volumes"):
         for index, volume in enumerate(service.volumes):
             if volume.share is None:
                 continue
