@@ -9,6 +9,7 @@ awkward corners) and from every inventory in the repository.
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from infragen.inventory.chunks import SPLIT_SECTIONS, layout
 from infragen.inventory.document import Sources, parse
 from infragen.inventory.source import Location
 
-from conftest import ROOT
+from conftest import ROOT, data_paths
 
 FILE = "f.yaml"
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the loader infragen uses
@@ -84,15 +85,8 @@ def mangle(text: str, changes: list[tuple[int, int, str]]) -> str:
     return "\n".join(lines)
 
 
-def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += paths(value, (*prefix, index))
-    return found[:400]
+def paths(node: Any) -> list[tuple]:
+    return list(itertools.islice(data_paths(node), 1, 401))
 
 
 def text_keys(node: Any) -> Any:

@@ -20,7 +20,7 @@ from infragen.errors import InvalidInput
 from infragen.inventory.load import load
 from infragen.rules import check
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, data_paths
 
 SOURCES = {
     "small": yaml.safe_load((FIXTURES / "small.yaml").read_text()),
@@ -28,17 +28,6 @@ SOURCES = {
     "luminous-nix": yaml.safe_load((ROOT / "examples" / "luminous-nix.yaml").read_text()),
 }
 OTHER_TYPES = [None, True, 0, 70000, -1, "", "x", "10.0.0.300", [], ["a"], {}, {"a": 1}]
-
-
-def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += paths(value, (*prefix, index))
-    return found
 
 
 def parent(data: Any, path: tuple) -> Any:
@@ -99,7 +88,7 @@ def test_mutated_inventory_loads_or_is_refused_with_findings(
 ):
     data = copy.deepcopy(SOURCES[source])
     for kind, at, other, value, name in changes:
-        everywhere = paths(data)
+        everywhere = list(data_paths(data))[1:]
         if everywhere:
             path, swap = everywhere[at % len(everywhere)], everywhere[other % len(everywhere)]
             mutate(data, kind, path, swap, copy.deepcopy(value), name)
