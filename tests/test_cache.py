@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infragen.inventory import document
+from infragen.inventory import cache, document
 from infragen.inventory.cache import store_at
 from infragen.inventory.load import load
 from infragen.rules import check
@@ -139,3 +139,12 @@ def test_concurrent_loads_share_one_cache_safely(tmp_path, cache_home):
             out, err = run.communicate(timeout=300)
             assert run.returncode == 0, err
             assert out.strip() == variants[path]
+
+
+def test_the_cache_keeps_only_the_newest_units(tmp_path, cache_home, monkeypatch):
+    monkeypatch.setattr(cache, "KEPT", 5)
+    expected = loaded(tmp_path, estate(), cache=False)
+    assert loaded(tmp_path, estate(), cache=True) == expected
+    with sqlite3.connect(cache_home / "infragen" / "units.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM units").fetchone()[0] == 5
+    assert loaded(tmp_path, estate(), cache=True) == expected
