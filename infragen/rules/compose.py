@@ -11,19 +11,21 @@ from collections.abc import Iterator
 
 from infragen.findings import Finding
 from infragen.inventory.model import Inventory, Service
-from infragen.inventory.query import index_of
+from infragen.inventory.query import index_of, per_inventory
 from infragen.rules import Context, rule
 from infragen.targets.compose.health import probe_port, runnable
 from infragen.targets.compose.stack import lan_addresses
 
 
-def _stacked(inventory: Inventory) -> Iterator[tuple[str, Service]]:
+@per_inventory
+def _stacked(inventory: Inventory) -> list[tuple[str, Service]]:
     """Services of stacks that exist (unknown stacks are reported by the references rule)."""
-    for stack_name, members in index_of(inventory).stack_members.items():
-        stack = inventory.stacks.get(stack_name)
-        if stack is not None and stack.host in inventory.hosts:
-            for name in members:
-                yield name, inventory.services[name]
+    return [
+        (name, inventory.services[name])
+        for stack_name, members in index_of(inventory).stack_members.items()
+        if stack_name in inventory.stacks and inventory.stacks[stack_name].host in inventory.hosts
+        for name in members
+    ]
 
 
 @rule

@@ -12,10 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from infragen.findings import Finding
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
-from infragen.targets.env import port_variables, project_files
+from infragen.targets.env import port_variables, project_paths
 
 INTERFACE = re.compile(r"^[A-Za-z0-9_.@+-]{1,15}$")
+SEPARATORS = str.maketrans("", "", "-_")
 
 
 @rule
@@ -28,15 +30,16 @@ def env_variable_clash(ctx: Context) -> Iterator[Finding]:
     cannot clash; the few others are compared variable by variable.
     """
     inv = ctx.inventory
-    for path, services in project_files(inv).items():
-        alike: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for name in services:
-            for port_name in inv.services[name].ports:
-                bare = f"{name}{port_name}".replace("-", "").replace("_", "")
-                alike[bare].append((name, port_name))
-        for ports in alike.values():
-            if len(ports) > 1:
-                yield from _same_variables(ctx, path, ports)
+    alike: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for name, service in index_of(inv).having("ports"):
+        paths = project_paths(inv, name, service)
+        for port_name in service.ports:
+            bare = (name + port_name).translate(SEPARATORS)
+            for path in paths:
+                alike[path, bare].append((name, port_name))
+    for (path, _), ports in alike.items():
+        if len(ports) > 1:  # in the env file's order: services by name, ports as written
+            yield from _same_variables(ctx, path, sorted(ports, key=lambda port: port[0]))
 
 
 def _same_variables(ctx: Context, path: str, ports: list[tuple[str, str]]) -> Iterator[Finding]:
