@@ -19,7 +19,7 @@ import pytest
 
 from conftest import ROOT
 
-MEMORY = 256 << 20  # an inventory's hazards cost nothing near this
+MEMORY = 512 << 20  # the old loader needed 2 GB for the bomb, 1.5 GB for 50 MB of log
 CPU_SECONDS = 60
 
 
