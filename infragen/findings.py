@@ -6,6 +6,7 @@ decides what an error means for the exit status.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable
@@ -45,12 +46,32 @@ class Finding:
         }
 
 
+SHOWN = 100  # findings printed; a run with more ends with a count of the rest
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """ "; did you mean 'x'?" for the closest of `choices`, or nothing when none is close."""
+    hint = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{hint[0]}'?" if hint else ""
+
+
 def errors(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "error"]
 
 
 def format_text(findings: Iterable[Finding]) -> str:
-    return "".join(f"{finding}\n" for finding in sorted(set(findings)))
+    """One line per finding, by position; past SHOWN, one line counting the rest."""
+    ordered = sorted(set(findings))
+    lines = [f"{finding}\n" for finding in ordered[:SHOWN]]
+    rest = ordered[SHOWN:]
+    if rest:
+        counts = ", ".join(
+            f"{n:,} {kind}{'s' if n > 1 else ''}"
+            for kind in ("error", "warning", "note")
+            if (n := sum(f.severity == kind for f in rest))
+        )
+        lines.append(f"{rest[0].location.file}: note: {len(rest):,} more not shown ({counts})\n")
+    return "".join(lines)
 
 
 def format_json(findings: Iterable[Finding]) -> str:

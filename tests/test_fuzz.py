@@ -16,7 +16,7 @@ from infragen.cli import main
 from infragen.errors import InvalidInput
 from infragen.inventory.load import load
 
-from conftest import FIXTURES
+from conftest import FIXTURES, data_paths
 
 BASE = yaml.safe_load((FIXTURES / "small.yaml").read_text())
 
@@ -38,17 +38,7 @@ values = st.recursive(
 )
 
 
-def paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from paths(value, (*prefix, index))
-
-
-ALL_PATHS = [p for p in paths(BASE) if p]
+ALL_PATHS = [p for p in data_paths(BASE) if p]
 
 
 def mutate(data, path, value, delete):

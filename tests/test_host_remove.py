@@ -68,7 +68,6 @@ def test_remove_refuses_while_others_need_it_and_names_them(runner, estate):
     assert result.exit_code == 2
     assert result.stderr.splitlines()[1:] == [
         "  service 'cece-os' uses nats",
-        "  service 'edge-agent' uses nats",
         "  service 'pi-ollama' uses nats",
         "  service 'pi-ollama' routes llm.blackroad.io through its tunnel",
     ]

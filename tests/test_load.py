@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from infragen.errors import InvalidInput
+from infragen.inventory.document import Sources, parse
 from infragen.inventory.load import load
-from infragen.inventory.source import parse_yaml
+from infragen.inventory.source import Location
 
 
 def write(tmp_path: Path, text: str, name: str = "inventory.yaml") -> Path:
@@ -72,9 +73,14 @@ services:
     assert inventory.placement("mapped", "b").gpus == []
 
 
-def test_positions_point_at_key_and_value(tmp_path):
-    _, sources, problems = parse_yaml("a:\n  bb: [1, 2]\n", "f.yaml")
+def located(text: str) -> Sources:
+    document, problems = parse(text, "f.yaml")
     assert not problems
+    return Sources(Location("f.yaml", 1, 1), [document])
+
+
+def test_positions_point_at_key_and_value(tmp_path):
+    sources = located("a:\n  bb: [1, 2]\n")
     assert str(sources.key(("a", "bb"))) == "f.yaml:2:3"
     assert str(sources.value(("a", "bb"))) == "f.yaml:2:7"
     assert str(sources.value(("a", "bb", 1))) == "f.yaml:2:11"
@@ -82,9 +88,9 @@ def test_positions_point_at_key_and_value(tmp_path):
 
 
 def test_merge_keys_fill_without_overriding(tmp_path):
-    data, _, problems = parse_yaml("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n", "f.yaml")
+    document, problems = parse("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n", "f.yaml")
     assert not problems
-    assert data["use"] == {"y": 3, "x": 1}
+    assert document.data["use"] == {"y": 3, "x": 1}
 
 
 def test_include_merges_sections_and_globs(tmp_path):
@@ -137,6 +143,6 @@ def test_secret_reference_needs_exactly_one_kind(tmp_path):
     with pytest.raises(InvalidInput) as exc:
         load(path, tmp_path)
     assert messages(exc) == [
-        "inventory.yaml:9:14: error: services.s.env.K: a secret reference names exactly one "
+        "inventory.yaml:9:11: error: services.s.env.K: a secret reference names exactly one "
         "of secret, file, sops, agenix"
     ]

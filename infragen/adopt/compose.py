@@ -10,6 +10,7 @@ Rendering the imported entries gives back a file that runs the same.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from infragen.adopt.stack import (
 )
 from infragen.errors import UsageError
 from infragen.inventory.model import Host, Inventory
-from infragen.inventory.models.base import check_name
+from infragen.inventory.models.base import NAME_PATTERN
 from infragen.inventory.names import compose_name
 from infragen.render.filters import SafeYamlDumper, comment_text
 from infragen.targets.compose.interpolation import Reference, parse
@@ -216,10 +217,11 @@ def _document(ctx: Context, stack: dict[str, Any], entries: dict[str, Any]) -> s
 
 
 def _checked_stack(stack: str, inventory: Inventory | None) -> str:
-    try:
-        check_name(stack, "stack name")
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    if not re.fullmatch(NAME_PATTERN, stack):
+        raise UsageError(
+            f"invalid stack name {stack!r}: use lowercase letters, digits, '-' and '_', "
+            "starting with a letter or digit"
+        )
     if inventory is not None and stack in inventory.stacks:
         raise UsageError(f"stack '{stack}' is already in the inventory: choose another --stack")
     return stack

@@ -6,22 +6,24 @@ folder); their sections are merged name by name and a name defined twice is an e
 
 from __future__ import annotations
 
-import difflib
-import types
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pydantic
-from pydantic import BaseModel
 
 from infragen.errors import InvalidInput
 from infragen.findings import Finding
-from infragen.inventory.model import Inventory
-from infragen.inventory.source import Location, Path_, SourceMap, display_name, parse_yaml
+from infragen.inventory.cache import Store, default_store
+from infragen.inventory.chunks import SPLIT_SECTIONS
+from infragen.inventory.document import Document, Sources, parse
+from infragen.inventory.files import Unreadable, decode, display_name, read_text, real_path
+from infragen.inventory.messages import translate, unknown_key
+from infragen.inventory.model import Host, Inventory, Service
+from infragen.inventory.source import Location
 
-MERGED_SECTIONS = ("networks", "hosts", "stacks", "services", "tunnels", "zones")
+MERGED_SECTIONS = SPLIT_SECTIONS  # sections whose entries several files may contribute
+MAX_UNKNOWN = 20  # unknown top-level keys listed before the file is taken for something else
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Loaded:
     """A valid inventory together with where each of its parts was written."""
 
     inventory: Inventory
-    sources: SourceMap
+    sources: Sources
     path: Path
 
     @property
@@ -38,13 +40,13 @@ class Loaded:
 
 
 class _Reader:
-    """Reads the main file and its includes into one mapping plus one source map."""
+    """Reads the main file and its includes into one mapping plus their positions."""
 
-    def __init__(self, main: Path, cwd: Path) -> None:
-        self.main = main
-        self.folder = main.resolve().parent
+    def __init__(self, main: Path, cwd: Path, store: Store | None) -> None:
+        self.folder = real_path(main).parent
         self.cwd = cwd
-        self.sources = SourceMap(root=Location(display_name(main, cwd), 1, 1))
+        self.store = store
+        self.sources = Sources(root=Location(display_name(main, cwd), 1, 1))
         self.findings: list[Finding] = []
         self._seen: set[Path] = set()
 
@@ -56,37 +58,33 @@ class _Reader:
     ) -> dict[str, Any] | None:
         name = display_name(path, self.cwd)
         try:
-            text = path.read_text(encoding="utf-8") if text is None else text
-        except FileNotFoundError:
-            self.error(included_at or Location(name), f"no such file: {name}")
+            text = read_text(path, name) if text is None else decode(text.encode(), name)
+        except (Unreadable, UnicodeEncodeError) as exc:
+            where = getattr(exc, "location", None) or included_at or Location(name)
+            self.error(where, getattr(exc, "message", f"cannot read {name}: {exc}"))
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            self.error(included_at or Location(name), f"cannot read {name}: {exc}")
-            return None
-        data, sources, problems = parse_yaml(text, name)
+        document, problems = parse(text, name, self.store)
         for problem in problems:
             self.error(problem.location, problem.message)
-        if data is None and problems:
+        if document.data is None:
+            if not problems:
+                self.error(Location(name, 1, 1), "the inventory is empty")
             return None
-        if data is None:
-            self.error(Location(name, 1, 1), "the inventory is empty")
+        if not isinstance(document.data, dict):
+            self.error(Location(name, 1, 1), "the inventory must be a mapping of sections")
             return None
-        if not isinstance(data, dict):
-            self.error(sources.value(()), "the inventory must be a mapping of sections")
-            return None
-        return self._with_includes(path, data, sources)
+        return self._with_includes(path, document)
 
-    def _with_includes(
-        self, path: Path, data: dict[str, Any], sources: SourceMap
-    ) -> dict[str, Any]:
-        self._seen.add(path.resolve())
-        merged = dict(data)
-        self.sources.graft(sources)
-        includes = data.get("include", [])
+    def _with_includes(self, path: Path, document: Document) -> dict[str, Any]:
+        self._seen.add(real_path(path))
+        self.sources.documents.append(document)
+        merged = dict(document.data)
+        document.data = None  # positions come from the text again: the data goes with load()
+        includes = merged.get("include", [])
         if not isinstance(includes, list):
             return merged
         for index, pattern in enumerate(includes):
-            where = sources.value(("include", index))
+            where = self.sources.value(("include", index))
             for included in self._expand(path, pattern, where):
                 part = self.read(included, where)
                 if part is not None:
@@ -106,8 +104,10 @@ class _Reader:
             self.error(where, f"include {pattern!r} matches no file")
         chosen = []
         for match in matches:
-            resolved = match.resolve()
-            if not resolved.is_relative_to(self.folder):
+            resolved = real_path(match)
+            if resolved == real_path(path):
+                self.error(where, f"include {pattern!r} is this file itself")
+            elif not resolved.is_relative_to(self.folder):
                 self.error(where, f"include {pattern!r} leaves the inventory's folder")
             elif resolved in self._seen:
                 self.error(where, f"include {pattern!r} is included twice (or in a cycle)")
@@ -140,125 +140,63 @@ class _Reader:
                 else:
                     target[name] = value
 
+    def known_sections(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Drop unknown top-level keys when there are so many the file is not an inventory.
 
-def load(path: Path, cwd: Path | None = None, text: str | None = None) -> Loaded:
+        50 MB of log lines is a mapping of a million unknown keys; the first MAX_UNKNOWN
+        and a count say enough, and validation is spared the rest.
+        """
+        unknown = [key for key in data if key not in Inventory.model_fields]
+        if len(unknown) <= MAX_UNKNOWN:
+            return data
+        for key in unknown[:MAX_UNKNOWN]:
+            self.error(self.sources.key((key,)), unknown_key((key,)))
+        self.error(
+            self.sources.key((unknown[MAX_UNKNOWN],)),
+            f"{len(unknown) - MAX_UNKNOWN:,} more unknown keys are not listed: "
+            "is this an inventory?",
+        )
+        return {key: value for key, value in data.items() if key in Inventory.model_fields}
+
+
+def _validated(data: dict[str, Any]) -> Inventory:
+    """`Inventory.model_validate(data)`, the big sections first, entry by entry.
+
+    Each valid entry replaces its raw mapping at once, so the raw data and the models never
+    both hold the whole estate (about 70 MiB less at 1,000 hosts). At the first invalid
+    entry the rest is left to the one validation of the whole, which then reports every
+    problem as it always did (model instances pass it unchecked).
+    """
+    for section, model in (("services", Service), ("hosts", Host)):
+        entries = data.get(section)
+        if not isinstance(entries, dict):
+            continue
+        for name, raw in entries.items():
+            try:
+                entries[name] = model.model_validate(raw)
+            except pydantic.ValidationError:
+                return Inventory.model_validate(data)
+    return Inventory.model_validate(data)
+
+
+def load(
+    path: Path, cwd: Path | None = None, text: str | None = None, cache: bool = True
+) -> Loaded:
     """Load and validate an inventory; raise `InvalidInput` with every problem found.
 
     `text`, when given, stands for the main file's content (an edit not yet written).
+    `cache` lets unchanged parts of the text come from the user's parse cache (cache.py).
     """
     cwd = cwd or Path.cwd()
-    reader = _Reader(path, cwd)
+    reader = _Reader(path, cwd, default_store() if cache else None)
     data = reader.read(path, text=text)
     if data is None:
         raise InvalidInput(reader.findings)
+    data = reader.known_sections(data)
     try:
-        inventory = Inventory.model_validate(data)
+        inventory = _validated(data)
     except pydantic.ValidationError as exc:
         raise InvalidInput(reader.findings + translate(exc, data, reader.sources)) from None
     if reader.findings:
         raise InvalidInput(reader.findings)
     return Loaded(inventory, reader.sources, path)
-
-
-# --------------------------------------------------------------------------- messages
-
-
-def translate(exc: pydantic.ValidationError, data: Any, sources: SourceMap) -> list[Finding]:
-    """Pydantic's errors → one located, readable finding each."""
-    findings = []
-    for error in exc.errors(include_url=False):
-        path, missing = _data_path(error["loc"], data)
-        message = _message(error, path, missing)
-        where = sources.key(path) if error["type"] == "extra_forbidden" else sources.value(path)
-        findings.append(Finding(where, "error", message))
-    return findings
-
-
-def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path_, str | None]:
-    """Keep the parts of pydantic's `loc` that index into the data; drop union tags.
-
-    Returns the path and, when the last part names a key that is absent, that key.
-    """
-    path: list[str | int] = []
-    node = data
-    missing = None
-    for part in loc:
-        if _indexes(node, part):
-            node = node[part]
-            path.append(part)
-        elif isinstance(part, str):
-            missing = part
-    return tuple(path), missing
-
-
-def _indexes(node: Any, part: Any) -> bool:
-    if isinstance(node, dict):
-        return part in node
-    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-
-
-def _dotted(path: Path_) -> str:
-    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path) or "inventory"
-
-
-def _message(error: Any, path: Path_, missing: str | None) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return f"{_dotted(path)}: missing required key '{missing}'"
-    if kind == "extra_forbidden":
-        return _unknown_key(path)
-    text = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    value = error.get("input")
-    if kind not in {"value_error", "assertion_error"} and isinstance(value, str | int | float):
-        text = f"{text[0].lower()}{text[1:]}, got {value!r}"
-    return f"{_dotted(path)}: {text}"
-
-
-def _unknown_key(path: Path_) -> str:
-    key = str(path[-1])
-    known = _fields_at(path[:-1])
-    hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    suffix = f"; did you mean '{hint[0]}'?" if hint else ""
-    return f"{_dotted(path[:-1])}: unknown key '{key}'{suffix}"
-
-
-def _fields_at(path: Path_) -> list[str]:
-    """Names of the keys allowed at `path`, by walking the model's annotations."""
-    current: Any = Inventory
-    for part in path:
-        current = _step(current, part)
-    model = _unwrap(current)
-    return list(model.model_fields) if _is_model(model) else []
-
-
-def _step(annotation: Any, part: str | int) -> Any:
-    annotation = _unwrap(annotation)
-    if typing.get_origin(annotation) in (dict, list):
-        return typing.get_args(annotation)[-1]
-    if _is_model(annotation):
-        field = annotation.model_fields.get(str(part))
-        return field.annotation if field else None
-    return None
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Strip `Annotated[...]` and `X | None` down to the type that has keys."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            keyed = [
-                a
-                for a in typing.get_args(annotation)
-                if _is_model(a) or typing.get_origin(a) in (dict, list)
-            ]
-            if not keyed:
-                return annotation
-            annotation = keyed[0]
-        else:
-            return annotation
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)

@@ -8,17 +8,20 @@ error messages stay about the user's input instead of about union members.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from infragen.inventory.models.access import Access, Selector, User
 from infragen.inventory.models.base import (
     HOSTNAME_LABEL,
+    ONLY_NAMED,
+    DnsKey,
     Exposure,
+    HostName,
+    Name,
+    ServiceId,
     Strict,
-    check_dns_name,
-    check_name,
 )
 from infragen.inventory.models.edge import Dns, Stack, Tunnel, Zone
 from infragen.inventory.models.hosts import Boot, Export, Host, Mount, Network
@@ -33,7 +36,10 @@ from infragen.inventory.models.services import (
     Service,
     Volume,
 )
-from infragen.inventory.names import SEPARATOR, qualify_services
+from infragen.inventory.names import qualify_services
+
+if TYPE_CHECKING:
+    from infragen.inventory.query import Placed
 
 __all__ = [
     "HOSTNAME_LABEL",
@@ -82,12 +88,12 @@ class Inventory(Strict):
 
     estate: Estate = Field(default_factory=Estate)
     include: list[str] = Field(default_factory=list)
-    networks: dict[str, Network] = Field(default_factory=dict)
-    hosts: dict[str, Host] = Field(default_factory=dict)
-    stacks: dict[str, Stack] = Field(default_factory=dict)
-    services: dict[str, Service] = Field(default_factory=dict)
-    tunnels: dict[str, Tunnel] = Field(default_factory=dict)
-    zones: dict[str, Zone] = Field(default_factory=dict)
+    networks: dict[Name, Network] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    hosts: dict[HostName, Host] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    stacks: dict[Name, Stack] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    services: dict[ServiceId, Service] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    tunnels: dict[Name, Tunnel] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    zones: dict[DnsKey, Zone] = Field(default_factory=dict)
     dns: Dns = Field(default_factory=Dns)  # how PowerDNS loads out/dns/ (bind backend)
     port_policy: PortPolicy | None = None
     access: Access = Field(default_factory=Access)  # login accounts and the deploy user
@@ -101,59 +107,18 @@ class Inventory(Strict):
             return {**data, "services": qualify_services(data["services"])}
         return data
 
-    @field_validator("networks", "stacks", "tunnels")
-    @classmethod
-    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            check_name(name)
-        return value
-
-    @field_validator("services")
-    @classmethod
-    def _service_ids(cls, value: dict[str, Any]) -> dict[str, Any]:
-        """A service id is a name, or `stack/name` for a service of that stack."""
-        for service_id in value:
-            parts = service_id.split(SEPARATOR)
-            if len(parts) > 2:
-                raise ValueError(f"invalid service name {service_id!r}: at most one '/'")
-            for part in parts:
-                check_name(part, "service name")
-        return value
-
-    @field_validator("hosts")
-    @classmethod
-    def _host_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            if not HOSTNAME_LABEL.fullmatch(name):
-                raise ValueError(
-                    f"invalid host name {name!r}: a host name is one DNS label "
-                    "(lowercase letters, digits and '-')"
-                )
-        return value
-
-    @field_validator("zones")
-    @classmethod
-    def _zone_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            check_dns_name(name)
-        return value
-
     def service_hosts(self, name: str) -> list[str]:
         """Hosts a service runs on: its own, its stack's, or each of its placements."""
-        service = self.services[name]
-        if service.stack:
-            stack = self.stacks.get(service.stack)
-            return [stack.host] if stack else []
-        if service.host:
-            return [service.host]
-        return list(service.hosts)
+        from infragen.inventory.query import index_of  # the index is built from this model
 
-    def placement(self, name: str, host: str) -> Placement:
+        return list(index_of(self).hosts_of[name])
+
+    def placement(self, name: str, host: str) -> Placed:
         """The effective per-host settings, service-wide defaults filled in."""
-        service = self.services[name]
-        own = service.hosts.get(host, Placement())
-        return Placement.model_construct(  # fields come from validated models already
-            gpus=own.gpus if own.gpus is not None else service.gpus,
-            accelerators=own.accelerators if own.accelerators is not None else service.accelerators,
-            status=own.status or service.status,
-        )
+        from infragen.inventory.query import Placed, index_of
+
+        found = index_of(self).placed.get((name, host))
+        if found is None:
+            service = self.services[name]
+            return Placed(service.gpus, service.accelerators, service.status)
+        return found

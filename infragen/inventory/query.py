@@ -1,16 +1,18 @@
-"""Facts derived from the inventory that several stages need: who listens where.
+"""Facts derived from the inventory that several stages need: who runs and listens where.
 
-Rules, targets and the port registry all ask "which ports does host H hold?"; answering it
-once here keeps firewall, compose, docs and clash detection in agreement.
+Rules, targets and the port registry all ask "which services run on host H, which ports
+does it hold?"; one `Index` per inventory answers them, built in one pass over the
+services the first time anything asks and kept until the inventory is gone. Models are
+frozen, so a kept answer cannot go stale.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from infragen.inventory.model import Exposure, Host, Inventory, Port, Service
 from infragen.inventory.source import Path_
@@ -18,9 +20,16 @@ from infragen.inventory.source import Path_
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Binding:
-    """One named port of one service placed on one host."""
+class Placed(NamedTuple):
+    """A service's settings on one of its hosts, the service-wide defaults filled in."""
+
+    gpus: list[int]
+    accelerators: list[str]
+    status: str
+
+
+class Binding(NamedTuple):
+    """One named port of one service placed on one host (a tuple: there are many)."""
 
     host: str
     service: str
@@ -48,87 +57,136 @@ class Binding:
         return self.port.role or self.name
 
 
-def per_inventory(function: Callable[[Inventory], T]) -> Callable[[Inventory], T]:
-    """Remember a derived fact for the last inventory asked about.
+class Index:
+    """Each service's hosts and per-host settings, each host's services and ports, each
+    stack's members: built in one pass over the services."""
 
-    Rules and every target ask in turn about the same inventory; answering once keeps
-    per-host questions from scanning the whole estate each time (models are frozen, so a
-    kept answer cannot go stale).
-    """
-    last: list[tuple[Inventory, T]] = []
+    def __init__(self, inventory: Inventory) -> None:
+        self.services = inventory.services  # the mapping, not the inventory: that may go
+        self._having: dict[str, list[tuple[str, Service]]] = {}
+        self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
+        self.hosts_of: dict[str, tuple[str, ...]] = {}
+        self.placed: dict[tuple[str, str], Placed] = {}
+        found: list[Binding] = []
+        self.stack_members: dict[str, list[str]] = {}
+        self.facts: dict[Callable[..., Any], Any] = {}
+        for name, service in inventory.services.items():
+            self._add(inventory, name, service, found)
+        self.bindings = tuple(found)
+        self.services_on: dict[str, list[tuple[str, Service]]] = {}
+        for name in sorted(inventory.services):
+            for host in self.hosts_of[name]:
+                self.services_on.setdefault(host, []).append((name, inventory.services[name]))
+        self.bindings_on: dict[str, list[Binding]] = {}
+        for binding in self.bindings:
+            self.bindings_on.setdefault(binding.host, []).append(binding)
+
+    def _add(self, inventory: Inventory, name: str, service: Service, found: list[Binding]) -> None:
+        if service.stack:
+            self.stack_members.setdefault(service.stack, []).append(name)
+            stack = inventory.stacks.get(service.stack)
+            hosts: tuple[str, ...] = (stack.host,) if stack else ()
+        else:
+            hosts = (service.host,) if service.host else tuple(service.hosts)
+        self.hosts_of[name] = hosts
+        shared = Placed(service.gpus, service.accelerators, service.status)
+        kind = service.kind
+        for host in hosts:
+            own = service.hosts.get(host)
+            placed = shared if own is None else _settings(service, own)
+            self.placed[(name, host)] = placed
+            for port_name, port in service.ports.items():
+                exposure = port.exposure or service.exposure
+                found.append(Binding(host, name, port_name, port, exposure, kind, placed.status))
+
+    def having(self, field: str) -> list[tuple[str, Service]]:
+        """Services whose `field` is set (not empty), in inventory order.
+
+        Most rules concern a field few services set (routes, SRV records, aliases); each
+        walks those instead of every service.
+        """
+        if field not in self._having:
+            self._having[field] = [(n, s) for n, s in self.services.items() if getattr(s, field)]
+        return self._having[field]
+
+    def ports_having(self, field: str) -> list[tuple[str, str, Port]]:
+        """(service, port name, port) of every port whose `field` is not None."""
+        if field not in self._ports_having:
+            self._ports_having[field] = [
+                (name, port_name, port)
+                for name, service in self.services.items()
+                for port_name, port in service.ports.items()
+                if getattr(port, field) is not None
+            ]
+        return self._ports_having[field]
+
+
+def _settings(service: Service, own: Any) -> Placed:
+    return Placed(
+        gpus=own.gpus if own.gpus is not None else service.gpus,
+        accelerators=own.accelerators if own.accelerators is not None else service.accelerators,
+        status=own.status or service.status,
+    )
+
+
+_INDEXES: dict[int, tuple[weakref.ref[Inventory], Index]] = {}
+
+
+def index_of(inventory: Inventory) -> Index:
+    """The inventory's index, built on first use and dropped with the inventory."""
+    kept = _INDEXES.get(id(inventory))
+    if kept is None or kept[0]() is not inventory:
+        kept = (weakref.ref(inventory), Index(inventory))
+        _INDEXES[id(inventory)] = kept
+        weakref.finalize(inventory, _INDEXES.pop, id(inventory), None)
+    return kept[1]
+
+
+def per_inventory(function: Callable[[Inventory], T]) -> Callable[[Inventory], T]:
+    """Remember a derived fact in the inventory's index: computed once per inventory."""
 
     @functools.wraps(function)
     def remembered(inventory: Inventory) -> T:
-        if not (last and last[0][0] is inventory):
-            last[:] = [(inventory, function(inventory))]
-        return last[0][1]
+        facts = index_of(inventory).facts
+        if function not in facts:
+            facts[function] = function(inventory)
+        return facts[function]  # type: ignore[no-any-return]
 
     return remembered
 
 
-@per_inventory
 def bindings(inventory: Inventory) -> tuple[Binding, ...]:
     """Every named port of every service on every host it runs on, in inventory order."""
-    found = []
-    for name, service in inventory.services.items():
-        for host in inventory.service_hosts(name):
-            status = inventory.placement(name, host).status or service.status
-            for port_name, port in service.ports.items():
-                found.append(
-                    Binding(
-                        host=host,
-                        service=name,
-                        name=port_name,
-                        port=port,
-                        exposure=service.exposure_of(port),
-                        kind=service.kind,
-                        status=status,
-                    )
-                )
-    return tuple(found)
-
-
-@per_inventory
-def _bindings_by_host(inventory: Inventory) -> dict[str, list[Binding]]:
-    index: dict[str, list[Binding]] = {}
-    for binding in bindings(inventory):
-        index.setdefault(binding.host, []).append(binding)
-    return index
+    return index_of(inventory).bindings
 
 
 def host_bindings(inventory: Inventory, host: str) -> list[Binding]:
     """The bindings of one host, in inventory order."""
-    return list(_bindings_by_host(inventory).get(host, []))
-
-
-@per_inventory
-def _services_by_host(inventory: Inventory) -> dict[str, list[tuple[str, Service]]]:
-    index: dict[str, list[tuple[str, Service]]] = {}
-    for name, service in sorted(inventory.services.items()):
-        for host in inventory.service_hosts(name):
-            index.setdefault(host, []).append((name, service))
-    return index
+    return list(index_of(inventory).bindings_on.get(host, []))
 
 
 def services_on(inventory: Inventory, host: str) -> list[tuple[str, Service]]:
     """Services placed on `host`, sorted by name for stable output."""
-    return list(_services_by_host(inventory).get(host, []))
+    return list(index_of(inventory).services_on.get(host, []))
 
 
 @per_inventory
 def client_networks(inventory: Inventory) -> dict[str, frozenset[str]]:
     """For each service, the networks of the hosts whose services `use` it."""
-    index: dict[str, set[str]] = {}
+    hosts_of = index_of(inventory).hosts_of
+    found: dict[str, set[str]] = {}
     for name, service in inventory.services.items():
+        if not service.uses:
+            continue
         networks = {
             network
-            for host in inventory.service_hosts(name)
+            for host in hosts_of[name]
             if host in inventory.hosts
             for network in inventory.hosts[host].address
         }
         for used in service.uses:
-            index.setdefault(used, set()).update(networks)
-    return {name: frozenset(networks) for name, networks in index.items()}
+            found.setdefault(used, set()).update(networks)
+    return {name: frozenset(networks) for name, networks in found.items()}
 
 
 def network_of(inventory: Inventory, address: ipaddress.IPv4Address) -> str | None:

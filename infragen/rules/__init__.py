@@ -14,9 +14,10 @@ from pathlib import Path
 
 from infragen.discovery import import_all
 from infragen.findings import Finding
+from infragen.inventory.document import Sources
 from infragen.inventory.load import Loaded
 from infragen.inventory.model import Inventory
-from infragen.inventory.source import Location, Path_, SourceMap
+from infragen.inventory.source import Location, Path_
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Context:
     of the inventory (files it references, such as hardware configurations, live there)."""
 
     inventory: Inventory
-    sources: SourceMap
+    sources: Sources
     root: Path = Path()
 
     def error(self, path: Path_, message: str, *, key: bool = False) -> Finding:

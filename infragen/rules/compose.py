@@ -12,18 +12,21 @@ from collections.abc import Iterator
 from infragen.findings import Finding
 from infragen.inventory.model import Inventory, Service
 from infragen.inventory.models.container import ContainerSettings
+from infragen.inventory.query import index_of, per_inventory
 from infragen.rules import Context, rule
 from infragen.targets.compose.health import probe_port, runnable
 from infragen.targets.compose.stack import lan_addresses
 
 
-def _stacked(inventory: Inventory) -> Iterator[tuple[str, Service]]:
+@per_inventory
+def _stacked(inventory: Inventory) -> list[tuple[str, Service]]:
     """Services of stacks that exist (unknown stacks are reported by the references rule)."""
-    for name, service in inventory.services.items():
-        if service.stack in inventory.stacks and inventory.stacks[service.stack].host in (
-            inventory.hosts
-        ):
-            yield name, service
+    return [
+        (name, inventory.services[name])
+        for stack_name, members in index_of(inventory).stack_members.items()
+        if stack_name in inventory.stacks and inventory.stacks[stack_name].host in inventory.hosts
+        for name in members
+    ]
 
 
 @rule
@@ -153,13 +156,12 @@ def volume_sources(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def metrics_paths(ctx: Context) -> Iterator[Finding]:
-    for name, service in ctx.inventory.services.items():
-        for port_name, port in service.ports.items():
-            if port.metrics_path is not None and not port.metrics_path.startswith("/"):
-                yield ctx.error(
-                    ("services", name, "ports", port_name, "metrics_path"),
-                    f"metrics_path must start with '/', got {port.metrics_path!r}",
-                )
+    for name, port_name, port in index_of(ctx.inventory).ports_having("metrics_path"):
+        if not str(port.metrics_path).startswith("/"):
+            yield ctx.error(
+                ("services", name, "ports", port_name, "metrics_path"),
+                f"metrics_path must start with '/', got {port.metrics_path!r}",
+            )
 
 
 @rule

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from infragen.findings import Finding
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
 
 
@@ -37,7 +38,7 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
 
 @rule
 def dependency_cycle(ctx: Context) -> Iterator[Finding]:
-    graph = {name: list(s.depends_on) for name, s in ctx.inventory.services.items()}
+    graph = {name: s.depends_on for name, s in index_of(ctx.inventory).having("depends_on")}
     cycle = find_cycle(graph)
     if cycle:
         yield ctx.error(

@@ -8,14 +8,13 @@ without a server. Unknown names are left to `references.py`, duplicate host name
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 
-from infragen.findings import Finding
+from infragen.findings import Finding, did_you_mean
 from infragen.inventory.ingress import ORIGIN_OPTIONS, Unserved, resolve
 from infragen.inventory.model import Zone
-from infragen.inventory.query import bindings
+from infragen.inventory.query import bindings, index_of
 from infragen.inventory.zones import (
     alias_name,
     fqdn,
@@ -45,7 +44,7 @@ def _named_refs_known(ctx: Context, name: str, index: int) -> bool:
 @rule
 def routes_reach_their_origin(ctx: Context) -> Iterator[Finding]:
     """Each route resolves to a tunnel, a listening port and an address cloudflared reaches."""
-    for name, service in ctx.inventory.services.items():
+    for name, service in index_of(ctx.inventory).having("routes"):
         for index, route in enumerate(service.routes):
             if not _named_refs_known(ctx, name, index):
                 continue
@@ -62,7 +61,7 @@ def routes_reach_their_origin(ctx: Context) -> Iterator[Finding]:
 def routes_unique(ctx: Context) -> Iterator[Finding]:
     """One hostname + path is served by one route: a second could never be reached."""
     seen: dict[tuple[str, str], str] = {}
-    for name, service in ctx.inventory.services.items():
+    for name, service in index_of(ctx.inventory).having("routes"):
         for index, route in enumerate(service.routes):
             key = (route.hostname, route.path or "")
             if key in seen:
@@ -78,7 +77,7 @@ def routes_unique(ctx: Context) -> Iterator[Finding]:
 def route_hostnames_in_estate_zones(ctx: Context) -> Iterator[Finding]:
     """A public hostname outside every zone of the estate needs DNS kept somewhere else."""
     zones = list(ctx.inventory.zones)
-    for name, service in ctx.inventory.services.items():
+    for name, service in index_of(ctx.inventory).having("routes"):
         for index, route in enumerate(service.routes):
             host = route.hostname.removeprefix("*.")
             if not any(within(host, zone) for zone in zones):
@@ -93,17 +92,17 @@ def origin_options(ctx: Context) -> Iterator[Finding]:
     """cloudflared ignores an originRequest option it does not know: refuse misspellings."""
     inv = ctx.inventory
     places = [(("tunnels", n, "origin"), t.origin) for n, t in inv.tunnels.items()]
-    for name, service in inv.services.items():
+    for name, service in index_of(inv).having("routes"):
         places += [
             (("services", name, "routes", i, "origin"), r.origin)
             for i, r in enumerate(service.routes)
         ]
     for path, options in places:
         for key in sorted(set(options) - ORIGIN_OPTIONS):
-            hint = difflib.get_close_matches(key, ORIGIN_OPTIONS, n=1)
-            suffix = f"; did you mean '{hint[0]}'?" if hint else ""
             yield ctx.error(
-                (*path, key), f"cloudflared has no origin option '{key}'{suffix}", key=True
+                (*path, key),
+                f"cloudflared has no origin option '{key}'{did_you_mean(key, ORIGIN_OPTIONS)}",
+                key=True,
             )
 
 
@@ -178,7 +177,7 @@ def zone_names_valid(ctx: Context) -> Iterator[Finding]:
                         yield ctx.error(("hosts", host), problem, key=True)
         if problem := _mailbox_problem(zone_name, zone):
             yield ctx.error(("zones", zone_name, "hostmaster"), problem)
-    for name, service in inv.services.items():
+    for name, service in index_of(inv).having("srv"):
         for index, srv in enumerate(service.srv):
             if not LABEL.fullmatch(srv.service):
                 yield ctx.error(
@@ -191,12 +190,13 @@ def zone_names_valid(ctx: Context) -> Iterator[Finding]:
 def aliases_unique(ctx: Context) -> Iterator[Finding]:
     """An alias is a CNAME: it may not take a host's name, the apex or another alias."""
     inv = ctx.inventory
+    aliased = index_of(inv).having("aliases")
     for zone_name in powerdns_zones(inv):
         hosts = host_names(inv, zone_name)
         taken = {name: f"host '{host}'" for host, (name, _) in hosts.items()}
         taken[zone_name] = "the zone apex"
-        for name, service in inv.services.items():
-            if not service.aliases or not any(h in hosts for h in inv.service_hosts(name)):
+        for name, service in aliased:
+            if not any(h in hosts for h in inv.service_hosts(name)):
                 continue
             for index, alias in enumerate(service.aliases):
                 owner = alias_name(alias, zone_name)
@@ -211,7 +211,7 @@ def aliases_unique(ctx: Context) -> Iterator[Finding]:
 @rule
 def srv_ports(ctx: Context) -> Iterator[Finding]:
     """An SRV record advertises one allocated port that speaks its protocol."""
-    for name, service in ctx.inventory.services.items():
+    for name, service in index_of(ctx.inventory).having("srv"):
         for index, srv in enumerate(service.srv):
             path = ("services", name, "srv", index)
             if srv.port is not None and srv.port not in service.ports:

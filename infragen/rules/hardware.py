@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from infragen.findings import Finding
+from infragen.inventory.model import Host
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
 
 
@@ -20,37 +23,46 @@ def gpu_indices(ctx: Context) -> Iterator[Finding]:
                     f"GPU index {gpu.index} twice",
                 )
             seen.add(gpu.index)
-    for name in inv.services:
-        for host_name in inv.service_hosts(name):
-            host = inv.hosts.get(host_name)
-            if host is None:
-                continue
-            have = {gpu.index for gpu in host.hardware.gpus}
-            for gpu in inv.placement(name, host_name).gpus or []:
-                if gpu not in have:
-                    listed = ", ".join(map(str, sorted(have))) or "none"
-                    yield ctx.error(
-                        _claim_path(ctx, name, host_name, "gpus"),
-                        f"service '{name}' claims GPU {gpu} on host '{host_name}' "
-                        f"(its GPUs: {listed})",
-                    )
+    for name, host_name, gpu, have in _unheld(ctx, "gpus", _gpu_indices):
+        listed = ", ".join(map(str, sorted(have))) or "none"
+        yield ctx.error(
+            _claim_path(ctx, name, host_name, "gpus"),
+            f"service '{name}' claims GPU {gpu} on host '{host_name}' (its GPUs: {listed})",
+        )
 
 
 @rule
 def accelerators(ctx: Context) -> Iterator[Finding]:
+    for name, host_name, kind, _ in _unheld(ctx, "accelerators", _accelerator_kinds):
+        yield ctx.error(
+            _claim_path(ctx, name, host_name, "accelerators"),
+            f"service '{name}' claims a {kind} on host '{host_name}', which has none",
+        )
+
+
+def _gpu_indices(host: Host) -> set[Any]:
+    return {gpu.index for gpu in host.hardware.gpus}
+
+
+def _accelerator_kinds(host: Host) -> set[Any]:
+    return {accelerator.kind for accelerator in host.hardware.accelerators}
+
+
+def _unheld(
+    ctx: Context, field: str, owned: Callable[[Host], set[Any]]
+) -> Iterator[tuple[str, str, Any, set[Any]]]:
+    """(service, host, claim, what the host has) for each GPU or accelerator a placement
+    claims that its host lacks."""
     inv = ctx.inventory
-    for name in inv.services:
-        for host_name in inv.service_hosts(name):
-            host = inv.hosts.get(host_name)
-            if host is None:
-                continue
-            have = {acc.kind for acc in host.hardware.accelerators}
-            for kind in inv.placement(name, host_name).accelerators or []:
-                if kind not in have:
-                    yield ctx.error(
-                        _claim_path(ctx, name, host_name, "accelerators"),
-                        f"service '{name}' claims a {kind} on host '{host_name}', which has none",
-                    )
+    for (name, host_name), placed in index_of(inv).placed.items():
+        host = inv.hosts.get(host_name)
+        claims = getattr(placed, field)
+        if not claims or host is None:
+            continue
+        have = owned(host)
+        for claim in claims:
+            if claim not in have:
+                yield name, host_name, claim, have
 
 
 def _claim_path(ctx: Context, service: str, host: str, field: str) -> tuple[str, ...]:

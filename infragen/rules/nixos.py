@@ -28,6 +28,7 @@ from infragen.inventory.nixos import (
     open_module,
     sd_image_base,
 )
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
 
 COLMENA_RESERVED = ("meta", "defaults")
@@ -37,7 +38,7 @@ COLMENA_RESERVED = ("meta", "defaults")
 def nixos_runtime_host(ctx: Context) -> Iterator[Finding]:
     """A `nixos` service is a NixOS module: it cannot run anywhere else."""
     inv = ctx.inventory
-    for name, service in inv.services.items():
+    for name, service in index_of(inv).having("runtime"):
         if service.kind != "nixos":
             continue
         for host in inv.service_hosts(name):
@@ -53,9 +54,10 @@ def nixos_runtime_host(ctx: Context) -> Iterator[Finding]:
 def nixos_runnable(ctx: Context) -> Iterator[Finding]:
     """On a NixOS host a systemd unit needs its command and a container its image."""
     inv = ctx.inventory
-    for name, service in inv.services.items():
-        on_nixos = [h for h in inv.service_hosts(name) if h in inv.hosts]
-        if not any(inv.hosts[h].os == "nixos" for h in on_nixos):
+    nixos = {name for name, host in inv.hosts.items() if host.os == "nixos"}
+    hosts_of = index_of(inv).hosts_of
+    for name, service in index_of(inv).having("runtime"):
+        if service.kind not in ("systemd", "oci") or not any(h in nixos for h in hosts_of[name]):
             continue
         if service.kind == "systemd" and not service.command:
             yield ctx.error(
@@ -108,7 +110,7 @@ def gpu_sharing(ctx: Context) -> Iterator[Finding]:
     """Services sharing a GPU whose `config.vram_gb` shares add up to more than it has."""
     inv = ctx.inventory
     users: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
-    for name, service in inv.services.items():
+    for name, service in index_of(inv).having("config"):
         need = service.config.get("vram_gb")
         if not isinstance(need, int | float) or isinstance(need, bool):
             continue

@@ -8,31 +8,53 @@ keeps it quotable in nftables (nft strings have no escapes).
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 
 from infragen.findings import Finding
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
-from infragen.targets.env import port_variables, project_files
+from infragen.targets.env import port_variables, project_paths
 
 INTERFACE = re.compile(r"^[A-Za-z0-9_.@+-]{1,15}$")
+SEPARATORS = str.maketrans("", "", "-_")
 
 
 @rule
 def env_variable_clash(ctx: Context) -> Iterator[Finding]:
+    """Two ports of one project file whose variables share a name.
+
+    Variables are `<stem>_<suffix>` and no suffix ends another, so only ports with one
+    stem can clash. A stem joins the service and port names with `_` for every run of
+    `-` and `_` (names hold nothing else), so ports whose names, stripped of both, differ
+    cannot clash; the few others are compared variable by variable.
+    """
     inv = ctx.inventory
-    for path, services in project_files(inv).items():
-        seen: dict[str, str] = {}
-        for name in services:
-            for port_name, port in inv.services[name].ports.items():
-                for variable in port_variables(name, port_name, port, None):
-                    other = seen.setdefault(variable.name, f"{name}.{port_name}")
-                    if other != f"{name}.{port_name}":
-                        yield ctx.error(
-                            ("services", name, "ports", port_name),
-                            f"{name}.{port_name} and {other} both become {variable.name} "
-                            f"in out/{path}; rename one",
-                            key=True,
-                        )
+    alike: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for name, service in index_of(inv).having("ports"):
+        paths = project_paths(inv, name, service)
+        for port_name in service.ports:
+            bare = (name + port_name).translate(SEPARATORS)
+            for path in paths:
+                alike[path, bare].append((name, port_name))
+    for (path, _), ports in alike.items():
+        if len(ports) > 1:  # in the env file's order: services by name, ports as written
+            yield from _same_variables(ctx, path, sorted(ports, key=lambda port: port[0]))
+
+
+def _same_variables(ctx: Context, path: str, ports: list[tuple[str, str]]) -> Iterator[Finding]:
+    seen: dict[str, str] = {}
+    for name, port_name in ports:
+        port = ctx.inventory.services[name].ports[port_name]
+        for variable in port_variables(name, port_name, port, None):
+            other = seen.setdefault(variable.name, f"{name}.{port_name}")
+            if other != f"{name}.{port_name}":
+                yield ctx.error(
+                    ("services", name, "ports", port_name),
+                    f"{name}.{port_name} and {other} both become {variable.name} "
+                    f"in out/{path}; rename one",
+                    key=True,
+                )
 
 
 @rule

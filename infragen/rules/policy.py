@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from infragen.findings import Finding
+from infragen.findings import Finding, did_you_mean
 from infragen.inventory.policy import Block, blocks, reserved_range, role_offsets
 from infragen.inventory.query import bindings
 from infragen.rules import Context, rule
@@ -43,7 +43,10 @@ def block_layout(ctx: Context) -> Iterator[Finding]:
     owners: dict[int, list[str]] = defaultdict(list)
     for name, service in inventory.services.items():
         if service.layer is not None and service.layer not in policy.layers:
-            yield ctx.error(("services", name, "layer"), f"unknown layer '{service.layer}'")
+            yield ctx.error(
+                ("services", name, "layer"),
+                f"unknown layer '{service.layer}'{did_you_mean(service.layer, policy.layers)}",
+            )
         if service.block is None:
             continue
         owners[service.block].append(name)

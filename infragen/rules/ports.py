@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from infragen.findings import Finding
 from infragen.inventory.profiles import alternatives
-from infragen.inventory.query import Binding, bindings
+from infragen.inventory.query import Binding, bindings, index_of
 from infragen.rules import Context, rule
 
 
@@ -22,26 +22,33 @@ def _overlap(a: Binding, b: Binding) -> bool:
     return bool(same_protocol) and a.port.first <= b.port.last and b.port.first <= a.port.last
 
 
+def _held(ctx: Context) -> dict[str, list[tuple[int, int, Binding]]]:
+    """Each host's published ports as (first, last, binding), by first port."""
+    by_host: dict[str, list[tuple[int, int, Binding]]] = defaultdict(list)
+    for binding in bindings(ctx.inventory):
+        if binding.holds_host_port:
+            port = binding.port
+            first, last = port.range or (port.port, port.port)
+            by_host[binding.host].append((first, last, binding))
+    for held in by_host.values():
+        held.sort(key=lambda entry: entry[0])
+    return by_host
+
+
 @rule
 def port_clash(ctx: Context) -> Iterator[Finding]:
     """Same port and protocol (or overlapping ranges) twice on one host, any runtime."""
-    by_host: dict[str, list[Binding]] = defaultdict(list)
-    for binding in bindings(ctx.inventory):
-        if binding.holds_host_port:
-            by_host[binding.host].append(binding)
     ssh_of = {name: host.ssh.port for name, host in ctx.inventory.hosts.items()}
-    for host, held in by_host.items():
-        held.sort(key=lambda b: b.port.first)
-        for index, binding in enumerate(held):
-            if (
-                binding.port.first <= ssh_of.get(host, 22) <= binding.port.last
-                and "tcp" in binding.port.protocols
-            ):
+    for host, held in _held(ctx).items():
+        ssh = ssh_of.get(host, 22)
+        for index, (first, last, binding) in enumerate(held):
+            if first <= ssh <= last and "tcp" in binding.port.protocols:
                 yield ctx.error(
                     binding.path, f"{_describe(binding)} clashes with SSH on host '{host}'"
                 )
-            for other in held[index + 1 :]:
-                if other.port.first > binding.port.last:
+            for later in range(index + 1, len(held)):
+                other = held[later][2]
+                if held[later][0] > last:
                     break
                 if (
                     _overlap(binding, other)
@@ -67,12 +74,10 @@ def unallocated_ports(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def container_port_outside_container(ctx: Context) -> Iterator[Finding]:
-    for name, service in ctx.inventory.services.items():
-        if service.kind in ("compose", "oci"):
-            continue
-        for port_name, port in service.ports.items():
-            if port.container is not None:
-                yield ctx.error(
-                    ("services", name, "ports", port_name, "container"),
-                    f"'container' maps a port inside a container; '{name}' runs as {service.kind}",
-                )
+    for name, port_name, _ in index_of(ctx.inventory).ports_having("container"):
+        kind = ctx.inventory.services[name].kind
+        if kind not in ("compose", "oci"):
+            yield ctx.error(
+                ("services", name, "ports", port_name, "container"),
+                f"'container' maps a port inside a container; '{name}' runs as {kind}",
+            )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from infragen.findings import Finding
+from infragen.findings import Finding, did_you_mean
 from infragen.inventory.model import Inventory
 from infragen.inventory.names import directory
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
 
 
@@ -26,7 +27,9 @@ def host_networks(ctx: Context) -> Iterator[Finding]:
         for network in host.address:
             if network not in inv.networks:
                 yield ctx.error(
-                    ("hosts", name, "address", network), f"unknown network '{network}'", key=True
+                    ("hosts", name, "address", network),
+                    f"unknown network '{network}'{did_you_mean(network, inv.networks)}",
+                    key=True,
                 )
         for network in host.interface:
             if network not in host.address:
@@ -44,34 +47,44 @@ def service_placement(ctx: Context) -> Iterator[Finding]:
         base = ("services", name)
         if service.host and service.host not in inv.hosts:
             yield ctx.error(
-                (*base, "host"), f"service '{name}' names unknown host '{service.host}'"
+                (*base, "host"),
+                f"service '{name}' names unknown host '{service.host}'"
+                f"{did_you_mean(service.host, inv.hosts)}",
             )
         for host in service.hosts:
             if host not in inv.hosts:
                 yield ctx.error(
-                    (*base, "hosts", host), f"service '{name}' names unknown host '{host}'"
+                    (*base, "hosts", host),
+                    f"service '{name}' names unknown host '{host}'{did_you_mean(host, inv.hosts)}",
+                    key=True,
                 )
         if service.stack and service.stack not in inv.stacks:
             yield ctx.error(
-                (*base, "stack"), f"service '{name}' names unknown stack '{service.stack}'"
+                (*base, "stack"),
+                f"service '{name}' names unknown stack '{service.stack}'"
+                f"{did_you_mean(service.stack, inv.stacks)}",
             )
         for index, net in enumerate(service.clients):
             if net not in inv.networks:
-                yield ctx.error((*base, "clients", index), f"unknown network '{net}'")
+                yield ctx.error(
+                    (*base, "clients", index),
+                    f"unknown network '{net}'{did_you_mean(net, inv.networks)}",
+                )
         for index, net in enumerate(service.networks):
             stack = inv.stacks.get(service.stack or "")
             if stack is None or net not in stack.networks:
                 yield ctx.error(
                     (*base, "networks", index),
-                    f"network '{net}' is not one of the networks of stack '{service.stack}'",
+                    f"network '{net}' is not one of the networks of stack '{service.stack}'"
+                    f"{did_you_mean(net, stack.networks if stack else [])}",
                 )
 
 
 @rule
 def service_links(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
-    for name, service in inv.services.items():
-        for field in ("depends_on", "uses"):
+    for field in ("depends_on", "uses"):
+        for name, service in index_of(inv).having(field):
             for index, other in enumerate(getattr(service, field)):
                 if other not in inv.services:
                     yield ctx.error(
@@ -89,20 +102,25 @@ def unknown_service(inventory: Inventory, field: str, reference: str) -> str:
     candidates = directory(stacks).candidates(reference)
     if len(candidates) > 1:
         return f"{field} names '{reference}', which is ambiguous: {', '.join(candidates)}"
-    return f"{field} names unknown service '{reference}'"
+    hint = did_you_mean(reference, inventory.services)
+    return f"{field} names unknown service '{reference}'{hint}"
 
 
 @rule
 def port_names(ctx: Context) -> Iterator[Finding]:
     """Health checks, routes and SRV records refer to ports by their name."""
     for name, service in ctx.inventory.services.items():
+        if not (service.routes or service.srv or (service.health and service.health.port)):
+            continue
         refs = [(("health", "port"), service.health.port if service.health else None)]
         refs += [(("routes", i, "port"), r.port) for i, r in enumerate(service.routes)]
         refs += [(("srv", i, "port"), s.port) for i, s in enumerate(service.srv)]
         for path, port in refs:
             if port is not None and port not in service.ports:
                 yield ctx.error(
-                    ("services", name, *path), f"service '{name}' has no port named '{port}'"
+                    ("services", name, *path),
+                    f"service '{name}' has no port named '{port}'"
+                    f"{did_you_mean(port, service.ports)}",
                 )
 
 
@@ -112,19 +130,23 @@ def stacks_and_tunnels(ctx: Context) -> Iterator[Finding]:
     for name, stack in inv.stacks.items():
         if stack.host not in inv.hosts:
             yield ctx.error(
-                ("stacks", name, "host"), f"stack '{name}' names unknown host '{stack.host}'"
+                ("stacks", name, "host"),
+                f"stack '{name}' names unknown host '{stack.host}'"
+                f"{did_you_mean(stack.host, inv.hosts)}",
             )
     for name, tunnel in inv.tunnels.items():
         if tunnel.host not in inv.hosts:
             yield ctx.error(
-                ("tunnels", name, "host"), f"tunnel '{name}' names unknown host '{tunnel.host}'"
+                ("tunnels", name, "host"),
+                f"tunnel '{name}' names unknown host '{tunnel.host}'"
+                f"{did_you_mean(tunnel.host, inv.hosts)}",
             )
-    for name, service in inv.services.items():
+    for name, service in index_of(inv).having("routes"):
         for index, route in enumerate(service.routes):
             if route.tunnel and route.tunnel not in inv.tunnels:
                 yield ctx.error(
                     ("services", name, "routes", index, "tunnel"),
-                    f"unknown tunnel '{route.tunnel}'",
+                    f"unknown tunnel '{route.tunnel}'{did_you_mean(route.tunnel, inv.tunnels)}",
                 )
 
 
@@ -136,18 +158,21 @@ def dns_references(ctx: Context) -> Iterator[Finding]:
             if not _is_ip(server) and server not in inv.hosts:
                 yield ctx.error(
                     ("networks", name, "dns", index),
-                    f"DNS server '{server}' is neither an IP nor a host",
+                    f"DNS server '{server}' is neither an IP nor a host"
+                    f"{did_you_mean(server, inv.hosts)}",
                 )
     for zone_name, zone in inv.zones.items():
         for index, network in enumerate(zone.networks):
             if network not in inv.networks:
                 yield ctx.error(
-                    ("zones", zone_name, "networks", index), f"unknown network '{network}'"
+                    ("zones", zone_name, "networks", index),
+                    f"unknown network '{network}'{did_you_mean(network, inv.networks)}",
                 )
         for index, server in enumerate(zone.nameservers):
             if server not in inv.hosts:
                 yield ctx.error(
-                    ("zones", zone_name, "nameservers", index), f"unknown host '{server}'"
+                    ("zones", zone_name, "nameservers", index),
+                    f"unknown host '{server}'{did_you_mean(server, inv.hosts)}",
                 )
 
 
@@ -159,12 +184,19 @@ def nfs_mounts(ctx: Context) -> Iterator[Finding]:
             path = ("hosts", name, "mounts", index, "export")
             server = inv.hosts.get(mount.server)
             if server is None:
-                yield ctx.error(path, f"NFS mount names unknown host '{mount.server}'")
+                yield ctx.error(
+                    path,
+                    f"NFS mount names unknown host '{mount.server}'"
+                    f"{did_you_mean(mount.server, inv.hosts)}",
+                )
             elif mount.export_name not in server.exports:
                 yield ctx.error(
-                    path, f"host '{mount.server}' declares no export named '{mount.export_name}'"
+                    path,
+                    f"host '{mount.server}' declares no export named '{mount.export_name}'"
+                    f"{did_you_mean(mount.export_name, server.exports)}",
                 )
-    for name, service in inv.services.items():
+    shares = [f"{h}:{e}" for h, host in inv.hosts.items() for e in host.exports]
+    for name, service in index_of(inv).having("volumes"):
         for index, volume in enumerate(service.volumes):
             if volume.share is None:
                 continue
@@ -172,5 +204,6 @@ def nfs_mounts(ctx: Context) -> Iterator[Finding]:
             if server not in inv.hosts or export not in inv.hosts[server].exports:
                 yield ctx.error(
                     ("services", name, "volumes", index, "share"),
-                    f"share '{volume.share}' is not an export declared as host:name",
+                    f"share '{volume.share}' is not an export declared as host:name"
+                    f"{did_you_mean(volume.share, shares)}",
                 )

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from infragen.findings import Finding
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
 
 SECRET_KEY = re.compile(
@@ -32,7 +33,7 @@ def looks_secret(key: str, value: object) -> bool:
 
 @rule
 def plaintext_secrets(ctx: Context) -> Iterator[Finding]:
-    for name, service in ctx.inventory.services.items():
+    for name, service in index_of(ctx.inventory).having("env"):
         for key, value in service.env.items():
             if not hasattr(value, "variable") and looks_secret(key, value):
                 yield ctx.error(

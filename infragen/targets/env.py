@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from infragen.inventory.model import Inventory, Port
+from infragen.inventory.model import Inventory, Port, Service
 from infragen.targets import OutputFile, target
 
 NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
@@ -55,17 +55,20 @@ def port_variables(
     return found
 
 
+def project_paths(inventory: Inventory, name: str, service: Service) -> list[str]:
+    """The env files a service's ports go to: its stack's, or each of its hosts'."""
+    if service.stack:
+        return [f"env/stacks/{service.stack}.env"]
+    return [f"env/hosts/{host}.env" for host in inventory.service_hosts(name)]
+
+
 def project_files(inventory: Inventory) -> dict[str, list[str]]:
     """Output path → services of that project, for projects with at least one port."""
     projects: dict[str, list[str]] = {}
     for name, service in sorted(inventory.services.items()):
         if not service.ports:
             continue
-        if service.stack:
-            paths = [f"env/stacks/{service.stack}.env"]
-        else:
-            paths = [f"env/hosts/{host}.env" for host in inventory.service_hosts(name)]
-        for path in paths:
+        for path in project_paths(inventory, name, service):
             projects.setdefault(path, []).append(name)
     return projects
 

@@ -5,10 +5,27 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
-HOSTNAME_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# Patterns pydantic's core checks itself (no lookarounds: its regex engine has none);
+# infragen/inventory/messages.py words each one for the user.
+HOST_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+# A service's id: its name, or `stack/name` for a service of a stack (inventory/names.py).
+SERVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*(?:/[a-z0-9][a-z0-9_-]*)?$"
+ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+URL_PATH_PATTERN = r"^/"
+HOSTNAME_LABEL = re.compile(HOST_PATTERN)
+
+# Names become file names, Nix attributes and DNS labels, so they are kept tame.
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+ServiceId = Annotated[str, StringConstraints(pattern=SERVICE_ID_PATTERN)]
+HostName = Annotated[str, StringConstraints(pattern=HOST_PATTERN)]
+EnvName = Annotated[str, StringConstraints(pattern=ENV_PATTERN)]
+UrlPath = Annotated[str, StringConstraints(pattern=URL_PATH_PATTERN)]
+# In the JSON Schema, a mapping keyed by one of these refuses keys outside the pattern
+# (pydantic writes patternProperties alone, which lets them pass unchecked).
+ONLY_NAMED = {"additionalProperties": False}
 
 OS = Literal["nixos", "unraid", "debian", "raspios", "ubuntu"]
 Arch = Literal["x86_64", "aarch64"]
@@ -25,16 +42,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def check_name(value: str, what: str = "name") -> str:
-    """Names become file names, Nix attributes and DNS labels, so keep them tame."""
-    if not NAME.fullmatch(value):
-        raise ValueError(
-            f"invalid {what} {value!r}: use lowercase letters, digits, '-' and '_', "
-            "starting with a letter or digit"
-        )
-    return value
-
-
 def check_dns_name(value: str) -> str:
     """A hostname or domain: dot-separated RFC 1123 labels, lowercase."""
     name = value.rstrip(".")
@@ -42,6 +49,16 @@ def check_dns_name(value: str) -> str:
     if not name or len(name) > 253 or not all(HOSTNAME_LABEL.fullmatch(label) for label in labels):
         raise ValueError(f"invalid DNS name {value!r}")
     return name
+
+
+def _same_if_dns_name(value: str) -> str:
+    check_dns_name(value)
+    return value
+
+
+# A DNS name as a mapping key: checked, but kept as written.
+DnsKey = Annotated[str, AfterValidator(_same_if_dns_name)]
+DnsName = Annotated[str, AfterValidator(check_dns_name)]
 
 
 def check_wildcard_dns_name(value: str) -> str:

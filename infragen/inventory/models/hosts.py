@@ -8,13 +8,14 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from infragen.inventory.models.base import (
+    ONLY_NAMED,
     OS,
     AbsolutePath,
     Arch,
+    Name,
     Status,
     Strict,
     check_dns_name,
-    check_name,
 )
 from infragen.inventory.models.nixos import NixFile
 
@@ -154,7 +155,7 @@ class Host(Strict):
     container_runtime: Literal["docker", "podman"] | None = None
     appdata: str | None = None
     dns_name: str | None = None
-    exports: dict[str, Export] = Field(default_factory=dict)
+    exports: dict[Name, Export] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
     mounts: list[Mount] = Field(default_factory=list)
     # Ports the host's own OS holds (Unraid's web UI on 80/443): `PORT[/tcp|udp]: what`.
     reserved_ports: dict[int | str, str] = Field(default_factory=dict)
@@ -193,13 +194,6 @@ class Host(Strict):
     @classmethod
     def _dns_label(cls, value: str | None) -> str | None:
         return None if value is None else check_dns_name(value)
-
-    @field_validator("exports")
-    @classmethod
-    def _export_names(cls, value: dict[str, Export]) -> dict[str, Export]:
-        for name in value:
-            check_name(name, "export name")
-        return value
 
     @property
     def primary_network(self) -> str:

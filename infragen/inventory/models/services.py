@@ -8,14 +8,17 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from infragen.inventory.models.base import (
+    ONLY_NAMED,
+    DnsName,
+    EnvName,
     Exposure,
+    Name,
     PortRange,
     Protocol,
     Runtime,
     Status,
     Strict,
-    check_dns_name,
-    check_name,
+    UrlPath,
     check_wildcard_dns_name,
 )
 from infragen.inventory.models.container import (
@@ -98,7 +101,7 @@ class Port(Strict):
 class SecretRef(Strict):
     """A secret given by reference, never by value: an env var, a file, sops or agenix."""
 
-    secret: str | None = None
+    secret: EnvName | None = None
     file: str | None = None
     sops: str | None = None
     agenix: str | None = None
@@ -109,13 +112,6 @@ class SecretRef(Strict):
         if len(given) != 1:
             raise ValueError("a secret reference names exactly one of secret, file, sops, agenix")
         return self
-
-    @field_validator("secret")
-    @classmethod
-    def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-            raise ValueError(f"secret must name an environment variable, got {value!r}")
-        return value
 
     @property
     def variable(self) -> str | None:
@@ -138,7 +134,7 @@ RESTART = re.compile(r"^(no|always|unless-stopped|on-failure(:\d+)?)$")
 class Health(Strict):
     """How to tell the service is healthy: an HTTP path, a TCP connect, or a command."""
 
-    http: str | None = None
+    http: UrlPath | None = None
     tcp: bool = False
     command: list[str] | None = None
     shell: str | None = None
@@ -153,13 +149,6 @@ class Health(Strict):
     @classmethod
     def _split(cls, value: Any) -> Any:
         return value.split() if isinstance(value, str) else value
-
-    @field_validator("http")
-    @classmethod
-    def _path(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError(f"http health path must start with '/', got {value!r}")
-        return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Health:
@@ -259,7 +248,7 @@ class Service(ContainerSettings):
     command: list[str] | None = None
     container_name: str | None = None
     restart: str = "unless-stopped"
-    ports: dict[str, Port] = Field(default_factory=dict)
+    ports: dict[Name, Port] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
     exposure: Exposure = "localhost"
     health: Health | None = None
     depends_on: Dependencies = Field(default_factory=dict)
@@ -272,7 +261,7 @@ class Service(ContainerSettings):
     clients: list[str] = Field(default_factory=list)
     resources: Resources | None = None
     routes: list[Route] = Field(default_factory=list)
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[DnsName] = Field(default_factory=list)
     srv: list[Srv] = Field(default_factory=list)
     config: dict[str, Any] = Field(default_factory=dict)
     layer: str | None = None
@@ -308,24 +297,9 @@ class Service(ContainerSettings):
             )
         return value
 
-    @field_validator("ports")
-    @classmethod
-    def _port_names(cls, value: dict[str, Port]) -> dict[str, Port]:
-        for name in value:
-            check_name(name, "port name")
-        return value
-
-    @field_validator("aliases")
-    @classmethod
-    def _aliases(cls, value: list[str]) -> list[str]:
-        return [check_dns_name(alias) for alias in value]
-
     @model_validator(mode="after")
     def _placed_once(self) -> Service:
-        given = [k for k in ("host", "stack") if getattr(self, k)] + (
-            ["hosts"] if self.hosts else []
-        )
-        if len(given) != 1:
+        if (self.host is not None) + (self.stack is not None) + bool(self.hosts) != 1:
             raise ValueError("a service names exactly one of host, hosts or stack")
         if self.stack and self.runtime not in (None, "compose"):
             raise ValueError(f"a service in a stack runs as compose, not {self.runtime}")

@@ -1,0 +1,256 @@
+"""One YAML file as data, and where any of its paths was written, found only when asked.
+
+A file is parsed unit by unit (chunks.py), unchanged units come from the cache, and no
+position is kept: a finding's `file:line:col` is found by composing the one unit that
+holds its path again. A file that cannot be split, or whose units do not all parse
+cleanly alone, is parsed whole, so its problems and their positions are PyYAML's own.
+`Sources` answers for the main file and its includes together.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from infragen.inventory.cache import Store
+from infragen.inventory.chunks import Unit, layout
+from infragen.inventory.parallel import split_work
+from infragen.inventory.source import (
+    MAX_NODES,
+    Builder,
+    Keys,
+    Location,
+    Path_,
+    Problem,
+    Step,
+    compose,
+    node_bound,
+    too_many_nodes,
+    trail,
+)
+
+BATCH_CHARS = 1 << 18  # text composed at once when units are missing from the cache
+MAX_TOP_LEVEL = 1000  # lines at column 0 before a text is taken for something else
+_TOP_LEVEL = re.compile(r"\n[^\s#-]")
+
+
+@dataclass
+class Document:
+    """A parsed file: its data (until the loader takes it), its units, and which unit holds
+    each section and entry."""
+
+    file: str
+    data: Any
+    units: list[Unit]
+    sections: dict[str, int] = field(default_factory=dict)
+    entries: dict[tuple[str, str], int] = field(default_factory=dict)
+    _roots: dict[int, yaml.Node | None] = field(default_factory=dict)
+    _keys: Keys = field(default_factory=dict)
+
+    @property
+    def whole(self) -> bool:
+        return not self.sections
+
+    def trail(self, path: Path_) -> list[Step]:
+        """Where each step of `path` was written (see `source.trail`)."""
+        if self.whole:
+            return self._trail(0, path)
+        at = self.sections.get(str(path[0])) if path else None
+        if at is None:
+            return []
+        split = at + 1 < len(self.units) and self.units[at + 1].section == path[0]
+        if not split:
+            return self._trail(at, path)
+        key = self._trail(at, path[:1])[0][0]
+        first = self._root(at + 1)
+        steps: list[Step] = [(key, self._mark(first, at + 1))] if first else []
+        entry = self.entries.get((str(path[0]), str(path[1]))) if len(path) > 1 else None
+        return steps + (self._trail(entry, path[1:]) if entry is not None else [])
+
+    def _trail(self, index: int, path: Path_) -> list[Step]:
+        root = self._root(index)
+        if root is None:
+            return []
+        return trail(root, path, self.file, self.units[index].first_line, self._keys)
+
+    def _mark(self, node: yaml.Node, index: int) -> tuple[str, int, int]:
+        first = self.units[index].first_line
+        return (self.file, node.start_mark.line + 1 + first, node.start_mark.column + 1)
+
+    def _root(self, index: int) -> yaml.Node | None:
+        if index not in self._roots:
+            unit = self.units[index]
+            self._roots[index] = compose(unit.text, self.file, unit.first_line)[0]
+        return self._roots[index]
+
+
+def parse(
+    text: str, file: str, store: Store | None = None, split: bool = True
+) -> tuple[Document, list[Problem]]:
+    """Parse one file; its problems (syntax, duplicates, bad values) come back, never raised.
+
+    The document's data is None when the text holds no document or cannot be read at all.
+    `split=False` parses the text whole, as the reference the units must agree with.
+    """
+    crowded = _crowded(text, file)
+    if crowded is not None:
+        return Document(file, None, [Unit(0, text)]), [crowded]
+    units = layout(text) if split else None
+    if units is not None:
+        parts = _parse_units(units, file, store)
+        document = _assemble(file, units, parts) if parts is not None else None
+        if document is not None:
+            return document, []
+    return _parse_whole(text, file, store)
+
+
+def _crowded(text: str, file: str) -> Problem | None:
+    """Refuse what no inventory looks like before parsing it costs seconds and gigabytes:
+    more nodes than MAX_NODES, or (a log, a data dump) thousands of top-level keys where
+    an inventory has a dozen."""
+    if node_bound(text) > MAX_NODES:
+        return Problem(Location(file), too_many_nodes(text))
+    lines = itertools.islice(_TOP_LEVEL.finditer("\n" + text), MAX_TOP_LEVEL + 1)
+    if sum(1 for _ in lines) <= MAX_TOP_LEVEL:
+        return None
+    return Problem(
+        Location(file),
+        f"more than {MAX_TOP_LEVEL:,} lines start at column 0, where an inventory has a "
+        "dozen sections: is this the right file?",
+    )
+
+
+def _parse_whole(text: str, file: str, store: Store | None) -> tuple[Document, list[Problem]]:
+    whole = [Unit(0, text)]
+    key = store.key(text) if store else b""
+    cached = store.get([key]) if store else {}
+    if key in cached:
+        return Document(file, cached[key], whole), []
+    node, problems = compose(text, file)
+    if node is None:
+        return Document(file, None, whole), problems
+    builder = Builder(file)
+    data = builder.build(node)
+    document = Document(file, None if builder.fatal else data, whole)
+    if store and not builder.problems:
+        store.put([(key, data)])
+    return document, builder.problems
+
+
+def _parse_units(units: list[Unit], file: str, store: Store | None) -> list[Any] | None:
+    """Each unit's mapping, from the cache or parsed; None if any unit does not parse alone."""
+    keys = [store.key(unit.text) for unit in units] if store else []
+    cached = store.get(keys) if store else {}
+    parts: list[Any] = [cached.get(key) for key in keys] if store else [None] * len(units)
+    fresh: list[tuple[bytes, Any]] = []
+    batches = _batches([i for i, part in enumerate(parts) if part is None], units)
+    parsed = split_work(
+        batches,
+        lambda batch: sum(len(units[i].text) for i in batch),
+        lambda batch: _parse_batch([units[i] for i in batch], file),
+    )
+    for batch, mappings in zip(batches, parsed, strict=True):
+        if mappings is None:
+            return None
+        for index, mapping in zip(batch, mappings, strict=True):
+            parts[index] = mapping
+            if store:
+                fresh.append((keys[index], mapping))
+    if store and fresh:
+        store.put(fresh)
+    return parts
+
+
+def _batches(missing: list[int], units: list[Unit]) -> list[list[int]]:
+    """Missing units grouped by section, each group's text at most BATCH_CHARS (or one unit)."""
+    groups: dict[str | None, list[list[int]]] = {}
+    sizes: dict[str | None, int] = {}
+    for index in missing:
+        section, size = units[index].section, len(units[index].text)
+        runs = groups.setdefault(section, [[]])
+        if runs[-1] and sizes[section] + size > BATCH_CHARS:
+            runs.append([])
+            sizes[section] = 0
+        runs[-1].append(index)
+        sizes[section] = sizes.get(section, 0) + size
+    return [run for runs in groups.values() for run in runs]
+
+
+def _parse_batch(batch: list[Unit], file: str) -> list[dict[str, Any]] | None:
+    """Units of one section parsed as one text, split back into each unit's keys."""
+    node, problems = compose("".join(unit.text for unit in batch), file)
+    if node is None or problems:
+        return None
+    builder = Builder(file)
+    data = builder.build(node)
+    if builder.problems or not isinstance(data, dict):
+        return None
+    items = list(data.items())
+    if len(items) != sum(unit.keys for unit in batch):
+        return None
+    mappings, at = [], 0
+    for unit in batch:
+        mappings.append(dict(items[at : at + unit.keys]))
+        at += unit.keys
+    return mappings
+
+
+def _assemble(file: str, units: list[Unit], parts: list[Any]) -> Document | None:
+    """The file's data from its units' mappings; None on a key given twice across units."""
+    document = Document(file, {}, units)
+    data: dict[str, Any] = document.data
+    for index, (unit, part) in enumerate(zip(units, parts, strict=True)):
+        if not isinstance(part, dict) or len(part) != unit.keys:
+            return None
+        if unit.section is None:
+            if any(key in data for key in part):
+                return None
+            data.update(part)
+            document.sections.update(dict.fromkeys(part, index))
+            continue
+        if data.get(unit.section) is None:
+            data[unit.section] = {}
+        target = data[unit.section]
+        if not isinstance(target, dict) or any(key in target for key in part):
+            return None
+        target.update(part)
+        document.entries.update({(unit.section, key): index for key in part})
+    return document
+
+
+@dataclass
+class Sources:
+    """Positions across the main file and its includes, as one map.
+
+    A path written in several files is found in the one read last, as a later file's
+    positions replaced an earlier one's when they were kept in one table; a path written
+    nowhere falls back to its nearest written ancestor, then to the main file's start.
+    """
+
+    root: Location
+    documents: list[Document] = field(default_factory=list)
+
+    def value(self, path: Path_) -> Location:
+        """Where the value at `path` was written, else its nearest written ancestor."""
+        steps = self._deepest(path)
+        return Location(*steps[-1][1]) if steps else self.root
+
+    def key(self, path: Path_) -> Location:
+        """Where the key of `path` was written (for unknown or duplicate keys)."""
+        steps = self._deepest(path)
+        if len(steps) == len(path) and steps and steps[-1][0] is not None:
+            return Location(*steps[-1][0])
+        return self.value(path)
+
+    def _deepest(self, path: Path_) -> list[Step]:
+        """The trail of `path` in the file where it leads deepest (the last such file)."""
+        best: list[Step] = []
+        for document in self.documents:
+            steps = document.trail(path)
+            if steps and len(steps) >= len(best):
+                best = steps
+        return best
