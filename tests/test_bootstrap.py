@@ -67,7 +67,7 @@ def test_network_config_gives_address_gateway_and_dns():
     assert (subnet["type"], subnet["address"], subnet["prefix"]) == ("static", "192.168.4.38", 24)
     (route,) = subnet["routes"]
     assert (route["network"], route["prefix"], route["gateway"]) == ("0.0.0.0", 0, "192.168.4.1")
-    assert state["nameservers"] == ["192.168.4.38"] and state["search"] == ["pi.lan"]
+    assert state["nameservers"] == ["192.168.4.38", "192.168.4.1"] and state["search"] == ["pi.lan"]
 
 
 def test_cloud_init_22_4_rejects_a_default_route_written_default(tmp_path):
@@ -115,4 +115,4 @@ def test_networkmanager_gets_the_static_address_from_cloud_init(tmp_path):
     lines = keyfile.read_text().splitlines()
     assert "interface-name=eth0" in lines and "method=manual" in lines
     assert "address1=192.168.4.38/24" in lines and "route1=0.0.0.0/0,192.168.4.1" in lines
-    assert "dns=192.168.4.38;" in lines and "dns-search=pi.lan;" in lines
+    assert "dns=192.168.4.38;192.168.4.1;" in lines and "dns-search=pi.lan;" in lines

@@ -345,7 +345,7 @@ def test_default_estate_containers_pinned_to_their_gpu(estate: Path) -> None:
 @needs_nix
 def test_default_estate_flake_and_networking(estate: Path) -> None:
     net = evaluate(module(estate / "hydra-ai/networking.nix", ".networking"))
-    assert net["nameservers"] == ["192.168.4.38"]
+    assert net["nameservers"] == ["192.168.4.38", "192.168.1.1"]
     assert net["interfaces"]["eno1"]["ipv4"]["addresses"] == [
         {"address": "192.168.1.250", "prefixLength": 24}
     ]

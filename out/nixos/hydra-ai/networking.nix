@@ -11,5 +11,8 @@
   ];
   networking.useDHCP = false;
   networking.defaultGateway = "192.168.1.1";
-  networking.nameservers = [ "192.168.4.38" ];
+  networking.nameservers = [
+    "192.168.4.38"
+    "192.168.1.1"
+  ];
 }
