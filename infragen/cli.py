@@ -1,8 +1,9 @@
 """The command line: parse arguments, call the core, print, choose the exit status.
 
 Exit status: 0 fine, 1 `out/` differs from the inventory (or a conflict blocks a write),
-2 invalid input or usage. Heavy modules are imported inside the commands so that
-`infragen --version` stays fast.
+2 invalid input or usage, 3 `out/` could not be written (it is left as it was). Heavy
+modules are imported inside the commands so that `infragen --version` and an unchanged
+`infragen check` stay fast.
 """
 
 from __future__ import annotations
@@ -72,13 +73,28 @@ def _friendly(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _planned(inventory: Path, out: Path | None, force: bool = False) -> Plan:
-    from infragen.output.plan import make_plan
-    from infragen.pipeline import build
+def _waiting(holder: Any) -> None:
+    click.echo(f"infragen: out/ is locked by {holder}; waiting for it", err=True)
 
-    result = build(inventory, _out_folder(inventory, out))
-    _report(result.findings)
-    return make_plan(result.files, _out_folder(inventory, out), result.source, force=force)
+
+def _planned(inventory: Path, out: Path | None, keep: bool = True) -> Plan:
+    """The plan of a render, made without writing, after any render in progress."""
+    from infragen.pipeline import survey
+
+    outcome = survey(inventory, _out_folder(inventory, out), keep=keep, on_wait=_waiting)
+    _report(outcome.findings)
+    return outcome.plan
+
+
+def _rendered(inventory: Path, out: Path | None, **options: Any) -> Plan:
+    """Render into out/ (locked, one transaction); the plan says what was done."""
+    from infragen.pipeline import render as run
+
+    outcome = run(inventory, _out_folder(inventory, out), on_wait=_waiting, **options)
+    for line in outcome.recovered:
+        click.echo(f"infragen: {line}", err=True)
+    _report(outcome.findings)
+    return outcome.plan
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,29 +107,40 @@ def main() -> None:
 @_inventory_options
 @click.option("--force", is_flag=True, help="Overwrite or remove files edited by hand.")
 @click.option(
+    "--allow-mass-change",
+    is_flag=True,
+    help="Apply even when more of out/ changes than output.mass_change_percent allows.",
+)
+@click.option(
+    "--wait",
+    "timeout",
+    type=click.FloatRange(0),
+    default=600,
+    show_default=True,
+    help="Seconds to wait for another render's lock on out/.",
+)
+@click.option(
     "--nixfmt",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="nixfmt binary to check the Nix output with (default: nixfmt on PATH).",
 )
 @_friendly
-def render(inventory: Path, out: Path | None, force: bool, nixfmt: Path | None) -> None:
+def render(inventory: Path, out: Path | None, nixfmt: Path | None, **options: Any) -> None:
     """Check the inventory, render every target and write out/."""
-    from infragen.output.apply import apply
     from infragen.output.show import check_text
 
     if nixfmt is not None:
         from infragen.validate.nix import use_nixfmt
 
         use_nixfmt(nixfmt)
-    plan = _planned(inventory, out, force)
+    plan = _rendered(inventory, out, **options)
     if plan.conflicts:
         click.echo(check_text(plan.conflicts), nl=False, err=True)
         click.echo(
             "infragen: nothing written; review the files above or render with --force", err=True
         )
         sys.exit(1)
-    apply(plan)
     click.echo(f"infragen: {plan.summary()}")
 
 
@@ -142,11 +169,25 @@ def diff(inventory: Path, out: Path | None, stat: bool, color: str) -> None:
 @_inventory_options
 @_friendly
 def check_command(inventory: Path, out: Path | None) -> None:
-    """Exit 0 when out/ is current; 1 naming each stale, missing, extra or edited file."""
-    from infragen.output.show import check_text
+    """Exit 0 when out/ is current; 1 naming each stale, missing, extra or edited file.
 
-    plan = _planned(inventory, out)
-    if plan.pending:
+    When nothing infragen read has changed since the last render (the manifest keeps
+    their fingerprints) and every file is as written, it answers without rendering.
+    """
+    from infragen.output.fingerprint import unchanged
+
+    folder = _out_folder(inventory, out)
+    count = unchanged(inventory, folder, timeout=600)
+    if count is not None:
+        click.echo(f"infragen: out/ is current ({count} files; nothing changed since the render)")
+        return
+    from infragen.output.show import check_text
+    from infragen.output.transaction import leftovers
+
+    plan = _planned(inventory, out, keep=False)
+    left = leftovers(folder)
+    click.echo("".join(f"{path}: left by an interrupted render\n" for path in left), nl=False)
+    if plan.pending or left:
         click.echo(check_text(plan.pending), nl=False)
         click.echo("infragen: out/ is stale; run `infragen render` (or `make render`)", err=True)
         sys.exit(1)
@@ -371,18 +412,13 @@ def host() -> None:
 def host_add(inventory: Path, name: str, **options: Any) -> None:
     """Add a node to the inventory, render it, and print the next steps."""
     from infragen.edit.host import NewHost, add_host
-    from infragen.output.apply import apply
-    from infragen.output.plan import make_plan
-    from infragen.pipeline import build
 
     spec = NewHost(name=name, **options)
     added = add_host(inventory, spec)
     _report(added.findings)
-    result = build(inventory)
-    plan = make_plan(result.files, _out_folder(inventory, None), result.source)
+    plan = _rendered(inventory, None)
     if plan.conflicts:
         click.echo("infragen: out/ has hand edits; host added, nothing rendered", err=True)
         sys.exit(1)
-    apply(plan)
     click.echo(f"infragen: added {name} ({added.address}); {plan.summary()}")
     click.echo(added.next_steps, nl=False)

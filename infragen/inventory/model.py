@@ -42,6 +42,7 @@ __all__ = [
     "Inventory",
     "Mount",
     "Network",
+    "Output",
     "Placement",
     "Port",
     "PortPolicy",
@@ -59,6 +60,12 @@ __all__ = [
 class Estate(Strict):
     name: str = "estate"
     description: str | None = None
+
+
+class Output(Strict):
+    """How a render may change `out/`."""
+
+    mass_change_percent: int = Field(30, ge=1, le=100)
 
 
 class Inventory(Strict):
@@ -80,6 +87,7 @@ class Inventory(Strict):
     zones: dict[str, Zone] = Field(default_factory=dict)
     dns: Dns = Field(default_factory=Dns)  # how PowerDNS loads out/dns/ (bind backend)
     port_policy: PortPolicy | None = None
+    output: Output = Field(default_factory=Output)  # limits of a render's change to out/
 
     @field_validator("networks", "stacks", "services", "tunnels")
     @classmethod

@@ -1,0 +1,382 @@
+"""Transactional apply: `out/` ends entirely as planned or exactly as it was.
+
+Every new or changed file is first written under a staging folder inside `out/` (so on
+the same filesystem), and the staging folder is synced once. A journal then lists what
+will happen; from that moment the change is decided. Each old file is hard-linked into
+the staging folder as its backup and the new one renamed over it, so every path holds
+either its old or its new bytes at every instant; deletions go after, the manifest last.
+If a step fails, everything already moved is put back from the backups and the error
+names the path and the reason.
+
+A render killed after the journal was written is finished by the next one (`recover`):
+the journal and the staged files are all it needs, and every step is safe to repeat.
+Killed before the journal, nothing in `out/` was touched: the staging folder is removed.
+
+Layout, inside `out/.infragen-work/` (ignored by git, removed when empty):
+`staging-<id>/new/<path>`, `staging-<id>/old/<path>`, `staging-<id>/journal.json`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import functools
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from infragen.errors import WriteError
+from infragen.output.lock import LOCK, WORK, read_holder, reason
+from infragen.output.manifest import Manifest
+
+JOURNAL = "journal.json"
+STAGING = "staging-"
+# Temporary siblings: `.name.<8 chars>.tmp` from infragen's earlier per-file writer, and
+# `.name.infragen-<id>.tmp` from a move across mount points (see `_move`).
+TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:[a-z0-9_]{8}|infragen-[0-9a-f-]+)\.tmp$")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One path of the journal: `write` puts the staged file in place, `delete` removes it."""
+
+    path: str
+    action: str  # "write" | "delete"
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    return getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+
+
+def sync_filesystem(folder: Path) -> None:
+    """Flush the filesystem holding `folder` once (syncfs), instead of one fsync per file."""
+    syncfs = _syncfs()
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if syncfs is None or syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
+
+
+def _failed(where: Path, exc: OSError) -> WriteError:
+    return WriteError(f"{where}: {reason(exc)}")
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        return a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
+
+
+class Transaction:
+    """A staging folder in `out/`, and the journaled moves that apply it."""
+
+    def __init__(self, out: Path, root: Path | None = None) -> None:
+        self.out = out
+        self.root = root or out / WORK / f"{STAGING}{os.getpid()}-{secrets.token_hex(4)}"
+        self.new = self.root / "new"
+        self.old = self.root / "old"
+        self._folders: set[Path] = set()
+        self.journaled = False  # a decided change is in flight: only finishing may end it
+
+    # ------------------------------------------------------------------ staging
+
+    def stage(self, path: str, data: bytes) -> None:
+        """Write the new bytes of `path` into the staging folder (not yet visible)."""
+        try:
+            self._write_staged(self.new / path, data)
+        except OSError as exc:
+            raise WriteError(f"{self.out / path}: {reason(exc)}; {self.out} is unchanged") from None
+
+    def _write_staged(self, target: Path, data: bytes) -> None:
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            os.fchmod(fd, 0o644)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    def abandon(self) -> None:
+        """Drop what was staged, unless a journaled change is in flight: interrupted
+        there (Ctrl-C), it is left for the next render to finish."""
+        if not self.journaled:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the staging folder (and the work folder, once nothing else is in it)."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.root.parent.rmdir()
+
+    # ------------------------------------------------------------------ commit
+
+    def commit(self, steps: list[Step]) -> None:
+        """Sync, journal, move every step into place; on failure put everything back.
+
+        `steps` lists staged writes and deletions; the manifest, if staged, must be last.
+        """
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            sync_filesystem(self.root)
+            folders = self._missing_folders(steps)
+            self._journal("commit", steps, folders)
+            self.journaled = True
+        except OSError as exc:
+            self.discard()
+            raise WriteError(f"{self.out}: {reason(exc)}; {self.out} is unchanged") from None
+        except WriteError as exc:
+            self.discard()
+            raise WriteError(f"{exc}; {self.out} is unchanged") from None
+        self.finish(steps, folders)
+
+    def finish(self, steps: list[Step], folders: list[str]) -> None:
+        """Apply a journaled change (again, after a kill); roll it back when that fails."""
+        try:
+            self._forward(steps, folders)
+            self._sync()
+        except WriteError as failure:
+            self._give_back(steps, folders, failure)
+            raise WriteError(f"{failure}; {self.out} is as it was") from None
+        self.journaled = False
+        self.discard()
+
+    def _sync(self) -> None:
+        try:
+            sync_filesystem(self.out)
+        except OSError as exc:
+            raise _failed(self.out, exc) from None
+
+    def _give_back(self, steps: list[Step], folders: list[str], failure: WriteError) -> None:
+        try:
+            self._journal("rollback", steps, folders)
+            self._backward(steps, folders)
+        except (OSError, WriteError) as again:
+            raise WriteError(
+                f"{failure}; putting the old files back failed too ({again}): "
+                "run `infragen render` again to finish"
+            ) from None
+        self.journaled = False
+        self.discard()
+
+    def _missing_folders(self, steps: list[Step]) -> list[str]:
+        """Folders of `out/` the writes need that do not exist yet, parents first.
+
+        Also the check that nothing is in the way: a folder where a file must go, or a
+        file where a folder must go, stops the change before anything moved.
+        """
+        missing: set[str] = set()
+        for step in steps:
+            if step.action != "write":
+                continue
+            if (self.out / step.path).is_dir():
+                raise WriteError(f"{self.out / step.path}: a folder is where this file must go")
+            folder = Path(step.path).parent
+            while folder != Path(".") and folder.as_posix() not in missing:
+                where = self.out / folder
+                if where.is_dir():
+                    break
+                if where.exists() or where.is_symlink():
+                    raise WriteError(f"{where}: a file is where a folder must go")
+                missing.add(folder.as_posix())
+                folder = folder.parent
+        return sorted(missing, key=lambda f: (f.count("/"), f))
+
+    def _journal(self, state: str, steps: list[Step], folders: list[str]) -> None:
+        """Write the journal atomically and durably: its presence decides the change."""
+        body = {
+            "state": state,
+            "folders": folders,
+            "steps": [[step.action, step.path] for step in steps],
+        }
+        temporary = self.root / f"{JOURNAL}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, json.dumps(body).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, self.root / JOURNAL)
+        directory = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    # ------------------------------------------------------------------ moves
+
+    def _forward(self, steps: list[Step], folders: list[str]) -> None:
+        """Every step in order; each is skipped when already done, so a rerun completes."""
+        for folder in folders:
+            try:
+                (self.out / folder).mkdir(exist_ok=True)
+            except OSError as exc:
+                raise _failed(self.out / folder, exc) from None
+        for step in steps:
+            live = self.out / step.path
+            try:
+                self._step_forward(step, live, self.new / step.path, self.old / step.path)
+            except OSError as exc:
+                raise _failed(live, exc) from None
+
+    def _step_forward(self, step: Step, live: Path, new: Path, old: Path) -> None:
+        if step.action == "write":
+            if not new.exists():
+                return
+            if not old.exists() and live.is_file():
+                self._backup(live, old)
+            self._move(new, live)
+        elif live.is_file():
+            if not old.exists():
+                self._backup(live, old)
+            live.unlink()
+            self._prune(live.parent)
+
+    def _backward(self, steps: list[Step], folders: list[str]) -> None:
+        """Undo every step that was done, newest first; safe to repeat after a kill."""
+        for step in reversed(steps):
+            live = self.out / step.path
+            try:
+                self._step_backward(step, live, self.new / step.path, self.old / step.path)
+            except OSError as exc:
+                raise _failed(live, exc) from None
+        for folder in reversed(folders):
+            with contextlib.suppress(OSError):
+                (self.out / folder).rmdir()
+
+    def _step_backward(self, step: Step, live: Path, new: Path, old: Path) -> None:
+        done = not new.exists() or _same_bytes(new, live)
+        if step.action == "write" and not done:
+            return
+        if old.exists():
+            self._restore(old, live)
+        elif step.action == "write" and live.is_file():
+            live.unlink()
+
+    def _backup(self, live: Path, old: Path) -> None:
+        old.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(live, old)
+        except OSError:  # another mount inside out/, or no hard links: copy
+            shutil.copyfile(live, old)
+
+    def _move(self, source: Path, live: Path) -> None:
+        """Rename into place; across a mount point, through a temporary sibling."""
+        try:
+            os.replace(source, live)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            sibling = live.with_name(f".{live.name}.infragen-{self.root.name[len(STAGING) :]}.tmp")
+            try:
+                shutil.copyfile(source, sibling)
+                os.chmod(sibling, 0o644)
+                os.replace(sibling, live)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    sibling.unlink()
+                raise
+            source.unlink()
+
+    def _restore(self, old: Path, live: Path) -> None:
+        live.parent.mkdir(parents=True, exist_ok=True)
+        self._move(old, live)
+
+    def _prune(self, folder: Path) -> None:
+        """Remove folders left empty by a deletion, up to (not including) `out/`."""
+        while folder != self.out and folder.is_relative_to(self.out):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+
+# ---------------------------------------------------------------------- recovery
+
+
+def interrupted(out: Path) -> list[Path]:
+    """Staging folders a render left behind (killed, or unable to clean up)."""
+    work = out / WORK
+    try:
+        return sorted(p for p in work.iterdir() if p.name.startswith(STAGING) and p.is_dir())
+    except OSError:
+        return []
+
+
+def recover(out: Path) -> list[str]:
+    """Finish or drop what interrupted renders left; say what was done, one line each.
+
+    Call with the lock held. A journaled change is completed (or, when that fails, rolled
+    back and reported); staging without a journal never touched `out/` and is removed.
+    """
+    done = []
+    for root in interrupted(out):
+        try:
+            body = json.loads((root / JOURNAL).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            body = None
+        transaction = Transaction(out, root)
+        if body is None:
+            transaction.discard()
+            done.append(f"removed {root}, left by an interrupted render")
+            continue
+        steps = [Step(path, action) for action, path in body["steps"]]
+        if body["state"] == "rollback":
+            transaction._give_back(steps, body["folders"], WriteError("interrupted"))
+            done.append(f"rolled back the interrupted render in {root}")
+        else:
+            transaction.finish(steps, body["folders"])
+            done.append(f"completed the interrupted render in {root}")
+    for stray in temporaries(out):
+        with contextlib.suppress(OSError):
+            stray.unlink()
+            done.append(f"removed {stray}, left by an interrupted render")
+    with contextlib.suppress(OSError):
+        (out / WORK).rmdir()  # empty unless a render holds the lock
+    return done
+
+
+def temporaries(out: Path, owned: Iterable[str] | None = None) -> Iterator[Path]:
+    """Temporary siblings of generated files that a killed writer left behind."""
+    if owned is None:
+        manifest = Manifest.read(out)
+        owned = manifest.files if manifest else ()
+    folders: dict[Path, set[str]] = {}
+    for path in owned:
+        live = out / path
+        folders.setdefault(live.parent, set()).add(live.name)
+    for folder, names in sorted(folders.items()):
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in sorted(entries):
+            match = TEMPORARY.match(entry)
+            if match and match["name"] in names:
+                yield folder / entry
+
+
+def leftovers(out: Path, owned: Iterable[str] | None = None) -> list[Path]:
+    """What interrupted renders left in `out/`: staging folders, a lock file whose holder
+    is gone, temporary siblings of generated files. The next render removes them all."""
+    found = interrupted(out)
+    lock_file = out / WORK / LOCK
+    if lock_file.exists():
+        holder = read_holder(lock_file)
+        if holder is None or holder.gone:
+            found.append(lock_file)
+    return found + list(temporaries(out, owned))
