@@ -267,12 +267,20 @@ def import_compose(file: Path, stack: str, host: str, inventory: Path) -> None:
     click.echo(adopt_file(file, stack, host, inventory), nl=False)
 
 
-def _checked_inventory(inventory: Path) -> Any:
-    from infragen.pipeline import checked
+def _ports_estate(inventory: Path) -> Any:
+    """The inventory for a ports command, saying which errors of it the command ignored."""
+    from infragen.ports.estate import ports_estate
 
-    loaded, findings = checked(inventory)
-    _report([f for f in findings if f.severity == "error"])
-    return loaded.inventory
+    estate = ports_estate(inventory)
+    if estate.ignored:
+        _report(estate.ignored)
+        count = len(estate.ignored)
+        click.echo(
+            f"infragen: ports: ignored the {count} error(s) above; they do not change which "
+            "ports are held (`infragen render` still refuses them)",
+            err=True,
+        )
+    return estate
 
 
 @main.group(invoke_without_command=True)
@@ -295,7 +303,9 @@ def ports(ctx: click.Context, inventory: Path, host: str | None, fmt: str) -> No
     from infragen.ports.listing import FORMATS
     from infragen.targets.registry import port_rows
 
-    rows = [r for r in port_rows(_checked_inventory(inventory)) if host in (None, r["host"])]
+    estate = _ports_estate(inventory)
+    estate.host(host)
+    rows = [r for r in port_rows(estate.inventory) if host in (None, r["host"])]
     click.echo(FORMATS[fmt](rows), nl=False)
 
 
@@ -312,9 +322,8 @@ def ports_free(inventory: Path, host: str, span: str, count: int) -> None:
     from infragen.ports.free import free_ports, parse_range
 
     first, last = parse_range(span)
-    found = list(
-        itertools.islice(free_ports(_checked_inventory(inventory), [host], first, last), count)
-    )
+    estate = _ports_estate(inventory)
+    found = list(itertools.islice(free_ports(estate.inventory, [host], first, last), count))
     click.echo("".join(f"{port}\n" for port in found), nl=False)
     if not found:
         click.echo(f"infragen: no free port in {span} on {host}", err=True)
@@ -332,7 +341,9 @@ def ports_check(inventory: Path, port: int, host: str | None, local: bool) -> No
     from infragen.ports.local import listening
     from infragen.targets.registry import port_rows
 
-    rows = port_rows(_checked_inventory(inventory))
+    estate = _ports_estate(inventory)
+    estate.host(host)
+    rows = port_rows(estate.inventory)
     holders = [
         r
         for r in rows
@@ -359,19 +370,25 @@ def ports_check(inventory: Path, port: int, host: str | None, local: bool) -> No
 )
 @click.option("--host", "hosts", multiple=True, help="Host(s) the port must be free on.")
 @click.option("--write", is_flag=True, help="Write the port into the inventory.")
+@click.option(
+    "--force-new", is_flag=True, help="Allocate another port even if the role already has one."
+)
 @click.pass_obj
 @_friendly
 def ports_allocate(
-    inventory: Path, service: str, role: str, hosts: tuple[str, ...], write: bool
+    inventory: Path, service: str, role: str, hosts: tuple[str, ...], write: bool, force_new: bool
 ) -> None:
     """The next policy-compliant free port for SERVICE (and, with --write, record it)."""
     from infragen.ports.allocate import allocate
     from infragen.ports.allocate import write as record
 
-    chosen = allocate(_checked_inventory(inventory), service, role, hosts or None)
+    estate = _ports_estate(inventory)
+    chosen = allocate(estate.inventory, service, role, hosts or None, force_new=force_new)
     click.echo(f"{service}.{chosen.port_name}: {chosen.port} ({chosen.reason})")
+    if chosen.existing:
+        return
     if write:
-        _report(record(inventory, chosen))
+        _report(record(inventory, chosen, tolerated=estate.ignored))
         click.echo(f"infragen: wrote {service}.{chosen.port_name} = {chosen.port} to {inventory}")
 
 
