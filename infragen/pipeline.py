@@ -124,10 +124,14 @@ class StateReader:
 
 
 def rendered_targets(
-    inventory: Inventory, loaded: Loaded, previous: Previous | None
+    inventory: Inventory, source: Path, previous: Previous | None
 ) -> Iterator[list[Rendered]]:
-    """Each target's files, rendered, one target at a time (so each can be let go)."""
-    environment = make_environment(loaded.root)
+    """Each target's files, rendered, one target at a time (so each can be let go).
+
+    `source` is the inventory file: its folder may hold template overrides, its name
+    heads every file.
+    """
+    environment = make_environment(source.parent)
     seen: dict[str, str] = {}
     for name, produce in all_targets().items():
         batch = []
@@ -135,7 +139,7 @@ def rendered_targets(
             if output.path in seen:
                 raise ValueError(f"target {name!r} writes {output.path!r}, already written")
             seen[output.path] = name
-            batch.append(render_file(environment, output, loaded.path.name))
+            batch.append(render_file(environment, output, source.name))
         yield batch
 
 
@@ -150,7 +154,7 @@ def render_all(
     files: dict[str, bytes] = {}
     validation = Validation()
     with steady_heap():
-        for batch in rendered_targets(inventory, loaded, previous):
+        for batch in rendered_targets(inventory, loaded.path, previous):
             files.update((r.path, r.text.encode("utf-8")) for r in batch)
             validation.submit(batch)
         verdicts = validation.finish()
@@ -174,7 +178,9 @@ def _inputs(inventory: Path, state: StateReader, outputs: Any) -> dict[str, Any]
     return fingerprint.inputs(inventory, read)
 
 
-def _plan(loaded: Loaded, out: Path, planner: Planner) -> tuple[Plan, list[Finding]]:
+def _plan(
+    inventory: Inventory, source: Path, out: Path, planner: Planner
+) -> tuple[Plan, list[Finding]]:
     """Render every target into `planner`, validating what the last render did not write."""
     state = StateReader(out)
     previous = planner.previous
@@ -185,23 +191,30 @@ def _plan(loaded: Loaded, out: Path, planner: Planner) -> tuple[Plan, list[Findi
     )
     validation = Validation()
     try:
-        with steady_heap():
-            for batch in rendered_targets(loaded.inventory, loaded, state):
-                judged = []
-                for rendered in batch:
-                    data = rendered.text.encode("utf-8")
-                    sha = digest(data)
-                    if not (trusted and planner.written_before(rendered.path, sha)):
-                        judged.append(rendered)
-                    planner.add(rendered.path, data, sha)
-                validation.submit(judged)
-                del batch, judged
+        for batch in rendered_targets(inventory, source, state):
+            judged = []
+            for rendered in batch:
+                data = rendered.text.encode("utf-8")
+                sha = digest(data)
+                if not (trusted and planner.written_before(rendered.path, sha)):
+                    judged.append(rendered)
+                planner.add(rendered.path, data, sha)
+            validation.submit(judged)
+            del batch, judged
     finally:
         verdicts = validation.finish()
     if errors(verdicts):
         raise InvalidInput(verdicts)
-    inputs = _inputs(loaded.path, state, planner.digests)
-    return planner.finish(loaded.path.name, inputs), verdicts
+    inputs = _inputs(source, state, planner.digests)
+    return planner.finish(source.name, inputs), verdicts
+
+
+def _checked_model(inventory: Path) -> tuple[Inventory, list[Finding]]:
+    """The checked model alone: the source map of positions, which only messages about
+    the inventory need, is let go before rendering (on a large estate it is most of the
+    memory the load took)."""
+    loaded, findings = checked(inventory)
+    return loaded.inventory, findings
 
 
 def _folder(out: Path) -> None:
@@ -224,29 +237,35 @@ def render(
     Nothing is applied when the plan has conflicts (the caller reports them) or changes
     more of `out/` than the inventory's `output.mass_change_percent` allows.
     """
-    loaded, findings = checked(inventory)
-    _folder(out)
-    with lock.exclusive(out, timeout=timeout, on_wait=on_wait):
-        recovered = recover(out)
-        transaction = Transaction(out)
-        try:
-            planner = Planner(out, force=force, keep=False, stage=transaction.stage)
-            plan, verdicts = _plan(loaded, out, planner)
-            limit = loaded.inventory.output.mass_change_percent
-            too_much = None if allow_mass_change else plan.mass_change(limit)
-            if too_much:
-                raise UsageError(
-                    f"{too_much}; nothing written. Review `infragen diff --stat`, then "
-                    "render with --allow-mass-change (or raise output.mass_change_percent)"
-                )
-            if plan.conflicts:
+    with steady_heap():
+        model, findings = _checked_model(inventory)
+        _folder(out)
+        with lock.exclusive(out, timeout=timeout, on_wait=on_wait):
+            recovered = recover(out)
+            transaction = Transaction(out)
+            try:
+                planner = Planner(out, force=force, keep=False, stage=transaction.stage)
+                plan, verdicts = _plan(model, inventory, out, planner)
+                limit = None if allow_mass_change else model.output.mass_change_percent
+                _apply(plan, transaction, limit)
+            except BaseException:
                 transaction.abandon()
-            else:
-                apply(plan, transaction)
-        except BaseException:
-            transaction.abandon()
-            raise
+                raise
     return Outcome(plan, findings + verdicts, recovered)
+
+
+def _apply(plan: Plan, transaction: Transaction, limit: int | None) -> None:
+    """Apply unless the plan has conflicts (the caller says so) or changes too much."""
+    too_much = None if limit is None else plan.mass_change(limit)
+    if too_much:
+        raise UsageError(
+            f"{too_much}; nothing written. Review `infragen diff --stat`, then "
+            "render with --allow-mass-change (or raise output.mass_change_percent)"
+        )
+    if plan.conflicts:
+        transaction.abandon()
+    else:
+        apply(plan, transaction)
 
 
 def survey(
@@ -258,8 +277,9 @@ def survey(
     on_wait: Callable[[lock.Holder], None] = lambda holder: None,
 ) -> Outcome:
     """Plan a render without writing (for check and diff), after any render in progress."""
-    loaded, findings = checked(inventory)
-    _folder(out)
-    with lock.shared(out, timeout=timeout, on_wait=on_wait):
-        plan, verdicts = _plan(loaded, out, Planner(out, keep=keep))
+    with steady_heap():
+        model, findings = _checked_model(inventory)
+        _folder(out)
+        with lock.shared(out, timeout=timeout, on_wait=on_wait):
+            plan, verdicts = _plan(model, inventory, out, Planner(out, keep=keep))
     return Outcome(plan, findings + verdicts)

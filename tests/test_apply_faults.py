@@ -103,6 +103,30 @@ def test_a_read_only_mount_stops_the_render_and_leaves_out_as_it_was(tmp_path, f
 
 
 @needs_mounts
+def test_a_new_folder_under_a_read_only_mount_is_refused_whole(tmp_path):
+    """A new host's folder is moved into place in one rename; across the mount point it
+    goes file by file, and the read-only mount stops it with nothing left behind."""
+    inventory = small(tmp_path)
+    assert infragen("render", "-i", str(inventory)).returncode == 0
+    text = inventory.read_text().replace(
+        "  store:\n",
+        "  a-gpu: {address: {lan: 10.0.0.11}, interface: {lan: eno1}, os: nixos}\n  store:\n",
+    )
+    inventory.write_text(text)
+    out = tmp_path / "out"
+    before = tree(out)
+    result = in_namespace(
+        "mount --bind out/nixos out/nixos && mount -o remount,ro,bind out/nixos && "
+        "$INFRAGEN render",
+        tmp_path,
+    )
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("infragen: error: out/nixos/a-gpu")
+    assert "read-only file system; out is as it was" in result.stderr
+    assert tree(out) == before
+
+
+@needs_mounts
 def test_a_full_filesystem_stops_the_render_and_leaves_out_as_it_was(tmp_path):
     """A first render into a tiny tmpfs, then a change that needs more room than is left."""
     inventory = small(tmp_path)

@@ -47,7 +47,7 @@ class Step:
     """One path of the journal: `write` puts the staged file in place, `delete` removes it."""
 
     path: str
-    action: str  # "write" | "delete"
+    action: str  # "write", "delete", or "tree" (a whole new folder)
 
 
 @functools.cache
@@ -77,6 +77,45 @@ def _same_bytes(a: Path, b: Path) -> bool:
         return False
 
 
+class Writer:
+    """Writes staged files into the staging folder, remembering the folders it made.
+
+    In the render's own thread: a writing thread would wait for the interpreter lock after
+    every system call while the render holds it, and so be slower than writing in turn.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._made: set[Path] = set()
+        self._mode = 0o644 if _umask() & 0o777 != 0o022 else None
+
+    def write(self, target: Path, data: bytes) -> None:
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            if self._mode is not None:
+                os.fchmod(fd, self._mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux); -1 when unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return -1
+
+
 class Transaction:
     """A staging folder in `out/`, and the journaled moves that apply it."""
 
@@ -85,30 +124,19 @@ class Transaction:
         self.root = root or out / WORK / f"{STAGING}{os.getpid()}-{secrets.token_hex(4)}"
         self.new = self.root / "new"
         self.old = self.root / "old"
-        self._folders: set[Path] = set()
         self.journaled = False  # a decided change is in flight: only finishing may end it
+        self._writer: Writer | None = None
 
     # ------------------------------------------------------------------ staging
 
     def stage(self, path: str, data: bytes) -> None:
         """Write the new bytes of `path` into the staging folder (not yet visible)."""
+        if self._writer is None:
+            self._writer = Writer(self.new)
         try:
-            self._write_staged(self.new / path, data)
+            self._writer.write(self.new / path, data)
         except OSError as exc:
             raise WriteError(f"{self.out / path}: {reason(exc)}; {self.out} is unchanged") from None
-
-    def _write_staged(self, target: Path, data: bytes) -> None:
-        if target.parent not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        try:
-            os.fchmod(fd, 0o644)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
 
     def abandon(self) -> None:
         """Drop what was staged, unless a journaled change is in flight: interrupted
@@ -132,8 +160,8 @@ class Transaction:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             sync_filesystem(self.root)
-            folders = self._missing_folders(steps)
-            self._journal("commit", steps, folders)
+            steps = self._in_trees(steps)
+            self._journal("commit", steps)
             self.journaled = True
         except OSError as exc:
             self.discard()
@@ -141,15 +169,15 @@ class Transaction:
         except WriteError as exc:
             self.discard()
             raise WriteError(f"{exc}; {self.out} is unchanged") from None
-        self.finish(steps, folders)
+        self.finish(steps)
 
-    def finish(self, steps: list[Step], folders: list[str]) -> None:
+    def finish(self, steps: list[Step]) -> None:
         """Apply a journaled change (again, after a kill); roll it back when that fails."""
         try:
-            self._forward(steps, folders)
+            self._forward(steps)
             self._sync()
         except WriteError as failure:
-            self._give_back(steps, folders, failure)
+            self._give_back(steps, failure)
             raise WriteError(f"{failure}; {self.out} is as it was") from None
         self.journaled = False
         self.discard()
@@ -160,10 +188,10 @@ class Transaction:
         except OSError as exc:
             raise _failed(self.out, exc) from None
 
-    def _give_back(self, steps: list[Step], folders: list[str], failure: WriteError) -> None:
+    def _give_back(self, steps: list[Step], failure: WriteError) -> None:
         try:
-            self._journal("rollback", steps, folders)
-            self._backward(steps, folders)
+            self._journal("rollback", steps)
+            self._backward(steps)
         except (OSError, WriteError) as again:
             raise WriteError(
                 f"{failure}; putting the old files back failed too ({again}): "
@@ -172,36 +200,46 @@ class Transaction:
         self.journaled = False
         self.discard()
 
-    def _missing_folders(self, steps: list[Step]) -> list[str]:
-        """Folders of `out/` the writes need that do not exist yet, parents first.
+    def _in_trees(self, steps: list[Step]) -> list[Step]:
+        """The writes into folders `out/` lacks become one `tree` step per new folder: the
+        staged folder is renamed into place whole (a first render moves a few folders,
+        not thousands of files).
 
         Also the check that nothing is in the way: a folder where a file must go, or a
         file where a folder must go, stops the change before anything moved.
         """
-        missing: set[str] = set()
+        known: dict[Path, bool] = {Path("."): True}  # folder → it exists in out/
+        trees: set[Path] = set()
+        grouped = []
         for step in steps:
             if step.action != "write":
+                grouped.append(step)
                 continue
             if (self.out / step.path).is_dir():
                 raise WriteError(f"{self.out / step.path}: a folder is where this file must go")
-            folder = Path(step.path).parent
-            while folder != Path(".") and folder.as_posix() not in missing:
-                where = self.out / folder
-                if where.is_dir():
-                    break
-                if where.exists() or where.is_symlink():
-                    raise WriteError(f"{where}: a file is where a folder must go")
-                missing.add(folder.as_posix())
-                folder = folder.parent
-        return sorted(missing, key=lambda f: (f.count("/"), f))
+            root = self._missing_root(Path(step.path).parent, known)
+            if root is None:
+                grouped.append(step)
+            elif root not in trees:
+                trees.add(root)
+                grouped.append(Step(root.as_posix(), "tree"))
+        return grouped
 
-    def _journal(self, state: str, steps: list[Step], folders: list[str]) -> None:
+    def _missing_root(self, folder: Path, known: dict[Path, bool]) -> Path | None:
+        """The outermost ancestor of `folder` (itself included) missing from `out/`."""
+        for ancestor in [*reversed(folder.parents), folder][1:]:
+            if ancestor not in known:
+                where = self.out / ancestor
+                if not where.is_dir() and (where.exists() or where.is_symlink()):
+                    raise WriteError(f"{where}: a file is where a folder must go")
+                known[ancestor] = where.is_dir()
+            if not known[ancestor]:
+                return ancestor
+        return None
+
+    def _journal(self, state: str, steps: list[Step]) -> None:
         """Write the journal atomically and durably: its presence decides the change."""
-        body = {
-            "state": state,
-            "folders": folders,
-            "steps": [[step.action, step.path] for step in steps],
-        }
+        body = {"state": state, "steps": [[step.action, step.path] for step in steps]}
         temporary = self.root / f"{JOURNAL}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
@@ -218,13 +256,8 @@ class Transaction:
 
     # ------------------------------------------------------------------ moves
 
-    def _forward(self, steps: list[Step], folders: list[str]) -> None:
+    def _forward(self, steps: list[Step]) -> None:
         """Every step in order; each is skipped when already done, so a rerun completes."""
-        for folder in folders:
-            try:
-                (self.out / folder).mkdir(exist_ok=True)
-            except OSError as exc:
-                raise _failed(self.out / folder, exc) from None
         for step in steps:
             live = self.out / step.path
             try:
@@ -233,7 +266,10 @@ class Transaction:
                 raise _failed(live, exc) from None
 
     def _step_forward(self, step: Step, live: Path, new: Path, old: Path) -> None:
-        if step.action == "write":
+        if step.action == "tree":
+            if new.exists():
+                self._move_tree(new, live)
+        elif step.action == "write":
             if not new.exists():
                 return
             if not old.exists() and live.is_file():
@@ -245,7 +281,7 @@ class Transaction:
             live.unlink()
             self._prune(live.parent)
 
-    def _backward(self, steps: list[Step], folders: list[str]) -> None:
+    def _backward(self, steps: list[Step]) -> None:
         """Undo every step that was done, newest first; safe to repeat after a kill."""
         for step in reversed(steps):
             live = self.out / step.path
@@ -253,11 +289,14 @@ class Transaction:
                 self._step_backward(step, live, self.new / step.path, self.old / step.path)
             except OSError as exc:
                 raise _failed(live, exc) from None
-        for folder in reversed(folders):
-            with contextlib.suppress(OSError):
-                (self.out / folder).rmdir()
 
     def _step_backward(self, step: Step, live: Path, new: Path, old: Path) -> None:
+        if step.action == "tree":  # the folder was missing: all in it is this render's
+            if live.is_dir() and not new.exists():
+                os.rename(live, new)
+            elif live.is_dir():
+                shutil.rmtree(live)
+            return
         done = not new.exists() or _same_bytes(new, live)
         if step.action == "write" and not done:
             return
@@ -290,6 +329,24 @@ class Transaction:
                     sibling.unlink()
                 raise
             source.unlink()
+
+    def _move_tree(self, new: Path, live: Path) -> None:
+        """Rename a new folder into place; across a mount point (or to finish a move that
+        was interrupted) file by file instead."""
+        if not live.exists():
+            try:
+                os.rename(new, live)
+                return
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+        for folder, _, names in os.walk(new):
+            for name in names:
+                source = Path(folder) / name
+                target = live / source.relative_to(new)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._move(source, target)
+        shutil.rmtree(new)
 
     def _restore(self, old: Path, live: Path) -> None:
         live.parent.mkdir(parents=True, exist_ok=True)
@@ -336,10 +393,10 @@ def recover(out: Path) -> list[str]:
             continue
         steps = [Step(path, action) for action, path in body["steps"]]
         if body["state"] == "rollback":
-            transaction._give_back(steps, body["folders"], WriteError("interrupted"))
+            transaction._give_back(steps, WriteError("interrupted"))
             done.append(f"rolled back the interrupted render in {root}")
         else:
-            transaction.finish(steps, body["folders"])
+            transaction.finish(steps)
             done.append(f"completed the interrupted render in {root}")
     for stray in temporaries(out):
         with contextlib.suppress(OSError):

@@ -140,7 +140,6 @@ class Worker:
         try:
             while (batch := self.batches.get()) is not None:
                 stream.write(len(batch).to_bytes(8, "big") + batch)
-            stream.close()
         except OSError:
             pass  # the worker died; `finish` reports it
 
