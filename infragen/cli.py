@@ -181,8 +181,8 @@ def check_command(inventory: Path, out: Path | None) -> None:
     if count is not None:
         click.echo(f"infragen: out/ is current ({count} files; nothing changed since the render)")
         return
+    from infragen.output.recovery import leftovers
     from infragen.output.show import check_text
-    from infragen.output.transaction import leftovers
 
     plan = _planned(inventory, out, keep=False)
     left = leftovers(folder)

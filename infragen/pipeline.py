@@ -33,7 +33,8 @@ from infragen.output import fingerprint, lock
 from infragen.output.apply import apply
 from infragen.output.manifest import digest
 from infragen.output.plan import Plan, Planner
-from infragen.output.transaction import Transaction, recover
+from infragen.output.recovery import recover
+from infragen.output.transaction import Transaction
 from infragen.render.environment import make_environment
 from infragen.render.formats import FORMATS
 from infragen.rules import check

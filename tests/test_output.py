@@ -15,7 +15,8 @@ from infragen.output.apply import apply
 from infragen.output.lock import WORK
 from infragen.output.manifest import MANIFEST, Manifest
 from infragen.output.plan import Action, make_plan
-from infragen.output.transaction import Transaction, Writer, leftovers, recover
+from infragen.output.recovery import leftovers, recover
+from infragen.output.transaction import Transaction, Writer
 
 
 def actions(plan) -> dict[str, Action]:

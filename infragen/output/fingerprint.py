@@ -162,7 +162,7 @@ def unchanged(main: Path, out: Path, timeout: float) -> int | None:
     """How many files `out/` holds when the manifest alone shows it current, else None
     (then only a full render can tell). Waits for a render that is writing."""
     from infragen.output.lock import shared
-    from infragen.output.transaction import leftovers
+    from infragen.output.recovery import leftovers
 
     with shared(out, timeout=timeout):
         manifest = Manifest.read(out)

@@ -8,9 +8,9 @@ either its old or its new bytes at every instant; deletions go after, the manife
 If a step fails, everything already moved is put back from the backups and the error
 names the path and the reason.
 
-A render killed after the journal was written is finished by the next one (`recover`):
-the journal and the staged files are all it needs, and every step is safe to repeat.
-Killed before the journal, nothing in `out/` was touched: the staging folder is removed.
+A render killed after the journal was written is finished by the next one (see
+`output/recovery.py`): the journal and the staged files are all it needs, and every step
+is safe to repeat. Killed before the journal, nothing in `out/` was touched.
 
 Layout, inside `out/.infragen-work/` (ignored by git, removed when empty):
 `staging-<id>/new/<path>`, `staging-<id>/old/<path>`, `staging-<id>/journal.json`.
@@ -24,22 +24,17 @@ import errno
 import functools
 import json
 import os
-import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from infragen.errors import WriteError
-from infragen.output.lock import LOCK, WORK, read_holder, reason
-from infragen.output.manifest import Manifest
+from infragen.output.lock import WORK, reason
 
 JOURNAL = "journal.json"
 STAGING = "staging-"
-# Temporary siblings: `.name.<8 chars>.tmp` from infragen's earlier per-file writer, and
-# `.name.infragen-<id>.tmp` from a move across mount points (see `_move`).
-TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:[a-z0-9_]{8}|infragen-[0-9a-f-]+)\.tmp$")
 
 
 @dataclass(frozen=True)
@@ -177,7 +172,7 @@ class Transaction:
             self._forward(steps)
             self._sync()
         except WriteError as failure:
-            self._give_back(steps, failure)
+            self.roll_back(steps, failure)
             raise WriteError(f"{failure}; {self.out} is as it was") from None
         self.journaled = False
         self.discard()
@@ -188,7 +183,7 @@ class Transaction:
         except OSError as exc:
             raise _failed(self.out, exc) from None
 
-    def _give_back(self, steps: list[Step], failure: WriteError) -> None:
+    def roll_back(self, steps: list[Step], failure: WriteError) -> None:
         try:
             self._journal("rollback", steps)
             self._backward(steps)
@@ -258,10 +253,18 @@ class Transaction:
 
     def _forward(self, steps: list[Step]) -> None:
         """Every step in order; each is skipped when already done, so a rerun completes."""
+        self._each(steps, self._step_forward)
+
+    def _backward(self, steps: list[Step]) -> None:
+        """Undo every step that was done, newest first; safe to repeat after a kill."""
+        self._each(reversed(steps), self._step_backward)
+
+    def _each(self, steps: Iterable[Step], move: Callable[[Step, Path, Path, Path], None]) -> None:
+        """`move(step, live, new, old)` for each step; a failure names the path in out/."""
         for step in steps:
             live = self.out / step.path
             try:
-                self._step_forward(step, live, self.new / step.path, self.old / step.path)
+                move(step, live, self.new / step.path, self.old / step.path)
             except OSError as exc:
                 raise _failed(live, exc) from None
 
@@ -280,15 +283,6 @@ class Transaction:
                 self._backup(live, old)
             live.unlink()
             self._prune(live.parent)
-
-    def _backward(self, steps: list[Step]) -> None:
-        """Undo every step that was done, newest first; safe to repeat after a kill."""
-        for step in reversed(steps):
-            live = self.out / step.path
-            try:
-                self._step_backward(step, live, self.new / step.path, self.old / step.path)
-            except OSError as exc:
-                raise _failed(live, exc) from None
 
     def _step_backward(self, step: Step, live: Path, new: Path, old: Path) -> None:
         if step.action == "tree":  # the folder was missing: all in it is this render's
@@ -360,80 +354,3 @@ class Transaction:
             except OSError:
                 return
             folder = folder.parent
-
-
-# ---------------------------------------------------------------------- recovery
-
-
-def interrupted(out: Path) -> list[Path]:
-    """Staging folders a render left behind (killed, or unable to clean up)."""
-    work = out / WORK
-    try:
-        return sorted(p for p in work.iterdir() if p.name.startswith(STAGING) and p.is_dir())
-    except OSError:
-        return []
-
-
-def recover(out: Path) -> list[str]:
-    """Finish or drop what interrupted renders left; say what was done, one line each.
-
-    Call with the lock held. A journaled change is completed (or, when that fails, rolled
-    back and reported); staging without a journal never touched `out/` and is removed.
-    """
-    done = []
-    for root in interrupted(out):
-        try:
-            body = json.loads((root / JOURNAL).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            body = None
-        transaction = Transaction(out, root)
-        if body is None:
-            transaction.discard()
-            done.append(f"removed {root}, left by an interrupted render")
-            continue
-        steps = [Step(path, action) for action, path in body["steps"]]
-        if body["state"] == "rollback":
-            transaction._give_back(steps, WriteError("interrupted"))
-            done.append(f"rolled back the interrupted render in {root}")
-        else:
-            transaction.finish(steps)
-            done.append(f"completed the interrupted render in {root}")
-    for stray in temporaries(out):
-        with contextlib.suppress(OSError):
-            stray.unlink()
-            done.append(f"removed {stray}, left by an interrupted render")
-    with contextlib.suppress(OSError):
-        (out / WORK).rmdir()  # empty unless a render holds the lock
-    return done
-
-
-def temporaries(out: Path, owned: Iterable[str] | None = None) -> Iterator[Path]:
-    """Temporary siblings of generated files that a killed writer left behind."""
-    if owned is None:
-        manifest = Manifest.read(out)
-        owned = manifest.files if manifest else ()
-    folders: dict[Path, set[str]] = {}
-    for path in owned:
-        live = out / path
-        folders.setdefault(live.parent, set()).add(live.name)
-    for folder, names in sorted(folders.items()):
-        try:
-            entries = os.listdir(folder)
-        except OSError:
-            continue
-        for entry in sorted(entries):
-            match = TEMPORARY.match(entry)
-            if match and match["name"] in names:
-                yield folder / entry
-
-
-def leftovers(out: Path, owned: Iterable[str] | None = None) -> list[Path]:
-    """What interrupted renders left in `out/`: staging folders, a lock file whose holder
-    is gone, temporary siblings of generated files. The next render removes them all."""
-    found = interrupted(out)
-    lock_file = out / WORK / LOCK
-    if lock_file.exists():
-        holder = read_holder(lock_file)
-        if holder is None or holder.gone:
-            found.append(lock_file)
-    return found + list(temporaries(out, owned))
