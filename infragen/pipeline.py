@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,7 +172,7 @@ def build(inventory: Path, out: Path | None = None) -> Build:
     return Build(loaded, findings + verdicts, files)
 
 
-def _inputs(inventory: Path, state: StateReader, outputs: Any) -> dict[str, Any]:
+def _inputs(inventory: Path, state: StateReader, outputs: Collection[str]) -> dict[str, Any]:
     """The manifest's fingerprints: state files that are outputs are fingerprinted as
     outputs already (a render leaves them as the next one reads them)."""
     read = {path: sha for path, sha in state.read.items() if path not in outputs}

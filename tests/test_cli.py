@@ -196,3 +196,19 @@ def test_a_render_after_one_change_gives_the_bytes_of_a_full_render(tmp_path, ru
     fresh = runner.invoke(main, ["render", "-i", str(inventory), "-o", str(tmp_path / "fresh")])
     assert fresh.exit_code == 0
     assert tree(tmp_path / "out") == tree(tmp_path / "fresh")
+
+
+def test_a_folder_where_a_file_must_go_is_named_and_nothing_changes(small, runner):
+    runner.invoke(main, ["render", "-i", str(small)])
+    out = small.parent / "out"
+    (out / "registry" / "ports.json").unlink()
+    (out / "registry" / "ports.json").mkdir()
+    small.write_text(small.read_text().replace("api: 11434", "api: 11435"))
+    before = tree(out)
+    result = runner.invoke(main, ["render", "-i", str(small)])
+    assert result.exit_code == 3
+    assert result.stderr.splitlines()[-1] == (
+        f"infragen: error: {out}/registry/ports.json: a folder is where this file must go; "
+        f"{out} is unchanged"
+    )
+    assert tree(out) == before and (out / "registry" / "ports.json").is_dir()
