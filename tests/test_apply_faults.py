@@ -192,9 +192,26 @@ MOMENTS = {
 }
 
 
+def _killed(out: Path, new: Path, condition) -> bool:
+    """Start a render of `new` into `out` and SIGKILL it once `condition(out)` holds;
+    False when it finished first."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infragen", "render", "-i", str(new), "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    caught = _poll(lambda: condition(out), process)
+    if caught:
+        process.send_signal(signal.SIGKILL)
+    process.wait()
+    return caught
+
+
 def test_a_render_killed_at_any_moment_is_finished_by_the_next(tmp_path):
     """SIGKILL at several moments: every file is old or new, `check` names what was left,
-    the next render completes the job, and nothing is left over."""
+    the next render completes the job, and nothing is left over. A short moment that the
+    render outran is tried again (three times at most)."""
     old = estate(tmp_path / "old", 60)
     new = estate(tmp_path / "new", 60, port=8001)
     references = {}
@@ -204,32 +221,25 @@ def test_a_render_killed_at_any_moment_is_finished_by_the_next(tmp_path):
         references[name] = tree(tmp_path / f"ref-{name}")
     killed = []
     for moment, condition in MOMENTS.items():
-        out = tmp_path / moment.replace(" ", "-")
-        shutil.copytree(tmp_path / "ref-old", out)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infragen", "render", "-i", str(new), "-o", str(out)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        if _poll(lambda out=out, condition=condition: condition(out), process):
-            process.send_signal(signal.SIGKILL)
-            killed.append(moment)
-        process.wait()
+        for attempt in range(3):
+            out = tmp_path / f"{moment.replace(' ', '-')}-{attempt}"
+            shutil.copytree(tmp_path / "ref-old", out)
+            if _killed(out, new, condition):
+                killed.append(moment)
+                break
         for path, data in tree(out).items():
             if data is not None and not path.startswith(WORK):
                 assert data in (references["old"].get(path), references["new"].get(path)), path
         check = infragen("check", "-i", str(new), "-o", str(out))
-        assert check.returncode == 1
-        assert f"{WORK}/lock: left by an interrupted render" in check.stdout
+        if killed[-1:] == [moment]:
+            assert check.returncode == 1
+            assert f"{WORK}/lock: left by an interrupted render" in check.stdout
         again = infragen("render", "-i", str(new), "-o", str(out))
         assert again.returncode == 0, again.stderr
         assert "Traceback" not in again.stderr
         assert tree(out) == references["new"], moment
         assert infragen("check", "-i", str(new), "-o", str(out)).returncode == 0
     assert len(killed) >= 3, f"only killed {killed}"
-    print("killed", killed)
 
 
 def test_concurrent_renders_of_different_inventories_take_turns(tmp_path):
