@@ -79,10 +79,10 @@ class Writer:
     every system call while the render holds it, and so be slower than writing in turn.
     """
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self) -> None:
         self._made: set[Path] = set()
-        self._mode = 0o644 if _umask() & 0o777 != 0o022 else None
+        # Files are created 0644; only a umask that takes some of those bits needs a chmod.
+        self._mode = 0o644 if _umask() & 0o644 else None
 
     def write(self, target: Path, data: bytes) -> None:
         if target.parent not in self._made:
@@ -127,7 +127,7 @@ class Transaction:
     def stage(self, path: str, data: bytes) -> None:
         """Write the new bytes of `path` into the staging folder (not yet visible)."""
         if self._writer is None:
-            self._writer = Writer(self.new)
+            self._writer = Writer()
         try:
             self._writer.write(self.new / path, data)
         except OSError as exc:
