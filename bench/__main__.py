@@ -1,123 +1,207 @@
-"""Time load, rules, and each target's render + validation on synthetic estates.
+"""`make bench` / `python -m bench [--json] [--sizes 100,1000,2000] [--repeat 3]`.
 
-Each size runs in a fresh child process so its peak memory (ru_maxrss) is its own.
-Figures go to stdout; budgets are listed beside them, but nothing fails: this is a
-benchmark, not a test.
+For each size N (hosts × 20 services, bench/estate.py): the full render into an empty
+out/, the floor beside it (bench/floor.py), their ratio, peak memory, the render after a
+one-port change, `check` on the unchanged tree, the per-host cost, and each stage on its
+own. Also `infragen --version` and `check` on the repository's own estate. Times are
+medians of `--repeat` runs, each in a fresh process; the machine is shared, so expect
+noise. Budgets are printed beside the figures; nothing fails: this is a benchmark, not a
+test. bench/README.md explains every key of the JSON.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-SIZES = (100, 1000)
-BUDGETS = {"core (load + rules + registry)": 2.0, "nixos": 3.0, "compose": 3.0, "dns": 2.0}
+from bench.estate import synthetic_inventory, write_hardware_files
+from bench.measure import child
+
+ROOT = Path(__file__).resolve().parent.parent
+BUDGETS = {
+    "core_s": 2.0,
+    "ratio": 1.5,
+    "peak_rss_mib": 300,
+    "incremental_s": 1.5,
+    "check_unchanged_s": 0.3,
+}
+CHANGED_PORT = ("      api: 8019\n", "      api: 8039\n")  # one service's api port
 
 
-def measure(hosts: int) -> dict[str, float]:
-    from bench.estate import synthetic_inventory, write_hardware_files
-    from infragen.errors import InvalidInput
-    from infragen.findings import format_text
-    from infragen.inventory.load import load
-    from infragen.pipeline import files_beside, render_file
-    from infragen.render.environment import make_environment
-    from infragen.rules import check
-    from infragen.targets import all_targets, target_files
-    from infragen.validate import validate
-
-    folder = Path(tempfile.mkdtemp())
-    path = folder / "inventory.yaml"
-    estate = synthetic_inventory(hosts)
-    path.write_text(yaml.safe_dump(estate, sort_keys=False))
-    write_hardware_files(folder, estate)
-    figures: dict[str, float] = {}
-    start = time.perf_counter()
-    try:
-        loaded = load(path, folder)
-    except InvalidInput as exc:
-        raise SystemExit(format_text(exc.findings[:20])) from None
-    figures["load"] = time.perf_counter() - start
-    start = time.perf_counter()
-    findings = check(loaded)
-    figures["rules"] = time.perf_counter() - start
-    errors = [f for f in findings if f.severity == "error"]
-    if errors:
-        raise SystemExit(format_text(errors[:20]))
-    environment = make_environment(None)
-    files: dict[str, bytes] = {}
-    for name, produce in all_targets().items():
-        start = time.perf_counter()
-        rendered = [
-            render_file(environment, f, "inventory.yaml")
-            for f in target_files(name, produce, loaded.inventory, None, files_beside(folder))
-        ]
-        problems = [f for f in validate(rendered) if f.severity == "error"]
-        figures[name] = time.perf_counter() - start
-        if problems:
-            raise SystemExit(f"{name}: " + format_text(problems[:10]))
-        files.update((r.path, r.text.encode()) for r in rendered)
-    figures["plan meaning (first render)"] = plan_meaning(files, folder / "out")
-    figures["core (load + rules + registry)"] = (
-        figures["load"] + figures["rules"] + figures["registry"]
+def _run(*arguments: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--child", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
-    figures["total"] = sum(v for k, v in figures.items() if not k.startswith(("core", "plan")))
-    figures["peak RSS MiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if result.returncode != 0:
+        raise SystemExit(f"bench --child {' '.join(arguments)} failed:\n{result.stderr}")
+    figures: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
     return figures
 
 
-def plan_meaning(files: dict[str, bytes], out: Path) -> float:
-    """Seconds `infragen plan` spends reading what every file of a first render means."""
-    from infragen.output.plan import make_plan
-    from infragen.review.formats import as_json
-    from infragen.review.meaning import review
+def _wall(*command: str, repeat: int) -> float:
+    """Median wall time of a command, as a user runs it (interpreter start included)."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True, cwd=ROOT)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
-    plan = make_plan(files, out, "inventory.yaml")
-    start = time.perf_counter()
-    as_json(review(plan))
-    return time.perf_counter() - start
+
+def _infragen(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "infragen", *arguments]
+
+
+def _render(inventory: Path, out: Path) -> dict[str, Any]:
+    figures = _run("render", str(inventory), str(out))
+    if figures["status"] != 0:
+        raise SystemExit(f"infragen render {inventory} exited {figures['status']}")
+    return figures
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def size(hosts: int, folder: Path, repeat: int) -> dict[str, Any]:
+    inventory = folder / "full" / "inventory.yaml"
+    inventory.parent.mkdir(parents=True)
+    estate = synthetic_inventory(hosts)
+    text = yaml.safe_dump(estate, sort_keys=False)
+    inventory.write_text(text)
+    write_hardware_files(inventory.parent, estate)
+    floors = [_run("floor", str(inventory)) for _ in range(repeat)]
+    renders = []
+    for attempt in range(repeat):
+        out = folder / f"out-{attempt}"
+        renders.append(_render(inventory, out))
+    changed = folder / "changed" / "inventory.yaml"
+    changed.parent.mkdir()
+    assert text.count(CHANGED_PORT[0]) >= 1
+    changed.write_text(text.replace(CHANGED_PORT[0], CHANGED_PORT[1], 1))
+    write_hardware_files(changed.parent, estate)
+    increments = []
+    for attempt in range(repeat):
+        out = changed.parent / f"out-{attempt}"
+        shutil.copytree(folder / "out-0", out)
+        increments.append(_render(changed, out))
+    fresh = changed.parent / "fresh"
+    _render(changed, fresh)
+    check = _wall(
+        *_infragen("check", "-i", str(inventory), "-o", str(folder / "out-0")), repeat=repeat
+    )
+    stages = _run("stages", str(inventory))
+    render_s = statistics.median(r["render_s"] for r in renders)
+    floor_s = statistics.median(f["floor_s"] for f in floors)
+    return {
+        "core_s": stages["core"],
+        "render_s": render_s,
+        "floor_s": floor_s,
+        "ratio": render_s / floor_s,
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in renders),
+        "children_peak_rss_mib": max(r["children_peak_rss_mib"] for r in renders),
+        "incremental_s": statistics.median(r["render_s"] for r in increments),
+        "incremental_same_bytes": _files(changed.parent / "out-0") == _files(fresh),
+        "check_unchanged_s": check,
+        "per_host_ms": render_s / hosts * 1000,
+        "imports_s": statistics.median(r["imports_s"] for r in renders),
+        "files": floors[0]["files"],
+        "floor": {k: statistics.median(f[k] for f in floors) for k in floors[0] if k != "files"},
+        "stages": stages,
+    }
+
+
+def estate_check(folder: Path, repeat: int) -> float:
+    """`infragen check` on the repository's estate, rendered into a scratch copy."""
+    estate = folder / "estate"
+    estate.mkdir()
+    shutil.copy(ROOT / "inventory.yaml", estate / "inventory.yaml")
+    shutil.copytree(ROOT / "hosts", estate / "hosts")
+    subprocess.run(
+        _infragen("render", "-i", str(estate / "inventory.yaml")), capture_output=True, check=True
+    )
+    return _wall(*_infragen("check", "-i", str(estate / "inventory.yaml")), repeat=repeat)
+
+
+def measure(sizes: list[int], repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="infragen-bench-") as scratch:
+        folder = Path(scratch)
+        figures: dict[str, Any] = {
+            "version_s": _wall(*_infragen("--version"), repeat=max(repeat, 5)),
+            "check_unchanged_s": estate_check(folder, max(repeat, 5)),
+            "nixos_thousand_s": _run("nixos")["nixos_thousand_s"],
+            "repeat": repeat,
+            "sizes": {},
+        }
+        for hosts in sizes:
+            (folder / str(hosts)).mkdir()
+            figures["sizes"][str(hosts)] = size(hosts, folder / str(hosts), repeat)
+    return figures
+
+
+def _line(name: str, value: float, unit: str, budget: float | None = None) -> str:
+    note = f"   (goal ≤ {budget:g}{unit.strip()})" if budget is not None else ""
+    return f"  {name:<28} {value:9.3f}{unit}{note}"
+
+
+def report(figures: dict[str, Any]) -> str:
+    lines = [
+        f"medians of {figures['repeat']} runs; the machine is shared, so expect noise",
+        _line("infragen --version", figures["version_s"], " s"),
+        _line("check, estate unchanged", figures["check_unchanged_s"], " s", 0.3),
+        _line("NixOS, 1,000 hosts", figures["nixos_thousand_s"], " s", 3.0),
+    ]
+    for hosts, size_figures in figures["sizes"].items():
+        lines.append(f"\nN={hosts} hosts x 20 services ({size_figures['files']} files)")
+        for key, unit in [
+            ("core_s", " s"),
+            ("render_s", " s"),
+            ("floor_s", " s"),
+            ("ratio", " x"),
+            ("peak_rss_mib", " MiB"),
+            ("children_peak_rss_mib", " MiB"),
+            ("incremental_s", " s"),
+            ("check_unchanged_s", " s"),
+            ("per_host_ms", " ms"),
+        ]:
+            budget = BUDGETS.get(key) if hosts == "1000" and key != "check_unchanged_s" else None
+            lines.append(_line(key, size_figures[key], unit, budget))
+        lines.append(
+            f"  incremental gives the bytes of a full render: "
+            f"{size_figures['incremental_same_bytes']}"
+        )
+        lines += [_line(f"floor.{k}", v, " s") for k, v in size_figures["floor"].items()]
+        lines += [_line(f"stage {k}", v, " s") for k, v in size_figures["stages"].items()]
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        from infragen.pipeline import steady_heap
-
-        with steady_heap():  # as every pipeline stage runs
-            print(json.dumps(measure(int(sys.argv[2]))))
+    if len(sys.argv) >= 3 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3:])
         return
-    version = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import time,subprocess,sys;t=time.perf_counter();"
-            "subprocess.run([sys.executable,'-m','infragen','--version'],capture_output=True);"
-            "print(time.perf_counter()-t)",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    print(f"infragen --version: {float(version.stdout):.3f} s (budget 0.25 s)")
-    for hosts in SIZES:
-        child = subprocess.run(
-            [sys.executable, "-m", "bench", "--child", str(hosts)], capture_output=True, text=True
-        )
-        if child.returncode != 0:
-            print(f"N={hosts}: failed\n{child.stdout}{child.stderr}")
-            sys.exit(1)
-        figures = json.loads(child.stdout)
-        print(f"\nN={hosts} hosts x 20 services")
-        for stage, value in figures.items():
-            unit = "MiB" if stage.endswith("MiB") else "s"
-            budget = BUDGETS.get(stage)
-            note = f"  (budget {budget:.1f} s at N=1000)" if budget else ""
-            print(f"  {stage:<32} {value:8.3f} {unit}{note}")
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--sizes", default="100,1000,2000", help="host counts, comma-separated")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
+    options = parser.parse_args()
+    figures = measure([int(n) for n in options.sizes.split(",")], options.repeat)
+    if options.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(report(figures), end="")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The command line: parse arguments, call the core, print, choose the exit status.
 
 Exit status: 0 fine, 1 `out/` differs from the inventory (or a conflict blocks a write),
-2 invalid input or usage. Heavy modules are imported inside the commands so that
-`infragen --version` stays fast.
+2 invalid input or usage, 3 `out/` could not be written (it is left as it was). Heavy
+modules are imported inside the commands so that `infragen --version` and an unchanged
+`infragen check` stay fast.
 """
 
 from __future__ import annotations
@@ -84,13 +85,37 @@ def _friendly(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _planned(inventory: Path, out: Path | None, force: bool = False) -> Plan:
-    from infragen.output.plan import make_plan
-    from infragen.pipeline import build
+def _waiting(holder: Any) -> None:
+    click.echo(f"infragen: out/ is locked by {holder}; waiting for it", err=True)
 
-    result = build(inventory, _out_folder(inventory, out))
-    _report(result.findings)
-    return make_plan(result.files, _out_folder(inventory, out), result.source, force=force)
+
+def _planned(inventory: Path, out: Path | None, keep: bool = True) -> Plan:
+    """The plan of a render, made without writing, after any render in progress."""
+    from infragen.pipeline import survey
+
+    outcome = survey(inventory, _out_folder(inventory, out), keep=keep, on_wait=_waiting)
+    _report(outcome.findings)
+    return outcome.plan
+
+
+def _checked_inventory(inventory: Path) -> Any:
+    """The checked model, for commands that read it (warnings are left to `validate`)."""
+    from infragen.pipeline import checked
+
+    loaded, findings = checked(inventory)
+    _report([f for f in findings if f.severity == "error"])
+    return loaded.inventory
+
+
+def _rendered(inventory: Path, out: Path | None, **options: Any) -> Plan:
+    """Render into out/ (locked, one transaction); the plan says what was done."""
+    from infragen.pipeline import render as run
+
+    outcome = run(inventory, _out_folder(inventory, out), on_wait=_waiting, **options)
+    for line in outcome.recovered:
+        click.echo(f"infragen: {line}", err=True)
+    _report(outcome.findings)
+    return outcome.plan
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,29 +128,40 @@ def main() -> None:
 @_inventory_options
 @click.option("--force", is_flag=True, help="Overwrite or remove files edited by hand.")
 @click.option(
+    "--allow-mass-change",
+    is_flag=True,
+    help="Apply even when more of out/ changes than output.mass_change_percent allows.",
+)
+@click.option(
+    "--wait",
+    "timeout",
+    type=click.FloatRange(0),
+    default=600,
+    show_default=True,
+    help="Seconds to wait for another render's lock on out/.",
+)
+@click.option(
     "--nixfmt",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="nixfmt binary to check the Nix output with (default: nixfmt on PATH).",
 )
 @_friendly
-def render(inventory: Path, out: Path | None, force: bool, nixfmt: Path | None) -> None:
+def render(inventory: Path, out: Path | None, nixfmt: Path | None, **options: Any) -> None:
     """Check the inventory, render every target and write out/."""
-    from infragen.output.apply import apply
     from infragen.output.show import check_text
 
     if nixfmt is not None:
         from infragen.validate.nix import use_nixfmt
 
         use_nixfmt(nixfmt)
-    plan = _planned(inventory, out, force)
+    plan = _rendered(inventory, out, **options)
     if plan.conflicts:
         click.echo(check_text(plan.conflicts), nl=False, err=True)
         click.echo(
             "infragen: nothing written; review the files above or render with --force", err=True
         )
         sys.exit(1)
-    apply(plan)
     click.echo(f"infragen: {plan.summary()}")
 
 
@@ -180,11 +216,25 @@ def _print_review(plan: Plan, fmt: str) -> None:
 @_inventory_options
 @_friendly
 def check_command(inventory: Path, out: Path | None) -> None:
-    """Exit 0 when out/ is current; 1 naming each stale, missing, extra or edited file."""
+    """Exit 0 when out/ is current; 1 naming each stale, missing, extra or edited file.
+
+    When nothing infragen read has changed since the last render (the manifest keeps
+    their fingerprints) and every file is as written, it answers without rendering.
+    """
+    from infragen.output.fingerprint import unchanged
+
+    folder = _out_folder(inventory, out)
+    count = unchanged(inventory, folder, timeout=600)
+    if count is not None:
+        click.echo(f"infragen: out/ is current ({count} files; nothing changed since the render)")
+        return
+    from infragen.output.recovery import leftovers
     from infragen.output.show import check_text
 
-    plan = _planned(inventory, out)
-    if plan.pending:
+    plan = _planned(inventory, out, keep=False)
+    left = leftovers(folder)
+    click.echo("".join(f"{path}: left by an interrupted render\n" for path in left), nl=False)
+    if plan.pending or left:
         click.echo(check_text(plan.pending), nl=False)
         click.echo("infragen: out/ is stale; run `infragen render` (or `make render`)", err=True)
         sys.exit(1)
@@ -268,12 +318,20 @@ def import_compose(file: Path, stack: str, host: str, inventory: Path, project: 
     click.echo(adopt_file(file, stack, host, inventory, project), nl=False)
 
 
-def _checked_inventory(inventory: Path) -> Any:
-    from infragen.pipeline import checked
+def _ports_estate(inventory: Path) -> Any:
+    """The inventory for a ports command, saying which errors of it the command ignored."""
+    from infragen.ports.estate import ports_estate
 
-    loaded, findings = checked(inventory)
-    _report([f for f in findings if f.severity == "error"])
-    return loaded.inventory
+    estate = ports_estate(inventory)
+    if estate.ignored:
+        _report(estate.ignored)
+        count = len(estate.ignored)
+        click.echo(
+            f"infragen: ports: ignored the {count} error(s) above; they do not change which "
+            "ports are held (`infragen render` still refuses them)",
+            err=True,
+        )
+    return estate
 
 
 @main.group(invoke_without_command=True)
@@ -296,7 +354,9 @@ def ports(ctx: click.Context, inventory: Path, host: str | None, fmt: str) -> No
     from infragen.ports.listing import FORMATS
     from infragen.targets.registry import port_rows
 
-    rows = [r for r in port_rows(_checked_inventory(inventory)) if host in (None, r["host"])]
+    estate = _ports_estate(inventory)
+    estate.host(host)
+    rows = [r for r in port_rows(estate.inventory) if host in (None, r["host"])]
     click.echo(FORMATS[fmt](rows), nl=False)
 
 
@@ -313,9 +373,8 @@ def ports_free(inventory: Path, host: str, span: str, count: int) -> None:
     from infragen.ports.free import free_ports, parse_range
 
     first, last = parse_range(span)
-    found = list(
-        itertools.islice(free_ports(_checked_inventory(inventory), [host], first, last), count)
-    )
+    estate = _ports_estate(inventory)
+    found = list(itertools.islice(free_ports(estate.inventory, [host], first, last), count))
     click.echo("".join(f"{port}\n" for port in found), nl=False)
     if not found:
         click.echo(f"infragen: no free port in {span} on {host}", err=True)
@@ -333,7 +392,9 @@ def ports_check(inventory: Path, port: int, host: str | None, local: bool) -> No
     from infragen.ports.local import listening
     from infragen.targets.registry import port_rows
 
-    rows = port_rows(_checked_inventory(inventory))
+    estate = _ports_estate(inventory)
+    estate.host(host)
+    rows = port_rows(estate.inventory)
     holders = [
         r
         for r in rows
@@ -360,19 +421,25 @@ def ports_check(inventory: Path, port: int, host: str | None, local: bool) -> No
 )
 @click.option("--host", "hosts", multiple=True, help="Host(s) the port must be free on.")
 @click.option("--write", is_flag=True, help="Write the port into the inventory.")
+@click.option(
+    "--force-new", is_flag=True, help="Allocate another port even if the role already has one."
+)
 @click.pass_obj
 @_friendly
 def ports_allocate(
-    inventory: Path, service: str, role: str, hosts: tuple[str, ...], write: bool
+    inventory: Path, service: str, role: str, hosts: tuple[str, ...], write: bool, force_new: bool
 ) -> None:
     """The next policy-compliant free port for SERVICE (and, with --write, record it)."""
     from infragen.ports.allocate import allocate
     from infragen.ports.allocate import write as record
 
-    chosen = allocate(_checked_inventory(inventory), service, role, hosts or None)
+    estate = _ports_estate(inventory)
+    chosen = allocate(estate.inventory, service, role, hosts or None, force_new=force_new)
     click.echo(f"{service}.{chosen.port_name}: {chosen.port} ({chosen.reason})")
+    if chosen.existing:
+        return
     if write:
-        _report(record(inventory, chosen))
+        _report(record(inventory, chosen, tolerated=estate.ignored))
         click.echo(f"infragen: wrote {service}.{chosen.port_name} = {chosen.port} to {inventory}")
 
 
@@ -415,19 +482,11 @@ def host() -> None:
 def host_add(inventory: Path, name: str, **options: Any) -> None:
     """Add a node to the inventory, render it, and print the next steps."""
     from infragen.edit.host import NewHost, add_host
-    from infragen.output.apply import apply
-    from infragen.output.plan import make_plan
-    from infragen.pipeline import build
 
     spec = NewHost(name=name, **options)
     added = add_host(inventory, spec)
     _report(added.findings)
-    result = build(inventory)
-    plan = make_plan(result.files, _out_folder(inventory, None), result.source)
-    if plan.conflicts:
-        click.echo("infragen: out/ has hand edits; host added, nothing rendered", err=True)
-        sys.exit(1)
-    apply(plan)
+    plan = _render_edited(inventory)
     click.echo(f"infragen: added {name} ({added.address}); {plan.summary()}")
     click.echo(added.next_steps, nl=False)
 
@@ -473,13 +532,10 @@ def _confirmed(name: str, what: str) -> bool:
 
 def _render_edited(inventory: Path) -> Plan:
     """Render after an edit of the inventory; hand edits in out/ stop it (exit 1)."""
-    from infragen.output.apply import apply
-
-    plan = _planned(inventory, None)
+    plan = _rendered(inventory, None)
     if plan.conflicts:
         click.echo("infragen: out/ has hand edits; inventory changed, nothing rendered", err=True)
         sys.exit(1)
-    apply(plan)
     return plan
 
 

@@ -1,8 +1,15 @@
-"""The one family of errors the core raises; the CLI maps each to an exit status."""
+"""The one family of errors the core raises; the CLI maps each to an exit status.
+
+2: the input (or a usage) is invalid; 3: `out/` could not be written (1 is left to the
+commands for "out/ differs from the inventory").
+"""
 
 from __future__ import annotations
 
-from infragen.findings import Finding
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for the annotation: `check` must not import the YAML stack
+    from infragen.findings import Finding
 
 
 class InfragenError(Exception):
@@ -21,3 +28,9 @@ class InvalidInput(InfragenError):
 
 class UsageError(InfragenError):
     """A command was asked for something it cannot do (a bad option value, a missing file)."""
+
+
+class WriteError(InfragenError):
+    """Writing `out/` failed (read-only, full, locked, in the way); `out/` is as it was."""
+
+    exit_code = 3

@@ -3,29 +3,46 @@
 inventory ─load─▶ model ─rules─▶ findings ─targets─▶ files ─render─▶ text ─validators─▶ plan
 
 Each stage is a function of the one before; errors stop the line before anything is
-written. `build` is everything up to the plan; the CLI plans, shows and applies.
+written. `render` runs the whole line under `out/`'s lock and applies the plan as one
+transaction; `survey` (for check and diff) plans without writing; `build` and
+`render_all` keep a render in memory, for tests and for comparisons such as `migrate`.
+
+Rendering streams: target by target, each file is rendered, compared with `out/`, handed
+to the staging area when it changed, and given to the validators, which run beside the
+render; no target's text is kept once it is written and judged. A file whose bytes are
+the ones the last render (by the same infragen) wrote and validated is not judged again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
-from infragen.errors import InvalidInput
+from infragen.errors import InvalidInput, UsageError
 from infragen.findings import Finding, errors
 from infragen.inventory.load import Loaded, load
 from infragen.inventory.model import Inventory
 from infragen.inventory.source import Location
+from infragen.output import fingerprint, lock
+from infragen.output.apply import apply
+from infragen.output.manifest import digest
+from infragen.output.plan import Plan, Planner
+from infragen.output.recovery import recover
+from infragen.output.transaction import Transaction
 from infragen.render.environment import make_environment
 from infragen.render.formats import FORMATS
 from infragen.rules import check
-from infragen.targets import OutputFile, Previous, output_files
-from infragen.validate import Rendered, validate
+from infragen.targets import Beside, OutputFile, Previous, all_targets, target_files
+from infragen.validate import Rendered, Validation
+from infragen.validate.nix import nixfmt_binary
+
+LOCK_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,15 @@ class Build:
     @property
     def source(self) -> str:
         return self.loaded.path.name
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `render` or `survey` found: the plan, the findings, what recovery did."""
+
+    plan: Plan
+    findings: list[Finding]
+    recovered: list[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -81,21 +107,45 @@ def render_file(environment: jinja2.Environment, output: OutputFile, source: str
     return Rendered(output.path, output.format, text)
 
 
-def previous_files(out: Path) -> Callable[[str], bytes | None]:
-    """Read back a file of the last render in `out/`: state such as the DNS serials."""
+class RecordingReader:
+    """Reads files under one folder, remembering the digest of each (None when absent).
 
-    def read(path: str) -> bytes | None:
-        try:
-            return (out / path).read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            return None
+    Two kinds of file are inputs of a render besides the inventory: files of the last
+    render that targets read back as state (the DNS serials), and files kept beside the
+    inventory that targets copy (hardware configurations). The manifest fingerprints both.
+    """
 
-    return read
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.read: dict[str, str | None] = {}
+
+    def __call__(self, path: str) -> bytes | None:
+        data = None
+        if self.folder is not None:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                data = (self.folder / path).read_bytes()
+        self.read[path] = None if data is None else digest(data)
+        return data
 
 
-def files_beside(root: Path) -> Callable[[str], bytes | None]:
-    """Read a file kept beside the inventory; the model keeps such paths inside `root`."""
-    return previous_files(root)
+def rendered_targets(
+    inventory: Inventory, source: Path, previous: Previous | None, beside: Beside
+) -> Iterator[list[Rendered]]:
+    """Each target's files, rendered, one target at a time (so each can be let go).
+
+    `source` is the inventory file: its folder may hold template overrides and files
+    targets copy (read through `beside`), its name heads every file.
+    """
+    environment = make_environment(source.parent)
+    seen: dict[str, str] = {}
+    for name, produce in all_targets().items():
+        batch = []
+        for output in target_files(name, produce, inventory, previous, beside):
+            if output.path in seen:
+                raise ValueError(f"target {name!r} writes {output.path!r}, already written")
+            seen[output.path] = name
+            batch.append(render_file(environment, output, source.name))
+        yield batch
 
 
 def render_all(
@@ -106,21 +156,140 @@ def render_all(
     `loaded` gives the folder (template overrides) and file name (headers); `inventory`
     may differ from `loaded.inventory`, as for a migration's before-and-after comparison.
     """
-    environment = make_environment(loaded.root)
+    files: dict[str, bytes] = {}
+    validation = Validation()
     with steady_heap():
-        rendered = [
-            render_file(environment, output, loaded.path.name)
-            for output in output_files(inventory, previous, files_beside(loaded.root))
-        ]
-        verdicts = validate(rendered)
+        for batch in rendered_targets(
+            inventory, loaded.path, previous, RecordingReader(loaded.root)
+        ):
+            files.update((r.path, r.text.encode("utf-8")) for r in batch)
+            validation.submit(batch)
+        verdicts = validation.finish()
     if errors(verdicts):
         raise InvalidInput(verdicts)
-    return {r.path: r.text.encode("utf-8") for r in rendered}, verdicts
+    return dict(sorted(files.items())), verdicts
 
 
 def build(inventory: Path, out: Path | None = None) -> Build:
     """Render in memory; `out` (default: out/ beside the inventory) gives targets their state."""
     loaded, findings = checked(inventory)
-    previous = previous_files(out if out is not None else inventory.parent / "out")
+    previous = RecordingReader(out if out is not None else inventory.parent / "out")
     files, verdicts = render_all(loaded.inventory, loaded, previous)
     return Build(loaded, findings + verdicts, files)
+
+
+def _inputs(
+    inventory: Path, state: RecordingReader, beside: RecordingReader, outputs: Collection[str]
+) -> dict[str, Any]:
+    """The manifest's fingerprints: state files that are outputs are fingerprinted as
+    outputs already (a render leaves them as the next one reads them)."""
+    read = {path: sha for path, sha in state.read.items() if path not in outputs}
+    return fingerprint.inputs(inventory, read, beside.read)
+
+
+def _plan(
+    inventory: Inventory, source: Path, out: Path, planner: Planner
+) -> tuple[Plan, list[Finding]]:
+    """Render every target into `planner`, validating what the last render did not write."""
+    state = RecordingReader(out)
+    beside = RecordingReader(source.parent)
+    previous = planner.previous
+    trusted = (
+        previous is not None
+        and previous.inputs.get("code") == fingerprint.code_digest()
+        and nixfmt_binary() is None  # a style check the last render may not have made
+    )
+    validation = Validation()
+    try:
+        for batch in rendered_targets(inventory, source, state, beside):
+            judged = []
+            for rendered in batch:
+                data = rendered.text.encode("utf-8")
+                sha = digest(data)
+                if not (trusted and planner.written_before(rendered.path, sha)):
+                    judged.append(rendered)
+                planner.add(rendered.path, data, sha)
+            validation.submit(judged)
+            del batch, judged
+    finally:
+        verdicts = validation.finish()
+    if errors(verdicts):
+        raise InvalidInput(verdicts)
+    inputs = _inputs(source, state, beside, planner.digests)
+    return planner.finish(source.name, inputs), verdicts
+
+
+def _checked_model(inventory: Path) -> tuple[Inventory, list[Finding]]:
+    """The checked model alone: the source map of positions, which only messages about
+    the inventory need, is let go before rendering (on a large estate it is most of the
+    memory the load took)."""
+    loaded, findings = checked(inventory)
+    return loaded.inventory, findings
+
+
+def _folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: not a folder (-o names the folder to render into)")
+
+
+def render(
+    inventory: Path,
+    out: Path,
+    *,
+    force: bool = False,
+    allow_mass_change: bool = False,
+    timeout: float = LOCK_TIMEOUT,
+    on_wait: Callable[[lock.Holder], None] = lambda holder: None,
+) -> Outcome:
+    """Render into `out/` under its lock: finish what an interrupted render left, plan
+    against what is on disk now, and apply the plan as one transaction.
+
+    Nothing is applied when the plan has conflicts (the caller reports them) or changes
+    more of `out/` than the inventory's `output.mass_change_percent` allows.
+    """
+    with steady_heap():
+        model, findings = _checked_model(inventory)
+        _folder(out)
+        with lock.exclusive(out, timeout=timeout, on_wait=on_wait):
+            recovered = recover(out)
+            transaction = Transaction(out)
+            try:
+                planner = Planner(out, force=force, keep=False, stage=transaction.stage)
+                plan, verdicts = _plan(model, inventory, out, planner)
+                limit = None if allow_mass_change else model.output.mass_change_percent
+                _apply(plan, transaction, limit)
+            except BaseException:
+                transaction.abandon()
+                raise
+    return Outcome(plan, findings + verdicts, recovered)
+
+
+def _apply(plan: Plan, transaction: Transaction, limit: int | None) -> None:
+    """Apply unless the plan has conflicts (the caller says so) or changes too much."""
+    too_much = None if limit is None else plan.mass_change(limit)
+    if too_much:
+        raise UsageError(
+            f"{too_much}; nothing written. Review `infragen diff --stat`, then "
+            "render with --allow-mass-change (or raise output.mass_change_percent)"
+        )
+    if plan.conflicts:
+        transaction.abandon()
+    else:
+        apply(plan, transaction)
+
+
+def survey(
+    inventory: Path,
+    out: Path,
+    *,
+    keep: bool,
+    timeout: float = LOCK_TIMEOUT,
+    on_wait: Callable[[lock.Holder], None] = lambda holder: None,
+) -> Outcome:
+    """Plan a render without writing (for check and diff), after any render in progress."""
+    with steady_heap():
+        model, findings = _checked_model(inventory)
+        _folder(out)
+        with lock.shared(out, timeout=timeout, on_wait=on_wait):
+            plan, verdicts = _plan(model, inventory, out, Planner(out, keep=keep))
+    return Outcome(plan, findings + verdicts)

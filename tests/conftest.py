@@ -33,14 +33,20 @@ def private_parse_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 
 
+def copy_small(folder: Path, text: str | None = None) -> Path:
+    """The small fixture estate in `folder` (so out/ lands there), with the hardware
+    configuration of its NixOS host beside it; `text` stands for an edited inventory."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "inventory.yaml"
+    path.write_text((FIXTURES / "small.yaml").read_text() if text is None else text)
+    shutil.copytree(FIXTURES / "hosts", folder / "hosts", dirs_exist_ok=True)
+    return path
+
+
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
-    """A copy of the small fixture estate in a private folder (so out/ lands there), with
-    the hardware configuration of its NixOS host beside it."""
-    path = tmp_path / "inventory.yaml"
-    path.write_text((FIXTURES / "small.yaml").read_text())
-    shutil.copytree(FIXTURES / "hosts", tmp_path / "hosts")
-    return path
+    """A private copy of the small fixture estate."""
+    return copy_small(tmp_path)
 
 
 def copy_estate(folder: Path, *, out: bool = True) -> Path:

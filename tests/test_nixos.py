@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -553,36 +552,6 @@ def test_invalid_nix_is_refused(small: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 # ------------------------------------------------------------------ speed
-
-
-@needs_nix
-def test_thousand_hosts_render_and_parse_fast(tmp_path: Path) -> None:
-    """The issue's budget is 3 s for 1,000 hosts; the margin here absorbs slow CI machines."""
-    from infragen.pipeline import render_file
-    from infragen.render.environment import make_environment
-    from infragen.targets.nixos import files
-    from infragen.validate import validate
-
-    hosts = "".join(
-        f"  n{i}:\n    address: {{lan: 10.{i // 250}.{i % 250}.10}}\n"
-        f"    interface: {{lan: eth0}}\n    os: nixos\n"
-        for i in range(1000)
-    )
-    services = "".join(
-        f"  s{i}: {{host: n{i}, runtime: systemd, command: /bin/s, ports: {{api: 8000}}, "
-        "exposure: lan}\n"
-        for i in range(1000)
-    )
-    text = f"networks:\n  lan: {{cidr: 10.0.0.0/8}}\nhosts:\n{hosts}services:\n{services}"
-    inventory = load(write(tmp_path, text)).inventory
-    started = time.perf_counter()
-    environment = make_environment(None)
-    rendered = [render_file(environment, output, "inventory.yaml") for output in files(inventory)]
-    found = validate(rendered)
-    elapsed = time.perf_counter() - started
-    assert len(rendered) == 1000 * 7 + 1  # 6 concerns and a service each, and the flake
-    assert [f for f in found if f.severity != "note"] == []
-    assert elapsed < 6, f"{elapsed:.1f} s"
 
 
 @needs_nix

@@ -98,7 +98,10 @@ def test_check_local_sees_a_real_listener(runner, tmp_path):
 def test_allocate_follows_block_role_and_layer(tmp_path):
     inventory = load(copy(tmp_path), tmp_path).inventory
     assert allocate(inventory, "janua", "admin").port == 4102
-    assert allocate(inventory, "janua", "worker").port == 4111
+    held = allocate(inventory, "janua", "worker")
+    assert (held.port_name, held.port, held.existing) == ("email", 4110, True)
+    another = allocate(inventory, "janua", "worker", force_new=True)
+    assert (another.port_name, another.port, another.role) == ("worker", 4111, None)
     opened = allocate(inventory, "cotiza", "api")
     assert (opened.port, opened.new_block, opened.port_name) == (4500, 4500, "api")
 
@@ -149,3 +152,73 @@ def test_migrate_lists_each_move_with_the_files_it_changes(runner):
     assert any("dhanam.api: 4000 -> 4700" in m for m in moves)
     assert any("coforma.api: 5100 -> 5050" in m for m in moves)
     assert "     changes out/registry/ports.json" in lines
+
+
+def with_clash(tmp_path: Path) -> Path:
+    """The policy estate with a port clash (enclii's api on janua's 4100), an error that
+    stops a render but not the ports commands."""
+    path = copy(tmp_path)
+    path.write_text(path.read_text().replace("      api: 4200\n", "      api: 4100\n"))
+    return path
+
+
+def test_ports_work_in_an_estate_with_a_clash_and_say_what_they_ignored(runner, tmp_path):
+    path = with_clash(tmp_path)
+    assert runner.invoke(main, ["validate", "-i", str(path)]).exit_code == 2
+    free = runner.invoke(main, ["ports", "-i", str(path), "free", "--host", "app", "--count", "2"])
+    assert free.exit_code == 0, free.output
+    assert free.stdout.split() == ["1024", "1025"]
+    assert "error: port clash on host 'app'" in free.stderr
+    assert "outside its block" in free.stderr
+    assert "infragen: ports: ignored the 2 error(s) above" in free.stderr
+    held = runner.invoke(main, ["ports", "-i", str(path), "check", "4100"])
+    assert held.stdout.splitlines() == [
+        "app: enclii.api 4100/tcp (localhost)",
+        "app: janua.api 4100/tcp (localhost)",
+    ]
+    listing = runner.invoke(main, ["ports", "-i", str(path), "--format", "json"])
+    assert listing.exit_code == 0 and json.loads(listing.stdout)
+    allocated = runner.invoke(main, ["ports", "-i", str(path), "allocate", "cotiza", "--write"])
+    assert allocated.exit_code == 0, allocated.output
+    assert "api: {port: 4500}" in path.read_text(), "the old error does not block the write"
+
+
+def test_ports_still_stop_where_a_service_has_no_known_host(runner, tmp_path):
+    path = copy(tmp_path)
+    text = path.read_text().replace("  enclii:\n    host: app", "  enclii:\n    host: apq")
+    path.write_text(text)
+    result = runner.invoke(main, ["ports", "-i", str(path), "free", "--host", "app"])
+    assert result.exit_code == 2
+    assert "service 'enclii' names unknown host 'apq'" in result.stderr
+    assert result.stdout == ""
+
+
+def test_load_errors_stop_the_ports_commands(runner, tmp_path):
+    path = copy(tmp_path)
+    path.write_text(path.read_text().replace("block_size: 100", "block_sise: 100"))
+    result = runner.invoke(main, ["ports", "-i", str(path)])
+    assert result.exit_code == 2 and "unknown key 'block_sise'" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--host", "nope"], ["check", "4100", "--host", "nope"]])
+def test_an_unknown_host_is_an_error(runner, tmp_path, args):
+    path = copy(tmp_path)
+    if args[0] == "--host":
+        args = [*args[:2]]
+    result = runner.invoke(main, ["ports", "-i", str(path), *args])
+    assert result.exit_code == 2
+    assert "infragen: error: unknown host 'nope'" in result.stderr
+
+
+def test_allocating_a_role_the_service_has_says_so(runner):
+    """The README's own example: roadauth already holds 7000 for its api."""
+    inventory = ROOT / "inventory.yaml"
+    before = inventory.read_text()
+    result = runner.invoke(
+        main, ["ports", "-i", str(inventory), "allocate", "roadauth", "--role", "api", "--write"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "roadauth.api: 7000 (already allocated; --force-new allocates another)\n"
+    )
+    assert inventory.read_text() == before

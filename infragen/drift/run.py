@@ -26,7 +26,7 @@ from infragen.drift.probes import (
 from infragen.errors import UsageError
 from infragen.inventory.model import Inventory
 from infragen.inventory.zones import estate_zones
-from infragen.pipeline import previous_files
+from infragen.pipeline import RecordingReader
 from infragen.targets.dns import SERIALS, next_serials
 
 Task = Callable[[], Outcome]
@@ -97,7 +97,7 @@ def zone_servers(inventory: Inventory, zone: str, forward: str) -> tuple[list[Se
 
 def dns_tasks(inventory: Inventory, out: Path, options: Options) -> tuple[list[Task], Outcome]:
     zones = estate_zones(inventory)
-    serials = next_serials(zones, previous_files(out)(SERIALS))
+    serials = next_serials(zones, RecordingReader(out)(SERIALS))
     keep = keep_for(inventory, options.hosts)
     tasks: list[Task] = []
     said = Outcome()

@@ -6,6 +6,7 @@ point at its lines), before it replaces the file atomically; a refused edit chan
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from infragen.errors import InvalidInput
@@ -15,17 +16,20 @@ from infragen.output.apply import write_atomic
 from infragen.rules import check
 
 
-def checked_text(path: Path, text: str) -> tuple[Loaded, list[Finding]]:
-    """Load and check `text` as if it were the file at `path`; raise on any error."""
+def checked_text(
+    path: Path, text: str, tolerated: Collection[str] = ()
+) -> tuple[Loaded, list[Finding]]:
+    """Load and check `text` as if it were the file at `path`; raise on any error (but
+    those whose message is in `tolerated`: errors the file had before the edit)."""
     loaded = load(path, text=text)
     findings = check(loaded)
-    if errors(findings):
+    if any(f.message not in tolerated for f in errors(findings)):
         raise InvalidInput(findings)
     return loaded, findings
 
 
-def save(path: Path, text: str) -> list[Finding]:
-    """Check, then replace the inventory; returns the warnings that remain."""
-    _, findings = checked_text(path, text)
+def save(path: Path, text: str, tolerated: Collection[str] = ()) -> list[Finding]:
+    """Check, then replace the inventory; returns the findings that remain."""
+    _, findings = checked_text(path, text, tolerated)
     write_atomic(path, text.encode("utf-8"))
     return findings

@@ -56,6 +56,7 @@ __all__ = [
     "Network",
     "Nixos",
     "NixosModule",
+    "Output",
     "Placement",
     "Port",
     "PortPolicy",
@@ -75,6 +76,12 @@ __all__ = [
 class Estate(Strict):
     name: str = "estate"
     description: str | None = None
+
+
+class Output(Strict):
+    """How a render may change `out/`."""
+
+    mass_change_percent: int = Field(30, ge=1, le=100)
 
 
 class Inventory(Strict):
@@ -98,6 +105,7 @@ class Inventory(Strict):
     port_policy: PortPolicy | None = None
     access: Access = Field(default_factory=Access)  # login accounts and the deploy user
     nixos: Nixos = Field(default_factory=Nixos)  # modules beside the inventory, for NixOS hosts
+    output: Output = Field(default_factory=Output)  # limits of a render's change to out/
 
     @model_validator(mode="before")
     @classmethod

@@ -1,7 +1,9 @@
-"""The manifest: which files in `out/` infragen wrote, and what each held when it did.
+"""The manifest: which files in `out/` infragen wrote, what each held, and from what.
 
-It is what lets a render delete the files of a removed host, tell a hand edit from a stale
-file, and leave alone files that infragen never wrote. It is written last.
+`files` lets a render delete the files of a removed host, tell a hand edit from a stale
+file, and leave alone files that infragen never wrote. `inputs` fingerprints everything
+the render read (see `output/fingerprint.py`), so `check` can answer without rendering
+when none of it changed. It is written last.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MANIFEST = ".infragen-manifest.json"
 
@@ -22,21 +25,34 @@ def digest(data: bytes) -> str:
 class Manifest:
     source: str
     files: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     def dump(self) -> bytes:
-        body = {
-            "generator": "infragen",
-            "source": self.source,
-            "files": dict(sorted(self.files.items())),
-        }
+        body: dict[str, Any] = {"generator": "infragen", "source": self.source}
+        if self.inputs:
+            body["inputs"] = self.inputs
+        body["files"] = dict(sorted(self.files.items()))
         return (json.dumps(body, indent=2) + "\n").encode()
+
+    def same_outputs(self, other: Manifest | None) -> bool:
+        """Whether both list the same files with the same bytes (inputs aside)."""
+        return other is not None and (self.source, self.files) == (other.source, other.files)
 
     @classmethod
     def read(cls, out: Path) -> Manifest | None:
         """The manifest in `out/`, or None if absent or unreadable (then nothing is ours)."""
         try:
-            body = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+            return cls.parse((out / MANIFEST).read_bytes())
+        except OSError:
+            return None
+
+    @classmethod
+    def parse(cls, data: bytes) -> Manifest | None:
+        try:
+            body = json.loads(data)
             files = {str(k): str(v) for k, v in body["files"].items()}
-            return cls(str(body.get("source", "")), files)
-        except (OSError, ValueError, KeyError, AttributeError, TypeError):
+            inputs = body.get("inputs")
+            source = str(body.get("source", ""))
+            return cls(source, files, inputs if isinstance(inputs, dict) else {})
+        except (ValueError, KeyError, AttributeError, TypeError):
             return None

@@ -1,15 +1,26 @@
 """plan: what writing the rendered tree would do to `out/`, file by file.
 
-`diff` and `check` are views of a plan; `apply` carries one out. Nothing here writes.
+`diff` and `check` are views of a plan; `apply` carries one out. A `Planner` takes the
+rendered files one at a time and keeps only what its caller needs (the bytes, for a diff;
+nothing, for a check; a render hands each new file to the staging area at once), so the
+rendered text of a large estate never has to sit in memory all together. Nothing here
+writes to `out/`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from infragen.output.manifest import MANIFEST, Manifest, digest
+
+# Below this many generated files the mass-change guard stays quiet: in a small tree one
+# port change is easily a third of it, and the whole diff is short enough to read (octoDNS
+# exempts zones under ten records from its update/delete thresholds in the same spirit).
+MASS_CHANGE_MINIMUM = 20
 
 
 class Action(Enum):
@@ -18,6 +29,11 @@ class Action(Enum):
     DELETE = "delete"
     UNCHANGED = "unchanged"
     CONFLICT = "conflict"
+
+
+WRITES = (Action.CREATE, Action.UPDATE)
+FOREIGN = "exists but infragen did not write it"
+EDITED_STALE = "no longer generated, but edited by hand"
 
 
 @dataclass(frozen=True)
@@ -34,6 +50,8 @@ class Plan:
     out: Path
     changes: list[Change]
     manifest: bytes
+    owned: int = 0  # files the last render's manifest lists
+    refresh: bool = False  # the manifest's bytes change (perhaps only its fingerprints)
 
     @property
     def pending(self) -> list[Change]:
@@ -58,6 +76,105 @@ class Plan:
             parts.append(f"{len(self.conflicts)} conflicting")
         return ", ".join(parts)
 
+    def mass_change(self, limit_percent: int) -> str | None:
+        """Why this plan changes too much of `out/` to apply unasked, or None.
+
+        Counts changed and removed files against the files of the last render; a first
+        render (no manifest yet) and a tree under MASS_CHANGE_MINIMUM files are exempt.
+        """
+        if self.owned < MASS_CHANGE_MINIMUM:
+            return None
+        changed = sum(1 for c in self.changes if c.action is Action.UPDATE and c.path != MANIFEST)
+        removed = self.count(Action.DELETE)
+        if (changed + removed) * 100 <= limit_percent * self.owned:
+            return None
+        share = round((changed + removed) * 100 / self.owned)
+        return (
+            f"this render would change {changed} and remove {removed} of the {self.owned} "
+            f"files in {self.out} ({share}%, over the {limit_percent}% limit)"
+        )
+
+
+class Planner:
+    """Compares rendered files with `out/` and the last manifest, one file at a time.
+
+    `keep` keeps old and new bytes of every pending change (for a diff); `stage`, when
+    given, receives the new bytes of each file to write as soon as it is known.
+    """
+
+    def __init__(
+        self,
+        out: Path,
+        *,
+        force: bool = False,
+        keep: bool = True,
+        stage: Callable[[str, bytes], None] | None = None,
+    ) -> None:
+        self.out = out
+        self.previous = Manifest.read(out)
+        self.owned = self.previous.files if self.previous else {}
+        self.force = force
+        self.keep = keep
+        self.stage = stage
+        self.digests: dict[str, str] = {}
+        self.changes: list[Change] = []
+
+    def written_before(self, path: str, sha: str) -> bool:
+        """Whether the last render wrote exactly these bytes to `path` (so they passed)."""
+        return self.owned.get(path) == sha
+
+    def add(self, path: str, data: bytes, sha: str | None = None) -> Change:
+        sha = sha or digest(data)
+        self.digests[path] = sha
+        current = _read(self.out / path)
+        change = self._judge(path, data, sha, current)
+        if change.action in WRITES and self.stage is not None:
+            self.stage(path, data)
+        if not self.keep or change.action is Action.UNCHANGED:
+            change = Change(path, change.action, None, None, change.reason)
+        self.changes.append(change)
+        return change
+
+    def _judge(self, path: str, data: bytes, sha: str, current: bytes | None) -> Change:
+        if current is None:
+            return Change(path, Action.CREATE, None, data)
+        if current == data:
+            return Change(path, Action.UNCHANGED, current, data)
+        if self.force:
+            return Change(path, Action.UPDATE, current, data)
+        if path not in self.owned:
+            return Change(path, Action.CONFLICT, current, data, FOREIGN)
+        if digest(current) != self.owned[path]:
+            return Change(
+                path, Action.CONFLICT, current, data, "edited by hand since the last render"
+            )
+        return Change(path, Action.UPDATE, current, data)
+
+    def finish(self, source: str, inputs: dict[str, Any] | None = None) -> Plan:
+        """The plan: every rendered file, the stale ones, and the new manifest."""
+        changes = self.changes + [
+            change
+            for path in sorted(set(self.owned) - set(self.digests))
+            if (change := self._stale(path)) is not None
+        ]
+        manifest = Manifest(source, self.digests, inputs or {})
+        data = manifest.dump()
+        old_data = _read(self.out / MANIFEST)
+        if not manifest.same_outputs(self.previous):
+            action = Action.CREATE if old_data is None else Action.UPDATE
+            changes.append(Change(MANIFEST, action, old_data if self.keep else None, data))
+        changes.sort(key=lambda c: c.path)
+        return Plan(self.out, changes, data, len(self.owned), old_data != data)
+
+    def _stale(self, path: str) -> Change | None:
+        current = _read(self.out / path)
+        if current is None:
+            return None
+        old = current if self.keep else None
+        if digest(current) != self.owned[path] and not self.force:
+            return Change(path, Action.CONFLICT, old, None, EDITED_STALE)
+        return Change(path, Action.DELETE, old, None)
+
 
 def _read(path: Path) -> bytes | None:
     try:
@@ -66,45 +183,16 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def make_plan(rendered: dict[str, bytes], out: Path, source: str, *, force: bool = False) -> Plan:
+def make_plan(
+    rendered: dict[str, bytes],
+    out: Path,
+    source: str,
+    *,
+    force: bool = False,
+    inputs: dict[str, Any] | None = None,
+) -> Plan:
     """Compare rendered files with `out/` and its manifest; `force` turns conflicts into writes."""
-    previous = Manifest.read(out)
-    owned = previous.files if previous else {}
-    changes = [_for_rendered(path, data, out, owned, force) for path, data in rendered.items()]
-    changes += [
-        change
-        for path in sorted(set(owned) - set(rendered))
-        if (change := _for_stale(path, out, owned[path], force)) is not None
-    ]
-    manifest = Manifest(source, {path: digest(data) for path, data in rendered.items()}).dump()
-    old_manifest = _read(out / MANIFEST)
-    if old_manifest != manifest:
-        action = Action.CREATE if old_manifest is None else Action.UPDATE
-        changes.append(Change(MANIFEST, action, old_manifest, manifest))
-    return Plan(out, sorted(changes, key=lambda c: c.path), manifest)
-
-
-def _for_rendered(path: str, data: bytes, out: Path, owned: dict[str, str], force: bool) -> Change:
-    current = _read(out / path)
-    if current is None:
-        return Change(path, Action.CREATE, None, data)
-    if current == data:
-        return Change(path, Action.UNCHANGED, current, data)
-    if force:
-        return Change(path, Action.UPDATE, current, data)
-    if path not in owned:
-        return Change(path, Action.CONFLICT, current, data, "exists but infragen did not write it")
-    if digest(current) != owned[path]:
-        return Change(path, Action.CONFLICT, current, data, "edited by hand since the last render")
-    return Change(path, Action.UPDATE, current, data)
-
-
-def _for_stale(path: str, out: Path, recorded: str, force: bool) -> Change | None:
-    current = _read(out / path)
-    if current is None:
-        return None
-    if digest(current) != recorded and not force:
-        return Change(
-            path, Action.CONFLICT, current, None, "no longer generated, but edited by hand"
-        )
-    return Change(path, Action.DELETE, current, None)
+    planner = Planner(out, force=force)
+    for path, data in rendered.items():
+        planner.add(path, data)
+    return planner.finish(source, inputs)

@@ -3,13 +3,14 @@
 With a port policy, the port comes from the service's block at its role's offset; a
 service with a layer but no block opens the first free block of its layer. Without a
 policy, the first free registered port (1024-49151) on every host of the service.
-Reserved ranges and every port already held on those hosts are skipped.
+Reserved ranges and every port already held on those hosts are skipped. A service that
+already has a port for the role gets that port back, said so, unless another is asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from infragen.edit import splice
@@ -27,14 +28,26 @@ class Allocation:
     port: int
     new_block: int | None
     reason: str
+    existing: bool = False
+    role: str | None = None  # written beside the port when the port's name is not its role
 
 
 def _port_name(inventory: Inventory, service: str, role: str) -> str:
-    """The entry to fill: an unallocated port of that role if there is one, else `role`."""
-    for name, port in inventory.services[service].ports.items():
+    """The entry to fill: an unallocated port of that role if there is one, else a new
+    entry named after the role (`api`, or `api-2` when `api` is taken)."""
+    ports = inventory.services[service].ports
+    for name, port in ports.items():
         if not port.allocated and (port.role or name) == role:
             return name
-    return role
+    return next(n for n in (role, *(f"{role}-{i}" for i in range(2, 100))) if n not in ports)
+
+
+def held(inventory: Inventory, service: str, role: str) -> tuple[str, int] | None:
+    """The port the service already has for `role` (its name and number), if any."""
+    for name, port in inventory.services[service].ports.items():
+        if port.allocated and (port.role or name) == role and port.first is not None:
+            return name, port.first
+    return None
 
 
 def _offsets(inventory: Inventory, role: str, size: int) -> range:
@@ -62,10 +75,28 @@ def _new_block_starts(inventory: Inventory, layer: str) -> Iterator[int]:
 
 
 def allocate(
-    inventory: Inventory, service: str, role: str, hosts: Iterable[str] | None = None
+    inventory: Inventory,
+    service: str,
+    role: str,
+    hosts: Iterable[str] | None = None,
+    *,
+    force_new: bool = False,
 ) -> Allocation:
+    """The port for `service`'s `role`: the one it has, or (`force_new`) the next free one."""
     if service not in inventory.services:
         raise UsageError(f"unknown service '{service}'")
+    already = None if force_new else held(inventory, service, role)
+    if already is not None:
+        reason = "already allocated; --force-new allocates another"
+        return Allocation(service, already[0], already[1], None, reason, existing=True)
+    chosen = _next_free(inventory, service, role, hosts)
+    new_entry = chosen.port_name not in inventory.services[service].ports
+    return replace(chosen, role=role) if new_entry and chosen.port_name != role else chosen
+
+
+def _next_free(
+    inventory: Inventory, service: str, role: str, hosts: Iterable[str] | None
+) -> Allocation:
     spec = inventory.services[service]
     on = list(hosts or inventory.service_hosts(service))
     busy = set().union(*(taken(inventory, host) for host in on))
@@ -91,15 +122,19 @@ def allocate(
     raise UsageError(f"no free port on {', '.join(on)}")
 
 
-def write(path: Path, allocation: Allocation) -> list[Finding]:
-    """Record the allocation in the inventory file, changing only the lines it must."""
+def write(path: Path, allocation: Allocation, tolerated: Iterable[Finding] = ()) -> list[Finding]:
+    """Record the allocation in the inventory file, changing only the lines it must.
+
+    Errors the inventory already had (`tolerated`, compared by message) do not stop the
+    write; any new one does, and then nothing is written.
+    """
     from infragen.edit.write import save
 
     text = path.read_text(encoding="utf-8")
     text = _set_port(text, allocation)
     if allocation.new_block is not None:
         text = _set_key(text, ("services", allocation.service), "block", str(allocation.new_block))
-    return save(path, text)
+    return save(path, text, tolerated={finding.message for finding in tolerated})
 
 
 def _set_key(text: str, path: tuple[str, ...], key: str, literal: str) -> str:
@@ -115,6 +150,8 @@ def _set_key(text: str, path: tuple[str, ...], key: str, literal: str) -> str:
 def _set_port(text: str, allocation: Allocation) -> str:
     service = ("services", allocation.service)
     number = str(allocation.port)
+    if allocation.role is not None:
+        number = f"{{port: {number}, role: {allocation.role}}}"
     ports = splice.find(splice.compose(text), (*service, "ports"))
     if ports is None:
         return _set_key(text, service, "ports", f"{{{allocation.port_name}: {number}}}")

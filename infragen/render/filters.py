@@ -130,13 +130,21 @@ def env_value(value: Any) -> str:
     return '"' + escaped.replace("\n", "\\n") + '"'
 
 
+MARKDOWN_CELL = str.maketrans({**{c: "\\" + c for c in "\\|*_`<>[]"}, "\n": " "})
+MARKDOWN_SPECIAL = re.compile(r"[\\|*_`<>\[\]\n]")
+
+
 @jinja_filter("md")
 def markdown_cell(value: Any) -> str:
-    """Text inside a Markdown table cell: pipes and newlines cannot break the table."""
-    text = "" if value is None else str(value)
-    for char in "\\|*_`<>[]":
-        text = text.replace(char, "\\" + char)
-    return text.replace("\n", " ")
+    """Text inside a Markdown table cell: pipes and newlines cannot break the table.
+
+    Most cells (ports, names, states) need no escape; they are returned as they are, which
+    matters in the port tables of a large estate (hundreds of thousands of cells).
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    return text.translate(MARKDOWN_CELL) if MARKDOWN_SPECIAL.search(text) else text
 
 
 NFT_UNQUOTABLE = re.compile(r'["\x00-\x1f\x7f]')

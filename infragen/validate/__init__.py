@@ -1,13 +1,26 @@
 """validate: each rendered file is judged by the real tool of its format.
 
-Validators register per format with `@validator("nix")` and receive every rendered file of
-that format at once, so a validator that runs an external tool can batch it into one
-process. They return findings located in the rendered file; they never raise.
+Validators register per format with `@validator("nix")` and receive a batch of rendered
+files of that format at once, so a validator that runs an external tool can batch it into
+one process. They return findings located in the rendered file; they never raise.
+
+A render does not wait for them: `Validation` starts each batch as soon as a target's
+files are rendered and collects the verdicts at the end. Batches run in threads, where
+the external tools (nix-instantiate, nft) overlap with rendering; past `WORKER_AFTER`
+files they go to a worker process (`validate/worker.py`), so the validators written in
+Python (the compose schema, zones) use the machine's second core instead of taking turns
+with the render for the interpreter.
 """
 
 from __future__ import annotations
 
+import pickle
+import queue
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from infragen.discovery import import_all
@@ -44,14 +57,100 @@ def _load() -> None:
     import_all(__name__, __path__)
 
 
+def _by_format(files: Iterable[Rendered]) -> dict[str, list[Rendered]]:
+    grouped: dict[str, list[Rendered]] = {}
+    for rendered in files:
+        grouped.setdefault(rendered.format, []).append(rendered)
+    return grouped
+
+
 def validate(files: Iterable[Rendered]) -> list[Finding]:
     """Run every validator over the files of its format; all findings, sorted."""
-    _load()
-    by_format: dict[str, list[Rendered]] = {}
-    for rendered in files:
-        by_format.setdefault(rendered.format, []).append(rendered)
-    findings: list[Finding] = []
-    for fmt, group in sorted(by_format.items()):
-        for check in VALIDATORS.get(fmt, []):
-            findings.extend(check(group))
-    return sorted(findings)
+    validation = Validation(worker_after=None)
+    validation.submit(list(files))
+    return validation.finish()
+
+
+WORKER_AFTER = 1500
+
+
+class Validation:
+    """Validators running beside the render; `finish` waits and returns every finding.
+
+    `worker_after`: how many submitted files start the worker process (None: never).
+    """
+
+    def __init__(self, worker_after: int | None = WORKER_AFTER) -> None:
+        _load()
+        self.worker_after = worker_after
+        self.submitted = 0
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
+        self.futures: list[Future[list[Finding]]] = []
+        self.worker: Worker | None = None
+
+    def submit(self, files: list[Rendered]) -> None:
+        """Start validating `files` (the caller may drop its references right after)."""
+        if not files:
+            return
+        self.submitted += len(files)
+        threshold = self.worker_after
+        if self.worker is None and threshold is not None and self.submitted >= threshold:
+            self.worker = Worker()
+        if self.worker is not None:
+            self.worker.send(files)
+            return
+        for fmt, group in _by_format(files).items():
+            for check in VALIDATORS.get(fmt, []):
+                self.futures.append(self.pool.submit(lambda c=check, g=group: list(c(g))))
+
+    def finish(self) -> list[Finding]:
+        findings = [finding for future in self.futures for finding in future.result()]
+        self.pool.shutdown()
+        if self.worker is not None:
+            findings += self.worker.finish()
+        return sorted(findings)
+
+
+class Worker:
+    """A `python -m infragen.validate.worker` process fed batches through a pipe.
+
+    A feeding thread writes, so the render never waits for the pipe; the worker answers
+    with every finding once its input ends.
+    """
+
+    def __init__(self) -> None:
+        from infragen.validate.nix import _nixfmt
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "infragen.validate.worker", *_nixfmt],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.batches: queue.Queue[bytes | None] = queue.Queue()
+        self.feeder = threading.Thread(target=self._feed, daemon=True)
+        self.feeder.start()
+
+    def send(self, files: list[Rendered]) -> None:
+        self.batches.put(pickle.dumps(files, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _feed(self) -> None:
+        stream = self.process.stdin
+        assert stream is not None
+        try:
+            while (batch := self.batches.get()) is not None:
+                stream.write(len(batch).to_bytes(8, "big") + batch)
+        except OSError:
+            pass  # the worker died; `finish` reports it
+
+    def finish(self) -> list[Finding]:
+        self.batches.put(None)
+        self.feeder.join()
+        answer, complaint = self.process.communicate()
+        try:
+            found: list[Finding] = pickle.loads(answer)
+            return found
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            said = complaint.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            where = Location("out/")
+            return [Finding(where, "error", f"the validator process failed: {said[0]}")]

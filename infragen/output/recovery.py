@@ -1,0 +1,100 @@
+"""Recovery: what an interrupted render left in `out/`, finished or removed.
+
+A render killed after its journal was written left a decided change: the next render
+completes it (or, if it was rolling back, completes the rollback). A staging folder
+without a journal never touched `out/` and is removed, and so are temporary siblings of
+generated files (from a move across a mount point, or from infragen's earlier writer that
+wrote each file beside its target). `check` reports all of it as leftovers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from infragen.errors import WriteError
+from infragen.output.lock import LOCK, WORK, read_holder
+from infragen.output.manifest import Manifest
+from infragen.output.transaction import JOURNAL, STAGING, Step, Transaction
+
+# Temporary siblings: `.name.<8 chars>.tmp` from infragen's earlier per-file writer, and
+# `.name.infragen-<id>.tmp` from a move across mount points (see `_move`).
+TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:[a-z0-9_]{8}|infragen-[0-9a-f-]+)\.tmp$")
+
+
+def interrupted(out: Path) -> list[Path]:
+    """Staging folders a render left behind (killed, or unable to clean up)."""
+    work = out / WORK
+    try:
+        return sorted(p for p in work.iterdir() if p.name.startswith(STAGING) and p.is_dir())
+    except OSError:
+        return []
+
+
+def recover(out: Path) -> list[str]:
+    """Finish or drop what interrupted renders left; say what was done, one line each.
+
+    Call with the lock held. A journaled change is completed (or, when that fails, rolled
+    back and reported); staging without a journal never touched `out/` and is removed.
+    """
+    done = []
+    for root in interrupted(out):
+        try:
+            body = json.loads((root / JOURNAL).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            body = None
+        transaction = Transaction(out, root)
+        if body is None:
+            transaction.discard()
+            done.append(f"removed {root}, left by an interrupted render")
+            continue
+        steps = [Step(path, action) for action, path in body["steps"]]
+        if body["state"] == "rollback":
+            transaction.roll_back(steps, WriteError("interrupted"))
+            done.append(f"rolled back the interrupted render in {root}")
+        else:
+            transaction.finish(steps)
+            done.append(f"completed the interrupted render in {root}")
+    for stray in temporaries(out):
+        with contextlib.suppress(OSError):
+            stray.unlink()
+            done.append(f"removed {stray}, left by an interrupted render")
+    with contextlib.suppress(OSError):
+        (out / WORK).rmdir()  # empty unless a render holds the lock
+    return done
+
+
+def temporaries(out: Path, owned: Iterable[str] | None = None) -> Iterator[Path]:
+    """Temporary siblings of generated files that a killed writer left behind."""
+    if owned is None:
+        manifest = Manifest.read(out)
+        owned = manifest.files if manifest else ()
+    folders: dict[Path, set[str]] = {}
+    for path in owned:
+        live = out / path
+        folders.setdefault(live.parent, set()).add(live.name)
+    for folder, names in sorted(folders.items()):
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in sorted(entries):
+            match = TEMPORARY.match(entry)
+            if match and match["name"] in names:
+                yield folder / entry
+
+
+def leftovers(out: Path, owned: Iterable[str] | None = None) -> list[Path]:
+    """What interrupted renders left in `out/`: staging folders, a lock file whose holder
+    is gone, temporary siblings of generated files. The next render removes them all."""
+    found = interrupted(out)
+    lock_file = out / WORK / LOCK
+    if lock_file.exists():
+        holder = read_holder(lock_file)
+        if holder is None or holder.gone:
+            found.append(lock_file)
+    return found + list(temporaries(out, owned))
