@@ -26,6 +26,7 @@ import jinja2
 
 from infragen.errors import InvalidInput, UsageError
 from infragen.findings import Finding, errors
+from infragen.inventory.kept import keep_container_sides
 from infragen.inventory.load import Loaded, load
 from infragen.inventory.model import Inventory
 from infragen.inventory.source import Location
@@ -174,8 +175,9 @@ def build(inventory: Path, out: Path | None = None) -> Build:
     """Render in memory; `out` (default: out/ beside the inventory) gives targets their state."""
     loaded, findings = checked(inventory)
     previous = RecordingReader(out if out is not None else inventory.parent / "out")
-    files, verdicts = render_all(loaded.inventory, loaded, previous)
-    return Build(loaded, findings + verdicts, files)
+    model, kept = keep_container_sides(loaded, previous)
+    files, verdicts = render_all(model, loaded, previous)
+    return Build(loaded, findings + kept + verdicts, files)
 
 
 def _inputs(
@@ -188,10 +190,10 @@ def _inputs(
 
 
 def _plan(
-    inventory: Inventory, source: Path, out: Path, planner: Planner
+    inventory: Inventory, source: Path, state: RecordingReader, planner: Planner
 ) -> tuple[Plan, list[Finding]]:
-    """Render every target into `planner`, validating what the last render did not write."""
-    state = RecordingReader(out)
+    """Render every target into `planner`, validating what the last render did not write;
+    `state` reads (and records) the files of the last render the model and targets need."""
     beside = RecordingReader(source.parent)
     previous = planner.previous
     trusted = (
@@ -219,12 +221,12 @@ def _plan(
     return planner.finish(source.name, inputs), verdicts
 
 
-def _checked_model(inventory: Path) -> tuple[Inventory, list[Finding]]:
-    """The checked model alone: the source map of positions, which only messages about
-    the inventory need, is let go before rendering (on a large estate it is most of the
-    memory the load took)."""
-    loaded, findings = checked(inventory)
-    return loaded.inventory, findings
+def _model(loaded: Loaded, state: RecordingReader) -> tuple[Inventory, list[Finding]]:
+    """The model the targets render: the checked inventory, with what it leaves unwritten
+    and the last render fixed filled in (a container port's inside side). Callers let the
+    source map go after this, before rendering: only messages about the inventory need
+    positions, and on a large estate they are most of the memory the load took."""
+    return keep_container_sides(loaded, state)
 
 
 def _folder(out: Path) -> None:
@@ -248,20 +250,23 @@ def render(
     more of `out/` than the inventory's `output.mass_change_percent` allows.
     """
     with steady_heap():
-        model, findings = _checked_model(inventory)
+        loaded, findings = checked(inventory)
         _folder(out)
         with lock.exclusive(out, timeout=timeout, on_wait=on_wait):
             recovered = recover(out)
+            state = RecordingReader(out)
+            model, kept = _model(loaded, state)
+            del loaded
             transaction = Transaction(out)
             try:
                 planner = Planner(out, force=force, keep=False, stage=transaction.stage)
-                plan, verdicts = _plan(model, inventory, out, planner)
+                plan, verdicts = _plan(model, inventory, state, planner)
                 limit = None if allow_mass_change else model.output.mass_change_percent
                 _apply(plan, transaction, limit)
             except BaseException:
                 transaction.abandon()
                 raise
-    return Outcome(plan, findings + verdicts, recovered)
+    return Outcome(plan, findings + kept + verdicts, recovered)
 
 
 def _apply(plan: Plan, transaction: Transaction, limit: int | None) -> None:
@@ -288,8 +293,11 @@ def survey(
 ) -> Outcome:
     """Plan a render without writing (for check and diff), after any render in progress."""
     with steady_heap():
-        model, findings = _checked_model(inventory)
+        loaded, findings = checked(inventory)
         _folder(out)
         with lock.shared(out, timeout=timeout, on_wait=on_wait):
-            plan, verdicts = _plan(model, inventory, out, Planner(out, keep=keep))
-    return Outcome(plan, findings + verdicts)
+            state = RecordingReader(out)
+            model, kept = _model(loaded, state)
+            del loaded
+            plan, verdicts = _plan(model, inventory, state, Planner(out, keep=keep))
+    return Outcome(plan, findings + kept + verdicts)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from infragen.adopt.compose import adopt
 from infragen.cli import main
+from infragen.inventory.kept import recorded_sides
 from infragen.inventory.load import Loaded, load
 from infragen.pipeline import render_file
 from infragen.render.environment import make_environment
@@ -22,6 +23,8 @@ from infragen.rules import check
 from infragen.targets.compose import files as compose_files
 from infragen.validate import Rendered, validate
 from infragen.validate.compose import _errors, compose_schema, compose_validator
+
+from conftest import copy_estate
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -501,6 +504,50 @@ def test_editing_the_port_alone_warns_about_every_url_that_named_it(tmp_path):
         "if its image still listens on 8080, write api: {port: 8090, container: 8080}, "
         "else change the value"
     )
+
+
+def test_a_published_port_edited_alone_keeps_the_container_side_of_the_last_render(
+    tmp_path, runner
+):
+    """The operator moves the published side; the image still listens where it did."""
+    inventory = copy_estate(tmp_path)
+    text = inventory.read_text()
+    inventory.write_text(text.replace(ORCHESTRATOR, ORCHESTRATOR.replace("8080", "8090")))
+    result = runner.invoke(main, ["render", "-i", str(inventory)])
+    assert result.exit_code == 0, result.output
+    compose = tmp_path / "out" / "compose" / "optiinfra" / "compose.yaml"
+    orchestrator = yaml.safe_load(compose.read_text())["services"]["orchestrator"]
+    assert orchestrator["ports"] == ["127.0.0.1:8090:8080"]
+    assert "http://127.0.0.1:8080/health" in orchestrator["healthcheck"]["test"][1]
+    warnings = [line for line in result.stderr.splitlines() if "orchestrator" in line]
+    kept = [line for line in warnings if "is published on 8090 now" in line]
+    assert len(kept) == 1 and "it stays 8080, where the last render had it" in kept[0]
+    assert sum("names orchestrator:8080" in line for line in warnings) == 5
+    again = runner.invoke(main, ["render", "-i", str(inventory)])
+    assert "0 changed, 0 removed" in again.stdout  # the kept side is stable
+    inventory.write_text(
+        text.replace(ORCHESTRATOR, ORCHESTRATOR.replace("8080", "{port: 8090, container: 8090}"))
+    )
+    moved = runner.invoke(main, ["render", "-i", str(inventory)])
+    assert "is published on 8090 now" not in moved.stderr
+    orchestrator = yaml.safe_load(compose.read_text())["services"]["orchestrator"]
+    assert orchestrator["ports"] == ["127.0.0.1:8090:8090"]
+
+
+def test_a_render_without_a_last_one_keeps_nothing(tmp_path, runner):
+    inventory = copy_estate(tmp_path, out=False)
+    text = inventory.read_text()
+    inventory.write_text(text.replace(ORCHESTRATOR, ORCHESTRATOR.replace("8080", "8090")))
+    result = runner.invoke(main, ["render", "-i", str(inventory)])
+    assert result.exit_code == 0, result.output
+    assert "is published on 8090 now" not in result.stderr
+    compose = (tmp_path / "out" / "compose" / "optiinfra" / "compose.yaml").read_text()
+    assert '"127.0.0.1:8090:8090"' in compose
+
+
+@pytest.mark.parametrize("data", [None, b"", b"not json", b"[]", b'{"hosts": {"a": []}}'])
+def test_a_registry_that_is_missing_or_damaged_records_no_sides(data):
+    assert recorded_sides(data) == {}
 
 
 def test_a_port_the_host_reserves_is_a_clash(tmp_path):

@@ -103,7 +103,7 @@ def _stale_url(user: str, path: tuple, target: str, number: int, service: Servic
     ports = ", ".join(f"{n} ({p.target})" for n, p in service.ports.items() if p.target)
     first, port = next(iter(service.ports.items()))
     return (
-        f"{user} {where} names {compose_name(target)}:{number}, but {target} listens on "
-        f"{ports} in its container; if its image still listens on {number}, write "
+        f"{user} {where} names {compose_name(target)}:{number}, but the inventory gives "
+        f"{target}'s container {ports}; if its image still listens on {number}, write "
         f"{first}: {{port: {port.port}, container: {number}}}, else change the value"
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from infragen.inventory.firewall import ssh_exposure
+from infragen.inventory.kept import container_side
 from infragen.inventory.model import Inventory
 from infragen.inventory.query import bindings
 from infragen.targets import OutputFile, target
@@ -25,6 +26,7 @@ def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
             "port": host.ssh.port,
             "end": None,
             "protocol": "tcp",
+            "container": None,
             "exposure": ssh_exposure(inventory, name),
             "role": "ssh",
             "status": host.status,
@@ -32,6 +34,7 @@ def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
         for name, host in inventory.hosts.items()
     ]
     for binding in bindings(inventory):
+        service = inventory.services[binding.service]
         rows.append(
             {
                 "host": binding.host,
@@ -40,6 +43,7 @@ def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
                 "port": binding.port.first,
                 "end": binding.port.last if binding.port.range else None,
                 "protocol": binding.port.protocol,
+                "container": container_side(service, binding.port),
                 "exposure": binding.exposure,
                 "role": binding.role,
                 "status": binding.status,

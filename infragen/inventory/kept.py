@@ -1,0 +1,87 @@
+"""Container sides a port keeps from the last render when the inventory leaves them out.
+
+A container's port written as one number (`api: 8080`) says two things: the host
+publishes 8080, and the image listens on 8080. When an operator later edits the number,
+they move the published side; the image has not moved and still listens where it did.
+The inventory alone cannot tell the two meanings apart, but the last render can:
+`out/registry/ports.json` records the container side of every container port. A port
+whose container side is not written keeps the side the last render gave it, and a
+warning asks for it to be written down (`container:`), so that the fact is back in the
+inventory, its one source of truth, by the next commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+from infragen.findings import Finding
+from infragen.inventory.load import Loaded
+from infragen.inventory.model import Inventory, Port, Service
+
+REGISTRY = "registry/ports.json"
+CONTAINER_KINDS = ("compose", "oci")
+Reader = Callable[[str], bytes | None]  # a file of the last render, None when absent
+
+
+def container_side(service: Service, port: Port) -> int | None:
+    """The side the registry records for a container's single-number port, else None."""
+    if service.kind not in CONTAINER_KINDS or port.range is not None:
+        return None
+    return port.target
+
+
+def recorded_sides(data: bytes | None) -> dict[tuple[str, str], int]:
+    """(service, port name) → container side, as a registry file of the last render has
+    them; a file that is missing or not a registry records nothing."""
+    try:
+        hosts = json.loads(data or b"{}").get("hosts", {})
+        rows = [row for host in hosts.values() for row in host.get("ports", [])]
+        return {
+            (str(row["service"]), str(row["name"])): int(row["container"])
+            for row in rows
+            if isinstance(row, dict) and isinstance(row.get("container"), int)
+        }
+    except (ValueError, AttributeError, TypeError, KeyError):
+        return {}
+
+
+def _kept(
+    inventory: Inventory, recorded: dict[tuple[str, str], int]
+) -> Iterator[tuple[str, str, Port, int]]:
+    """(service, port name, port, kept side) for every port that keeps its last side."""
+    for (name, port_name), side in sorted(recorded.items()):
+        service = inventory.services.get(name)
+        port = service.ports.get(port_name) if service else None
+        if service is None or port is None or port.port in (None, side):
+            continue
+        written = port.container is not None or port.migrating_from is not None
+        if not written and container_side(service, port) is not None:
+            yield name, port_name, port, side
+
+
+def keep_container_sides(loaded: Loaded, previous: Reader) -> tuple[Inventory, list[Finding]]:
+    """The inventory with the container sides the last render fixed filled in, and a
+    warning at each port that keeps one (until `container:` is written)."""
+    inventory = loaded.inventory
+    changed: dict[str, dict[str, Port]] = {}
+    findings = []
+    for name, port_name, port, side in _kept(inventory, recorded_sides(previous(REGISTRY))):
+        changed.setdefault(name, {})[port_name] = port.model_copy(update={"container": side})
+        findings.append(
+            Finding(
+                loaded.sources.value(("services", name, "ports", port_name)),
+                "warning",
+                f"{name}.{port_name} is published on {port.port} now, and its container side "
+                f"is not written: it stays {side}, where the last render had it (the image "
+                f"still listens there). Write `{port_name}: {{port: {port.port}, container: "
+                f"{side}}}` to keep it, or `container: {port.port}` if the image moved too",
+            )
+        )
+    if not changed:
+        return inventory, []
+    services = dict(inventory.services)
+    for name, ports in changed.items():
+        service = services[name]
+        services[name] = service.model_copy(update={"ports": {**service.ports, **ports}})
+    return inventory.model_copy(update={"services": services}), findings
