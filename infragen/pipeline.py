@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,11 @@ from infragen.inventory.model import Inventory
 from infragen.inventory.source import Location
 from infragen.output import fingerprint, lock
 from infragen.output.apply import apply
-from infragen.output.manifest import digest
+from infragen.output.manifest import Manifest, digest
 from infragen.output.plan import Plan, Planner
 from infragen.output.recovery import recover
 from infragen.output.transaction import Transaction
+from infragen.render.contexts import context_key
 from infragen.render.environment import make_environment
 from infragen.render.formats import FORMATS
 from infragen.rules import check
@@ -129,6 +130,26 @@ class RecordingReader:
         return data
 
 
+def target_outputs(
+    inventory: Inventory, previous: Previous | None, beside: Beside
+) -> Iterator[Iterator[OutputFile]]:
+    """Each target's files, unrendered, one target at a time (so each can be let go);
+    two targets claiming one path is a bug."""
+    seen: dict[str, str] = {}
+    for name, produce in all_targets().items():
+        yield _claimed(name, target_files(name, produce, inventory, previous, beside), seen)
+
+
+def _claimed(
+    name: str, outputs: Iterable[OutputFile], seen: dict[str, str]
+) -> Iterator[OutputFile]:
+    for output in outputs:
+        if output.path in seen:
+            raise ValueError(f"target {name!r} writes {output.path!r}, already written")
+        seen[output.path] = name
+        yield output
+
+
 def rendered_targets(
     inventory: Inventory, source: Path, previous: Previous | None, beside: Beside
 ) -> Iterator[list[Rendered]]:
@@ -138,15 +159,8 @@ def rendered_targets(
     targets copy (read through `beside`), its name heads every file.
     """
     environment = make_environment(source.parent)
-    seen: dict[str, str] = {}
-    for name, produce in all_targets().items():
-        batch = []
-        for output in target_files(name, produce, inventory, previous, beside):
-            if output.path in seen:
-                raise ValueError(f"target {name!r} writes {output.path!r}, already written")
-            seen[output.path] = name
-            batch.append(render_file(environment, output, source.name))
-        yield batch
+    for outputs in target_outputs(inventory, previous, beside):
+        yield [render_file(environment, output, source.name) for output in outputs]
 
 
 def render_all(
@@ -189,36 +203,59 @@ def _inputs(
     return fingerprint.inputs(inventory, read, beside.read)
 
 
+def _reusable(previous: Manifest | None, source: Path) -> dict[str, str] | None:
+    """The context keys of the last render, when its files can stand for this one's: the
+    same infragen code, templates and inventory file name, and nothing checked now that
+    it did not check (nixfmt's style). None otherwise: every file is rendered and judged."""
+    if (
+        previous is None
+        or previous.source != source.name
+        or nixfmt_binary() is not None
+        or not fingerprint.same_rendering(previous.inputs, source)
+    ):
+        return None
+    return previous.contexts
+
+
 def _plan(
     inventory: Inventory, source: Path, state: RecordingReader, planner: Planner
 ) -> tuple[Plan, list[Finding]]:
     """Render every target into `planner`, validating what the last render did not write;
-    `state` reads (and records) the files of the last render the model and targets need."""
+    `state` reads (and records) the files of the last render the model and targets need.
+
+    A file whose context key is the one the last render recorded, and whose bytes in
+    `out/` are the ones it wrote, is neither rendered nor validated (`render/contexts.py`).
+    """
     beside = RecordingReader(source.parent)
-    previous = planner.previous
-    trusted = (
-        previous is not None
-        and previous.inputs.get("code") == fingerprint.code_digest()
-        and nixfmt_binary() is None  # a style check the last render may not have made
-    )
+    reusable = _reusable(planner.previous, source)
+    trusted = reusable is not None
+    reusable = reusable or {}
+    environment = make_environment(source.parent)
+    keys: dict[str, str] = {}
     validation = Validation()
     try:
-        for batch in rendered_targets(inventory, source, state, beside):
+        for outputs in target_outputs(inventory, state, beside):
             judged = []
-            for rendered in batch:
+            for output in outputs:
+                key = context_key(output, source.name)
+                if key is not None:
+                    keys[output.path] = key
+                    if reusable.get(output.path) == key and planner.reuse(output.path):
+                        continue
+                rendered = render_file(environment, output, source.name)
                 data = rendered.text.encode("utf-8")
                 sha = digest(data)
                 if not (trusted and planner.written_before(rendered.path, sha)):
                     judged.append(rendered)
                 planner.add(rendered.path, data, sha)
             validation.submit(judged)
-            del batch, judged
+            del judged
     finally:
         verdicts = validation.finish()
     if errors(verdicts):
         raise InvalidInput(verdicts)
     inputs = _inputs(source, state, beside, planner.digests)
-    return planner.finish(source.name, inputs), verdicts
+    return planner.finish(source.name, inputs, keys), verdicts
 
 
 def _model(loaded: Loaded, state: RecordingReader) -> tuple[Inventory, list[Finding]]:

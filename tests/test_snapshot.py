@@ -45,9 +45,16 @@ def test_render_matches_golden_tree(name, snapshot):
 def test_committed_out_is_the_estate_golden_tree(snapshot):
     """The estate's golden tree is out/ itself: what `infragen check` holds CI to."""
     result = build(INVENTORIES["estate"])
-    # The manifest's input fingerprints are not golden: like `check`, compare what it says
-    # about the files; `render` refreshes the fingerprints.
-    inputs = Manifest.read(ROOT / "out").inputs
-    plan = make_plan(result.files, ROOT / "out", result.source, inputs=inputs)
+    # The manifest's input fingerprints and context keys are not golden: like `check`,
+    # compare what it says about the files; `render` refreshes the fingerprints.
+    manifest = Manifest.read(ROOT / "out")
+    assert manifest is not None
+    plan = make_plan(
+        result.files,
+        ROOT / "out",
+        result.source,
+        inputs=manifest.inputs,
+        contexts=manifest.contexts,
+    )
     snapshot.snapshot_dir = ROOT
     snapshot.assert_match_dir(nested({**result.files, MANIFEST: plan.manifest}), "out")

@@ -140,14 +140,26 @@ def inputs(
             for path in inventory_files(main)
         },
     }
-    templates = overrides(main)
-    if templates:
-        recorded["templates"] = {name: _digest_of(path) for name, path in sorted(templates)}
+    recorded |= _templates(main)
     if state:
         recorded["state"] = dict(sorted(state.items()))
     if beside:
         recorded["beside"] = dict(sorted(beside.items()))
     return recorded
+
+
+def _templates(main: Path) -> dict[str, Any]:
+    templates = overrides(main)
+    if not templates:
+        return {}
+    return {"templates": {name: _digest_of(path) for name, path in sorted(templates)}}
+
+
+def same_rendering(recorded: dict[str, Any], main: Path) -> bool:
+    """Whether the inputs a manifest recorded render a context as they would now: the same
+    infragen (version and code, built-in templates included) and the same overrides."""
+    now = {"infragen": infragen.__version__, "code": code_digest()} | _templates(main)
+    return all(recorded.get(key) == now.get(key) for key in ("infragen", "code", "templates"))
 
 
 def current(main: Path, out: Path, manifest: Manifest) -> bool:

@@ -123,6 +123,17 @@ class Planner:
         """Whether the last render wrote exactly these bytes to `path` (so they passed)."""
         return self.owned.get(path) == sha
 
+    def reuse(self, path: str) -> bool:
+        """Count `path` unchanged without its new bytes, if `out/` holds what the last
+        render wrote there; False (nothing recorded) when it is missing or was edited."""
+        sha = self.owned.get(path)
+        current = _read(self.out / path)
+        if sha is None or current is None or digest(current) != sha:
+            return False
+        self.digests[path] = sha
+        self.changes.append(Change(path, Action.UNCHANGED, None, None))
+        return True
+
     def add(self, path: str, data: bytes, sha: str | None = None) -> Change:
         sha = sha or digest(data)
         self.digests[path] = sha
@@ -150,14 +161,19 @@ class Planner:
             )
         return Change(path, Action.UPDATE, current, data)
 
-    def finish(self, source: str, inputs: dict[str, Any] | None = None) -> Plan:
+    def finish(
+        self,
+        source: str,
+        inputs: dict[str, Any] | None = None,
+        contexts: dict[str, str] | None = None,
+    ) -> Plan:
         """The plan: every rendered file, the stale ones, and the new manifest."""
         changes = self.changes + [
             change
             for path in sorted(set(self.owned) - set(self.digests))
             if (change := self._stale(path)) is not None
         ]
-        manifest = Manifest(source, self.digests, inputs or {})
+        manifest = Manifest(source, self.digests, inputs or {}, contexts or {})
         data = manifest.dump()
         old_data = _read(self.out / MANIFEST)
         if not manifest.same_outputs(self.previous):
@@ -190,9 +206,10 @@ def make_plan(
     *,
     force: bool = False,
     inputs: dict[str, Any] | None = None,
+    contexts: dict[str, str] | None = None,
 ) -> Plan:
     """Compare rendered files with `out/` and its manifest; `force` turns conflicts into writes."""
     planner = Planner(out, force=force)
     for path, data in rendered.items():
         planner.add(path, data)
-    return planner.finish(source, inputs)
+    return planner.finish(source, inputs, contexts)

@@ -1,0 +1,58 @@
+"""Context keys: a digest of everything one output file is rendered from, bar the templates.
+
+A rendered file is a function of its template (and the templates and filters that one
+uses), its output format, the inventory file's name (the header) and its context. The
+templates and filters are fingerprinted as a whole in the manifest's inputs (infragen's
+code, the overrides beside the inventory); the rest is the context key. A render whose
+inputs fingerprint as the last one did reuses every file whose key is the one recorded
+(and whose bytes in `out/` are the ones written): it is neither rendered nor validated.
+
+The key digests the context as pickle writes it, so it captures every value a template can
+reach (objects pickle their state; functions and classes pickle as names, which the code
+fingerprint covers). A context pickle cannot write (a closure, a generator) has no key and
+is always rendered. Pydantic models are written as their field values only: their pickled
+state also holds the set of fields given, whose order varies from run to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from typing import Any
+
+from pydantic import BaseModel
+
+from infragen.targets import OutputFile
+
+
+def model_fields(kind: str, values: tuple[Any, ...], private: Any) -> None:
+    """Stands for a pydantic model in a context key; never called (keys are not loaded)."""
+
+
+class _KeyPickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, BaseModel):
+            kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+            return model_fields, (kind, tuple(obj.__dict__.items()), obj.__pydantic_private__)
+        return NotImplemented
+
+
+class _Digest:
+    """A write-only file that hashes what is written (the pickle is never kept whole)."""
+
+    def __init__(self, source: str) -> None:
+        self.hash = hashlib.blake2b(source.encode() + b"\0", digest_size=20)
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return len(data)
+
+
+def context_key(output: OutputFile, source: str) -> str | None:
+    """The key of `output` rendered under an inventory file named `source`, or None."""
+    sink = _Digest(source)
+    try:
+        _KeyPickler(sink, protocol=5).dump((output.template, output.format, output.context))
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return None
+    return sink.hash.hexdigest()

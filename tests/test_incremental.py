@@ -1,0 +1,146 @@
+"""Incremental render: after a change, only the files whose context key changed are
+rendered and validated, and `out/` ends byte for byte as a render into an empty folder.
+
+A context key stands for a file only while the templates and the code that render it are
+the ones recorded: a template override or another infragen renders everything again.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import infragen
+from infragen import pipeline
+from infragen.output import fingerprint
+from infragen.output.plan import Action
+from infragen.validate import Validation
+
+from conftest import copy_small
+
+PORT = ("ports: {api: 11434}", "ports: {api: 11435}")
+
+
+def files_of(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def stamps(out: Path) -> dict[str, tuple[int, int]]:
+    """Each file's inode and modification time: both stay when a file is not rewritten."""
+    found = {}
+    for path in out.rglob("*"):
+        if path.is_file():
+            status = path.stat()
+            found[path.relative_to(out).as_posix()] = (status.st_ino, status.st_mtime_ns)
+    return found
+
+
+@pytest.fixture
+def spied(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """The paths the next renders put through a template, and those they validate."""
+    seen: dict[str, list[str]] = {"rendered": [], "judged": []}
+    render_file, submit = pipeline.render_file, Validation.submit
+
+    def rendering(environment, output, source):  # type: ignore[no-untyped-def]
+        seen["rendered"].append(output.path)
+        return render_file(environment, output, source)
+
+    def judging(self, files):  # type: ignore[no-untyped-def]
+        seen["judged"] += [rendered.path for rendered in files]
+        return submit(self, files)
+
+    monkeypatch.setattr(pipeline, "render_file", rendering)
+    monkeypatch.setattr(Validation, "submit", judging)
+    return seen
+
+
+def test_a_one_port_change_renders_only_what_it_changes(tmp_path, spied):
+    inventory = copy_small(tmp_path / "estate")
+    out = inventory.parent / "out"
+    pipeline.render(inventory, out)
+    everything = set(spied["rendered"])
+    before, stamped = files_of(out), stamps(out)
+    spied["rendered"].clear(), spied["judged"].clear()
+    inventory.write_text(inventory.read_text().replace(*PORT))
+
+    outcome = pipeline.render(inventory, out)
+    rendered, judged = set(spied["rendered"]), set(spied["judged"])
+
+    fresh = copy_small(tmp_path / "fresh", inventory.read_text())
+    pipeline.render(fresh, fresh.parent / "out")
+    after = files_of(out)
+    assert after == files_of(fresh.parent / "out")
+    changed = {path for path in after if before.get(path) != after[path]} - {
+        ".infragen-manifest.json"
+    }
+    assert changed, "the port shows in some file"
+    assert rendered == changed
+    assert judged == changed
+    assert len(everything) > 3 * len(changed)
+    updated = {c.path for c in outcome.plan.changes if c.action is Action.UPDATE}
+    assert updated == changed | {".infragen-manifest.json"}
+    untouched = {path: stamp for path, stamp in stamps(out).items() if path in before}
+    assert {p for p in untouched if untouched[p] != stamped[p]} == updated
+
+
+def test_a_hand_edit_is_still_found_when_the_inputs_did_not_change(small, spied):
+    out = small.parent / "out"
+    pipeline.render(small, out)
+    registry = out / "registry" / "ports.json"
+    registry.write_text(registry.read_text() + " ")
+    plan = pipeline.survey(small, out, keep=False).plan
+    assert [(c.path, c.action) for c in plan.pending] == [("registry/ports.json", Action.CONFLICT)]
+
+
+def test_a_template_override_renders_again_the_files_it_may_change(small, spied):
+    out = small.parent / "out"
+    pipeline.render(small, out)
+    total = len(spied["rendered"])
+    spied["rendered"].clear()
+    override = small.parent / "templates" / "registry"
+    override.mkdir(parents=True)
+    (override / "ports.json.j2").write_text('{"hosts": {{ registry.hosts | list | json }}}\n')
+    pipeline.render(small, out, force=True)
+    assert len(spied["rendered"]) == total
+    assert (out / "registry" / "ports.json").read_text().endswith('{"hosts": ["gpu", "store"]}\n')
+
+
+@pytest.mark.parametrize("change", ["version", "code"])
+def test_another_infragen_renders_everything_again(small, spied, monkeypatch, change):
+    out = small.parent / "out"
+    pipeline.render(small, out)
+    total = len(spied["rendered"])
+    spied["rendered"].clear()
+    pipeline.render(small, out)
+    assert spied["rendered"] == [], "nothing changed: nothing is rendered"
+    if change == "version":
+        monkeypatch.setattr(infragen, "__version__", "99.0.0")
+    else:
+        monkeypatch.setattr(fingerprint, "code_digest", lambda: "another build")
+    outcome = pipeline.render(small, out)
+    assert len(spied["rendered"]) == total
+    assert len(spied["judged"]) == 2 * total, "each file is validated again"
+    assert outcome.plan.refresh and not outcome.plan.pending, "only the fingerprints change"
+
+
+def test_the_context_keys_do_not_depend_on_the_process(tmp_path):
+    """Keys are recorded in the committed manifest: two renders in fresh interpreters
+    (each with its own string hashing) write the same manifest."""
+    import subprocess
+    import sys
+
+    inventory = copy_small(tmp_path / "estate")
+    manifests = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out-{seed}"
+        subprocess.run(
+            [sys.executable, "-m", "infragen", "render", "-i", str(inventory), "-o", str(out)],
+            check=True,
+            capture_output=True,
+            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
+        )
+        manifests.append((out / ".infragen-manifest.json").read_bytes())
+    assert manifests[0] == manifests[1]
+    shutil.rmtree(tmp_path / "out-1")
