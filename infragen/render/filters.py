@@ -19,6 +19,7 @@ FILTERS: dict[str, Callable[..., str]] = {}
 
 NIX_KEYWORDS = {"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"}
 NIX_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
+NIX_ESCAPED = re.compile(r'[\\"\n\r\t]|\$\{')  # what a Nix string literal must escape
 YAML_PLAIN = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@+=-]*(:[A-Za-z0-9_./@+=-]+)*$")
 NUMBER_LIKE = re.compile(r"^[-+.]?[0-9]")
 # Characters a YAML double-quoted scalar must escape: non-printables and the line breaks
@@ -40,6 +41,8 @@ def jinja_filter(name: str) -> Callable[[Callable[..., str]], Callable[..., str]
 def nix_string(value: Any) -> str:
     """A Nix double-quoted string literal that evaluates to exactly `value`."""
     text = str(value)
+    if not NIX_ESCAPED.search(text):
+        return f'"{text}"'
     text = text.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
     text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     return f'"{text}"'

@@ -12,12 +12,15 @@ from typing import Any
 from infragen.inventory.firewall import ssh_exposure
 from infragen.inventory.kept import container_side
 from infragen.inventory.model import Inventory
-from infragen.inventory.query import bindings
+from infragen.inventory.query import bindings, per_inventory
 from infragen.targets import OutputFile, target
 
 
+@per_inventory
 def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
-    """Every port of the estate as flat rows, sorted by host, port, protocol and service."""
+    """Every port of the estate as flat rows, sorted by host, port, protocol and service.
+
+    Built once per inventory (the registry and PORTS.md both list them); read-only."""
     rows = [
         {
             "host": name,

@@ -48,6 +48,8 @@ def referenced(document: dict[str, Any]) -> dict[str, Variable]:
     parts += [(None, spec) for key, spec in document.items() if key != "services"]
     for user, spec in parts:
         for text in _strings(spec):
+            if "$" not in text:  # no reference without a `$`; most strings have none
+                continue
             for reference in references(parse(text)):
                 variable = found.setdefault(reference.name, Variable(reference.name))
                 if variable.default is None:

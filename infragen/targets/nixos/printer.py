@@ -13,6 +13,7 @@ null. The small classes below stand for the few other expressions the target nee
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,10 +105,15 @@ def _part(part: str | Raw) -> str:
     return f"${{{part.text}}}" if isinstance(part, Raw) else nix_string(part)[1:-1]
 
 
+@functools.lru_cache(maxsize=8192)
 def attr_path(key: str | tuple[str, ...]) -> str:
-    """A binding's left side: one name, or a dotted path of names, each quoted if needed."""
-    names = key if isinstance(key, tuple) else (key,)
-    return ".".join(nix_attr(name) for name in names)
+    """A binding's left side: one name, or a dotted path of names, each quoted if needed.
+
+    Remembered: a thousand hosts' modules use the same few hundred names again and again.
+    """
+    if isinstance(key, str):
+        return nix_attr(key)
+    return ".".join(nix_attr(name) for name in key)
 
 
 def _set(value: dict[Any, Any], depth: int) -> str:
