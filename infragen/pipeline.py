@@ -33,11 +33,12 @@ from infragen.inventory.source import Location
 from infragen.output import fingerprint, lock
 from infragen.output.apply import apply
 from infragen.output.manifest import Manifest, digest
-from infragen.output.plan import Plan, Planner
+from infragen.output.plan import Change, Plan, Planner
 from infragen.output.recovery import recover
 from infragen.output.transaction import Transaction
 from infragen.render.contexts import context_key
 from infragen.render.environment import make_environment
+from infragen.render.forked import Forked
 from infragen.render.formats import FORMATS
 from infragen.rules import check
 from infragen.targets import Beside, OutputFile, Previous, all_targets, target_files
@@ -45,6 +46,10 @@ from infragen.validate import Rendered, Validation
 from infragen.validate.nix import nixfmt_binary
 
 LOCK_TIMEOUT = 600.0
+# From this many hosts on, the targets of FORKED render in a forked process beside the
+# others (render/forked.py): together about half the work of a large render.
+FORK_AFTER_HOSTS = 100
+FORKED = ("compose", "env", "firewall", "nixos")
 
 
 @dataclass(frozen=True)
@@ -131,12 +136,17 @@ class RecordingReader:
 
 
 def target_outputs(
-    inventory: Inventory, previous: Previous | None, beside: Beside
+    inventory: Inventory,
+    previous: Previous | None,
+    beside: Beside,
+    names: Collection[str] | None = None,
 ) -> Iterator[Iterator[OutputFile]]:
-    """Each target's files, unrendered, one target at a time (so each can be let go);
-    two targets claiming one path is a bug."""
+    """Each target's files (of the targets `names`, default all), unrendered, one target at
+    a time (so each can be let go); two targets claiming one path is a bug."""
     seen: dict[str, str] = {}
     for name, produce in all_targets().items():
+        if names is not None and name not in names:
+            continue
         yield _claimed(name, target_files(name, produce, inventory, previous, beside), seen)
 
 
@@ -217,24 +227,43 @@ def _reusable(previous: Manifest | None, source: Path) -> dict[str, str] | None:
     return previous.contexts
 
 
-def _plan(
-    inventory: Inventory, source: Path, state: RecordingReader, planner: Planner
-) -> tuple[Plan, list[Finding]]:
-    """Render every target into `planner`, validating what the last render did not write;
-    `state` reads (and records) the files of the last render the model and targets need.
+@dataclass(frozen=True)
+class Share:
+    """What rendering some targets into a planner found besides the planner's record."""
 
-    A file whose context key is the one the last render recorded, and whose bytes in
-    `out/` are the ones it wrote, is neither rendered nor validated (`render/contexts.py`).
-    """
-    beside = RecordingReader(source.parent)
+    keys: dict[str, str]  # each file's context key
+    verdicts: list[Finding]
+
+
+@dataclass(frozen=True)
+class ForkedShare:
+    """The forked process's share, with the record its copy of the planner made."""
+
+    share: Share
+    changes: list[Change]
+    digests: dict[str, str]
+    state: dict[str, str | None]
+    beside: dict[str, str | None]
+
+
+def _render_share(
+    names: Collection[str],
+    inventory: Inventory,
+    source: Path,
+    readers: tuple[RecordingReader, RecordingReader],
+    planner: Planner,
+) -> Share:
+    """Render the targets `names` into `planner`, validating what the last render did not
+    write. A file whose context key is the one the last render recorded, and whose bytes
+    in `out/` are the ones it wrote, is neither rendered nor validated."""
+    state, beside = readers
     reusable = _reusable(planner.previous, source)
-    trusted = reusable is not None
-    reusable = reusable or {}
+    trusted, reusable = reusable is not None, reusable or {}
     environment = make_environment(source.parent)
     keys: dict[str, str] = {}
     validation = Validation()
     try:
-        for outputs in target_outputs(inventory, state, beside):
+        for outputs in target_outputs(inventory, state, beside, names):
             judged = []
             for output in outputs:
                 key = context_key(output, source.name)
@@ -252,6 +281,61 @@ def _plan(
             del judged
     finally:
         verdicts = validation.finish()
+    return Share(keys, verdicts)
+
+
+def _forked_share(
+    names: Collection[str],
+    inventory: Inventory,
+    source: Path,
+    readers: tuple[RecordingReader, RecordingReader],
+    planner: Planner,
+) -> ForkedShare:
+    """`_render_share` as the forked process runs it, on its copies of the readers and of
+    the planner (empty at the fork); the staged files go to the same staging folder."""
+    share = _render_share(names, inventory, source, readers, planner)
+    state, beside = readers
+    return ForkedShare(share, planner.changes, planner.digests, state.read, beside.read)
+
+
+def _split(inventory: Inventory) -> tuple[list[str], list[str]]:
+    """The targets this process renders, and those a forked one does (none when small)."""
+    names = list(all_targets())
+    if len(inventory.hosts) < FORK_AFTER_HOSTS:
+        return names, []
+    return [n for n in names if n not in FORKED], [n for n in names if n in FORKED]
+
+
+def _plan(
+    inventory: Inventory, source: Path, state: RecordingReader, planner: Planner
+) -> tuple[Plan, list[Finding]]:
+    """Render every target into `planner` (`render/contexts.py` says which files need not
+    be); `state` reads (and records) the files of the last render the targets need.
+
+    On a large estate the targets of FORKED render in a forked process meanwhile; its
+    record joins this one's before the plan is made.
+    """
+    beside = RecordingReader(source.parent)
+    readers = (state, beside)
+    own, forked = _split(inventory)
+    child = (
+        Forked(lambda: _forked_share(forked, inventory, source, readers, planner))
+        if forked
+        else None
+    )
+    try:
+        share = _render_share(own, inventory, source, readers, planner)
+        keys, verdicts = share.keys, share.verdicts
+        if child is not None:
+            part = child.result()
+            planner.join(part.changes, part.digests)
+            state.read.update(part.state)
+            beside.read.update(part.beside)
+            keys |= part.share.keys
+            verdicts = sorted(verdicts + part.share.verdicts)
+    finally:
+        if child is not None:
+            child.cancel()
     if errors(verdicts):
         raise InvalidInput(verdicts)
     inputs = _inputs(source, state, beside, planner.digests)

@@ -144,3 +144,45 @@ def test_the_context_keys_do_not_depend_on_the_process(tmp_path):
         manifests.append((out / ".infragen-manifest.json").read_bytes())
     assert manifests[0] == manifests[1]
     shutil.rmtree(tmp_path / "out-1")
+
+
+def test_the_forked_share_renders_the_same_bytes(tmp_path, monkeypatch):
+    """A large estate renders some targets in a forked process: same files, same manifest,
+    and the next render reuses what either process rendered."""
+    alone = copy_small(tmp_path / "alone")
+    pipeline.render(alone, alone.parent / "out")
+    monkeypatch.setattr(pipeline, "FORK_AFTER_HOSTS", 0)
+    inventory = copy_small(tmp_path / "forked")
+    out = inventory.parent / "out"
+    pipeline.render(inventory, out)
+    assert files_of(out) == files_of(alone.parent / "out")
+    inventory.write_text(inventory.read_text().replace(*PORT))
+    alone.write_text(inventory.read_text())
+    pipeline.render(inventory, out)
+    pipeline.render(alone, alone.parent / "out")
+    assert files_of(out) == files_of(alone.parent / "out")
+    assert not (out / ".infragen-work").exists()
+
+
+def test_a_failure_in_the_forked_share_leaves_out_as_it_was(small, monkeypatch):
+    from infragen.errors import InvalidInput
+    from infragen.findings import Finding
+    from infragen.inventory.source import Location
+    from infragen.targets import TARGETS
+
+    out = small.parent / "out"
+    pipeline.render(small, out)
+    before = files_of(out)
+    monkeypatch.setattr(pipeline, "FORK_AFTER_HOSTS", 0)
+    problem = Finding(Location("out/nixos/gpu/default.nix", 1, 1), "error", "refused")
+
+    def refusing(*arguments, **options):  # type: ignore[no-untyped-def]
+        raise InvalidInput([problem])
+
+    monkeypatch.setitem(TARGETS, pipeline.FORKED[-1], refusing)
+    small.write_text(small.read_text().replace(*PORT))
+    with pytest.raises(InvalidInput) as raised:
+        pipeline.render(small, out)
+    assert raised.value.findings == [problem]
+    assert files_of(out) == before
+    assert not (out / ".infragen-work").exists()

@@ -134,6 +134,15 @@ class Planner:
         self.changes.append(Change(path, Action.UNCHANGED, None, None))
         return True
 
+    def join(self, changes: list[Change], digests: dict[str, str]) -> None:
+        """Take in what another planner over the same `out/` recorded (a forked render's
+        share); a path both rendered is a bug, as within one."""
+        twice = sorted(set(digests) & set(self.digests))
+        if twice:
+            raise ValueError(f"two targets write {twice[0]!r}")
+        self.changes += changes
+        self.digests |= digests
+
     def add(self, path: str, data: bytes, sha: str | None = None) -> Change:
         sha = sha or digest(data)
         self.digests[path] = sha
