@@ -7,11 +7,12 @@ import json
 import dns.tokenizer
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infragen.render.filters import (
     env_value,
+    json_value,
     markdown_cell,
     nix_attr,
     nix_string,
@@ -78,3 +79,24 @@ def test_env_value_is_one_line(value):
 def test_markdown_cell_cannot_break_a_table():
     assert "|" not in markdown_cell("a|b").replace("\\|", "")
     assert json.dumps(markdown_cell("x\ny")) == '"x y"'
+
+
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(), st.floats())
+_TREES = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner),
+        st.tuples(inner, inner),
+        st.dictionaries(st.text(), inner),
+        st.dictionaries(st.integers(), inner),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=500)
+@given(_TREES, st.sampled_from([0, 2, 4]))
+def test_indented_json_is_what_the_standard_library_writes(value, indent):
+    """`json` writes indented JSON itself (quicker); the bytes are json.dumps's."""
+    expected = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
+    assert json_value(value, indent=indent) == expected
