@@ -94,9 +94,7 @@ def json_value(value: Any, indent: int | None = None) -> str:
     """JSON text of `value`, as `json.dumps` writes it (ensure_ascii off, keys in order)."""
     if indent is not None:
         with contextlib.suppress(_Unusual):
-            out: list[str] = []
-            _indented(value, " " * indent, "\n", out)
-            return "".join(out)
+            return _indented(value, " " * indent, "\n")
     return json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
 
 
@@ -104,43 +102,35 @@ class _Unusual(Exception):
     """A value `_indented` leaves to `json.dumps` (a float, a key that is not a string)."""
 
 
-def _indented(value: Any, step: str, newline: str, out: list[str]) -> None:
+def _indented(value: Any, step: str, newline: str) -> str:
     """`json.dumps(value, indent=...)` for strings, integers, booleans, None, lists and
     string-keyed dicts, several times quicker: the standard library writes indented JSON
     in Python token by token (its C writer does compact JSON only), and the port registry
-    of a large estate is a few hundred thousand tokens. `newline` holds the indentation."""
+    of a large estate is a few hundred thousand tokens. Each container joins its own
+    parts, so no list of every token is ever held. `newline` holds the indentation."""
     if isinstance(value, str):
-        out.append(encode_basestring(value))
-    elif value is None or value is True or value is False:
-        out.append("null" if value is None else "true" if value else "false")
-    elif type(value) is int:
-        out.append(int.__repr__(value))
-    elif isinstance(value, dict | list | tuple):
-        _container(value, step, newline, out)
-    else:
+        return encode_basestring(value)  # type: ignore[no-any-return]
+    if value is None or value is True or value is False:
+        return "null" if value is None else "true" if value else "false"
+    if type(value) is int:
+        return int.__repr__(value)
+    if not isinstance(value, dict | list | tuple):
         raise _Unusual
-
-
-def _container(
-    value: dict[Any, Any] | list[Any] | tuple[Any, ...], step: str, newline: str, out: list[str]
-) -> None:
-    mapping = isinstance(value, dict)
-    opening, closing = ("{", "}") if mapping else ("[", "]")
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
     if not value:
-        out.append(opening + closing)
-        return
+        return opening + closing
     inner = newline + step
-    separator = opening + inner
-    for item in value:
-        out.append(separator)
-        separator = "," + inner
-        if mapping:
-            if type(item) is not str:
-                raise _Unusual
-            out.append(encode_basestring(item) + ": ")
-            item = value[item]  # type: ignore[index]
-        _indented(item, step, inner, out)
-    out.append(newline + closing)
+    if isinstance(value, dict):
+        parts = [_member(key, item, step, inner) for key, item in value.items()]
+    else:
+        parts = [_indented(item, step, inner) for item in value]
+    return opening + inner + ("," + inner).join(parts) + newline + closing
+
+
+def _member(key: Any, value: Any, step: str, newline: str) -> str:
+    if type(key) is not str:
+        raise _Unusual
+    return encode_basestring(key) + ": " + _indented(value, step, newline)  # type: ignore[no-any-return]
 
 
 @jinja_filter("zone_name")

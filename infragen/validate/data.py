@@ -12,11 +12,15 @@ from infragen.findings import Finding
 from infragen.validate import Rendered, validator
 
 
+def _nothing(pairs: list[tuple[str, Any]]) -> None:
+    """Each object as it is parsed: dropped, so a large file is checked, never held."""
+
+
 @validator("json")
 def parse_json(files: list[Rendered]) -> Iterator[Finding]:
     for rendered in files:
         try:
-            json.loads(rendered.text)
+            json.loads(rendered.text, object_pairs_hook=_nothing)
         except json.JSONDecodeError as exc:
             yield rendered.error(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)
 
