@@ -15,7 +15,7 @@ from typing import Any
 
 from infragen.graph import dependency_graph, mermaid
 from infragen.inventory.model import Host, Inventory, Port, Service
-from infragen.inventory.query import services_on
+from infragen.inventory.query import index_of, services_on
 from infragen.targets import OutputFile, target
 from infragen.targets.docs_policy import policy_context
 from infragen.targets.registry import port_rows
@@ -101,13 +101,19 @@ def _distinct(values: list[str]) -> str:
     return ", ".join(dict.fromkeys(values)) or NONE
 
 
-def matrix(inventory: Inventory) -> list[dict[str, str]]:
+def nodes_cells(inventory: Inventory) -> dict[str, str]:
+    """Each service's hosts as a table cell (`a, b`, or — for none), in one pass."""
+    hosts_of = index_of(inventory).hosts_of
+    return {name: ", ".join(sorted(hosts_of[name])) or NONE for name in inventory.services}
+
+
+def matrix(inventory: Inventory, nodes: dict[str, str]) -> list[dict[str, str]]:
     """Seed 000's service-to-device matrix: one row per service, sorted by name."""
     return [
         {
             "service": name,
             "ports": ports_cell(service),
-            "nodes": ", ".join(sorted(inventory.service_hosts(name))) or NONE,
+            "nodes": nodes[name],
             "protocol": _distinct([protocol_text(p.protocol) for p in service.ports.values()]),
             "exposure": _distinct([service.exposure_of(p) for p in service.ports.values()]),
             "status": service.status,
@@ -194,19 +200,19 @@ def health_check(service: Service) -> tuple[str, str]:
     return f"tcp connect {where}{note}", health.expect or DEFAULT_EXPECT["tcp"]
 
 
-def health_rows(inventory: Inventory) -> list[dict[str, str]]:
+def health_rows(inventory: Inventory, nodes: dict[str, str]) -> list[dict[str, str]]:
     rows = []
     for name, service in sorted(inventory.services.items()):
         if service.health is None:
             continue
         check, expect = health_check(service)
-        nodes = ", ".join(sorted(inventory.service_hosts(name))) or NONE
-        rows.append({"service": name, "nodes": nodes, "check": check, "expect": expect})
+        rows.append({"service": name, "nodes": nodes[name], "check": check, "expect": expect})
     return rows
 
 
 @target("docs")
 def files(inventory: Inventory) -> Iterator[OutputFile]:
+    nodes = nodes_cells(inventory)
     yield OutputFile(
         "docs/PORTS.md",
         "docs/PORTS.md.j2",
@@ -223,9 +229,9 @@ def files(inventory: Inventory) -> Iterator[OutputFile]:
         "markdown",
         {
             "estate": inventory.estate.name,
-            "matrix": matrix(inventory),
+            "matrix": matrix(inventory, nodes),
             "nodes": node_lists(inventory),
-            "health": health_rows(inventory),
+            "health": health_rows(inventory, nodes),
             "graph": mermaid(dependency_graph(inventory)).rstrip("\n"),
         },
     )

@@ -74,6 +74,13 @@ SCALARS = (str, int, float, bool, type(None), Raw, Interp)
 
 def emit(value: Any, depth: int = 0) -> str:
     """`value` as Nix; the first line is unindented, the following ones at `depth`."""
+    kind = type(value)  # the common exact types first: a large estate emits millions
+    if kind is str:
+        return nix_string(value)
+    if kind is Raw:
+        return value.text  # type: ignore[no-any-return]
+    if kind is bool or kind is int or value is None:
+        return nix_value(value)
     if isinstance(value, str):
         return nix_string(value)
     if isinstance(value, dict):
