@@ -114,6 +114,10 @@ def size(hosts: int, folder: Path, repeat: int) -> dict[str, Any]:
         "peak_rss_mib": max(r["peak_rss_mib"] for r in renders),
         "children_peak_rss_mib": max(r["children_peak_rss_mib"] for r in renders),
         "incremental_s": statistics.median(r["render_s"] for r in increments),
+        "incremental_core_s": statistics.median(r["core_s"] for r in increments),
+        "incremental_after_core_s": statistics.median(
+            r["render_s"] - r["core_s"] for r in increments
+        ),
         "incremental_same_bytes": _files(changed.parent / "out-0") == _files(fresh),
         "check_unchanged_s": check,
         "per_host_ms": render_s / hosts * 1000,
@@ -174,6 +178,8 @@ def report(figures: dict[str, Any]) -> str:
             ("peak_rss_mib", " MiB"),
             ("children_peak_rss_mib", " MiB"),
             ("incremental_s", " s"),
+            ("incremental_core_s", " s"),
+            ("incremental_after_core_s", " s"),
             ("check_unchanged_s", " s"),
             ("per_host_ms", " ms"),
         ]:
