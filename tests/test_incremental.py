@@ -186,3 +186,21 @@ def test_a_failure_in_the_forked_share_leaves_out_as_it_was(small, monkeypatch):
     assert raised.value.findings == [problem]
     assert files_of(out) == before
     assert not (out / ".infragen-work").exists()
+
+
+def test_a_context_key_is_of_values_not_of_which_objects_hold_them():
+    from infragen.render.contexts import context_key
+    from infragen.targets import OutputFile
+
+    def key(context: dict[str, object]) -> str | None:
+        return context_key(OutputFile("a/b.json", "registry/ports.json.j2", "json", context), "x")
+
+    once = "port" * 3
+    again = "".join(["port"] * 3)
+    assert once is not again
+    assert key({"rows": [once, once]}) == key({"rows": [once, again]})
+    assert key({"rows": [once]}) != key({"rows": [once + " "]})
+    assert context_key(OutputFile("a/b.json", "other.j2", "json", {}), "x") != key({})
+    cycle: list[object] = []
+    cycle.append(cycle)
+    assert key({"rows": cycle}) is None, "no key: such a file is always rendered"

@@ -51,8 +51,12 @@ class _Digest:
 def context_key(output: OutputFile, source: str) -> str | None:
     """The key of `output` rendered under an inventory file named `source`, or None."""
     sink = _Digest(source)
+    pickler = _KeyPickler(sink, protocol=5)
+    # No memo: with one, an object met twice is written once and then referred to, so
+    # the bytes would depend on which equal strings happen to be one object.
+    pickler.fast = True
     try:
-        _KeyPickler(sink, protocol=5).dump((output.template, output.format, output.context))
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        return None
+        pickler.dump((output.template, output.format, output.context))
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+        return None  # a cycle (no memo), a closure, a generator: always rendered
     return sink.hash.hexdigest()
