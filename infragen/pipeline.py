@@ -252,6 +252,7 @@ def _render_share(
     source: Path,
     readers: tuple[RecordingReader, RecordingReader],
     planner: Planner,
+    validation: Validation | None = None,
 ) -> Share:
     """Render the targets `names` into `planner`, validating what the last render did not
     write. A file whose context key is the one the last render recorded, and whose bytes
@@ -261,7 +262,7 @@ def _render_share(
     trusted, reusable = reusable is not None, reusable or {}
     environment = make_environment(source.parent)
     keys: dict[str, str] = {}
-    validation = Validation()
+    validation = validation or Validation()
     try:
         for outputs in target_outputs(inventory, state, beside, names):
             judged = []
@@ -292,8 +293,10 @@ def _forked_share(
     planner: Planner,
 ) -> ForkedShare:
     """`_render_share` as the forked process runs it, on its copies of the readers and of
-    the planner (empty at the fork); the staged files go to the same staging folder."""
-    share = _render_share(names, inventory, source, readers, planner)
+    the planner (empty at the fork); the staged files go to the same staging folder. Its
+    share is large: its validators go to their own process from the first file, so they
+    do not take turns with its rendering for the interpreter."""
+    share = _render_share(names, inventory, source, readers, planner, Validation(worker_after=0))
     state, beside = readers
     return ForkedShare(share, planner.changes, planner.digests, state.read, beside.read)
 

@@ -6,7 +6,8 @@ pipe; the parent does the rest meanwhile and takes the answer when it needs it. 
 child meets come back as the same errors. The child dies with its parent, so an interrupted
 render leaves nothing running that could write after the next render cleaned up.
 
-Only where `os.fork` exists (Linux, the BSDs); elsewhere the work runs in turn, at `result`.
+Only where `os.fork` exists (Linux, the BSDs) and succeeds; else the work runs in turn,
+at `result`.
 """
 
 from __future__ import annotations
@@ -53,7 +54,13 @@ class Forked(Generic[T]):
             self.work = work
             return
         read, write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: the work runs in turn
+            os.close(read)
+            os.close(write)
+            self.work = work
+            return
         if pid == 0:  # the child: answer, then leave without running the parent's cleanups
             status = 1
             try:
