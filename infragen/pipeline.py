@@ -9,47 +9,39 @@ transaction; `survey` (for check and diff) plans without writing; `build` and
 
 Rendering streams: target by target, each file is rendered, compared with `out/`, handed
 to the staging area when it changed, and given to the validators, which run beside the
-render; no target's text is kept once it is written and judged. A file whose bytes are
-the ones the last render (by the same infragen) wrote and validated is not judged again.
+render; no target's text is kept once it is written and judged. A file whose context is
+the one the last render (by the same infragen) recorded is not even rendered, and one
+whose bytes it wrote and validated is not judged again (`render/shares.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from infragen.errors import InvalidInput, UsageError
 from infragen.findings import Finding, errors
 from infragen.inventory.kept import keep_container_sides
 from infragen.inventory.load import Loaded, load
 from infragen.inventory.model import Inventory
-from infragen.inventory.source import Location
 from infragen.output import fingerprint, lock
 from infragen.output.apply import apply
-from infragen.output.manifest import Manifest, digest
-from infragen.output.plan import Change, Plan, Planner
+from infragen.output.plan import Plan, Planner
 from infragen.output.recovery import recover
 from infragen.output.transaction import Transaction
-from infragen.render.contexts import context_key
+from infragen.render import shares
 from infragen.render.environment import make_environment
+from infragen.render.files import RecordingReader, render_file, target_outputs
 from infragen.render.forked import Forked
-from infragen.render.formats import FORMATS
 from infragen.rules import check
-from infragen.targets import Beside, OutputFile, Previous, all_targets, target_files
+from infragen.targets import Beside, Previous
 from infragen.validate import Rendered, Validation
-from infragen.validate.nix import nixfmt_binary
 
 LOCK_TIMEOUT = 600.0
-# From this many hosts on, the targets of FORKED render in a forked process beside the
-# others (render/forked.py): together about half the work of a large render.
-FORK_AFTER_HOSTS = 100
-FORKED = ("compose", "env", "firewall", "nixos")
 
 
 @dataclass(frozen=True)
@@ -99,65 +91,6 @@ def checked(inventory: Path) -> tuple[Loaded, list[Finding]]:
     if errors(findings):
         raise InvalidInput(findings)
     return loaded, findings
-
-
-def render_file(environment: jinja2.Environment, output: OutputFile, source: str) -> Rendered:
-    """One output through its template, headed by a comment naming its source."""
-    try:
-        body = environment.get_template(output.template).render(**output.context)
-    except (jinja2.TemplateError, ValueError, TypeError) as exc:
-        problem = Finding(
-            Location(f"out/{output.path}"), "error", f"cannot render {output.template}: {exc}"
-        )
-        raise InvalidInput([problem]) from None
-    text = FORMATS[output.format].header(source) + body.rstrip("\n") + "\n"
-    return Rendered(output.path, output.format, text)
-
-
-class RecordingReader:
-    """Reads files under one folder, remembering the digest of each (None when absent).
-
-    Two kinds of file are inputs of a render besides the inventory: files of the last
-    render that targets read back as state (the DNS serials), and files kept beside the
-    inventory that targets copy (hardware configurations). The manifest fingerprints both.
-    """
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.read: dict[str, str | None] = {}
-
-    def __call__(self, path: str) -> bytes | None:
-        data = None
-        if self.folder is not None:
-            with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                data = (self.folder / path).read_bytes()
-        self.read[path] = None if data is None else digest(data)
-        return data
-
-
-def target_outputs(
-    inventory: Inventory,
-    previous: Previous | None,
-    beside: Beside,
-    names: Collection[str] | None = None,
-) -> Iterator[Iterator[OutputFile]]:
-    """Each target's files (of the targets `names`, default all), unrendered, one target at
-    a time (so each can be let go); two targets claiming one path is a bug."""
-    seen: dict[str, str] = {}
-    for name, produce in all_targets().items():
-        if names is not None and name not in names:
-            continue
-        yield _claimed(name, target_files(name, produce, inventory, previous, beside), seen)
-
-
-def _claimed(
-    name: str, outputs: Iterable[OutputFile], seen: dict[str, str]
-) -> Iterator[OutputFile]:
-    for output in outputs:
-        if output.path in seen:
-            raise ValueError(f"target {name!r} writes {output.path!r}, already written")
-        seen[output.path] = name
-        yield output
 
 
 def rendered_targets(
@@ -213,102 +146,6 @@ def _inputs(
     return fingerprint.inputs(inventory, read, beside.read)
 
 
-def _reusable(previous: Manifest | None, source: Path) -> dict[str, str] | None:
-    """The context keys of the last render, when its files can stand for this one's: the
-    same infragen code, templates and inventory file name, and nothing checked now that
-    it did not check (nixfmt's style). None otherwise: every file is rendered and judged."""
-    if (
-        previous is None
-        or previous.source != source.name
-        or nixfmt_binary() is not None
-        or not fingerprint.same_rendering(previous.inputs, source)
-    ):
-        return None
-    return previous.contexts
-
-
-@dataclass(frozen=True)
-class Share:
-    """What rendering some targets into a planner found besides the planner's record."""
-
-    keys: dict[str, str]  # each file's context key
-    verdicts: list[Finding]
-
-
-@dataclass(frozen=True)
-class ForkedShare:
-    """The forked process's share, with the record its copy of the planner made."""
-
-    share: Share
-    changes: list[Change]
-    digests: dict[str, str]
-    state: dict[str, str | None]
-    beside: dict[str, str | None]
-
-
-def _render_share(
-    names: Collection[str],
-    inventory: Inventory,
-    source: Path,
-    readers: tuple[RecordingReader, RecordingReader],
-    planner: Planner,
-    validation: Validation | None = None,
-) -> Share:
-    """Render the targets `names` into `planner`, validating what the last render did not
-    write. A file whose context key is the one the last render recorded, and whose bytes
-    in `out/` are the ones it wrote, is neither rendered nor validated."""
-    state, beside = readers
-    reusable = _reusable(planner.previous, source)
-    trusted, reusable = reusable is not None, reusable or {}
-    environment = make_environment(source.parent)
-    keys: dict[str, str] = {}
-    validation = validation or Validation()
-    try:
-        for outputs in target_outputs(inventory, state, beside, names):
-            judged = []
-            for output in outputs:
-                key = context_key(output, source.name)
-                if key is not None:
-                    keys[output.path] = key
-                    if reusable.get(output.path) == key and planner.reuse(output.path):
-                        continue
-                rendered = render_file(environment, output, source.name)
-                data = rendered.text.encode("utf-8")
-                sha = digest(data)
-                if not (trusted and planner.written_before(rendered.path, sha)):
-                    judged.append(rendered)
-                planner.add(rendered.path, data, sha)
-            validation.submit(judged)
-            del judged
-    finally:
-        verdicts = validation.finish()
-    return Share(keys, verdicts)
-
-
-def _forked_share(
-    names: Collection[str],
-    inventory: Inventory,
-    source: Path,
-    readers: tuple[RecordingReader, RecordingReader],
-    planner: Planner,
-) -> ForkedShare:
-    """`_render_share` as the forked process runs it, on its copies of the readers and of
-    the planner (empty at the fork); the staged files go to the same staging folder. Its
-    share is large: its validators go to their own process from the first file, so they
-    do not take turns with its rendering for the interpreter."""
-    share = _render_share(names, inventory, source, readers, planner, Validation(worker_after=0))
-    state, beside = readers
-    return ForkedShare(share, planner.changes, planner.digests, state.read, beside.read)
-
-
-def _split(inventory: Inventory) -> tuple[list[str], list[str]]:
-    """The targets this process renders, and those a forked one does (none when small)."""
-    names = list(all_targets())
-    if len(inventory.hosts) < FORK_AFTER_HOSTS:
-        return names, []
-    return [n for n in names if n not in FORKED], [n for n in names if n in FORKED]
-
-
 def _plan(
     inventory: Inventory, source: Path, state: RecordingReader, planner: Planner
 ) -> tuple[Plan, list[Finding]]:
@@ -320,14 +157,14 @@ def _plan(
     """
     beside = RecordingReader(source.parent)
     readers = (state, beside)
-    own, forked = _split(inventory)
+    own, forked = shares.split(inventory)
     child = (
-        Forked(lambda: _forked_share(forked, inventory, source, readers, planner))
+        Forked(lambda: shares.forked_share(forked, inventory, source, readers, planner))
         if forked
         else None
     )
     try:
-        share = _render_share(own, inventory, source, readers, planner)
+        share = shares.render_share(own, inventory, source, readers, planner)
         keys, verdicts = share.keys, share.verdicts
         if child is not None:
             part = child.result()

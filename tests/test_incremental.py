@@ -15,6 +15,7 @@ import infragen
 from infragen import pipeline
 from infragen.output import fingerprint
 from infragen.output.plan import Action
+from infragen.render import shares
 from infragen.validate import Validation
 
 from conftest import copy_small
@@ -40,7 +41,7 @@ def stamps(out: Path) -> dict[str, tuple[int, int]]:
 def spied(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """The paths the next renders put through a template, and those they validate."""
     seen: dict[str, list[str]] = {"rendered": [], "judged": []}
-    render_file, submit = pipeline.render_file, Validation.submit
+    render_file, submit = shares.render_file, Validation.submit
 
     def rendering(environment, output, source):  # type: ignore[no-untyped-def]
         seen["rendered"].append(output.path)
@@ -50,7 +51,7 @@ def spied(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
         seen["judged"] += [rendered.path for rendered in files]
         return submit(self, files)
 
-    monkeypatch.setattr(pipeline, "render_file", rendering)
+    monkeypatch.setattr(shares, "render_file", rendering)
     monkeypatch.setattr(Validation, "submit", judging)
     return seen
 
@@ -150,7 +151,7 @@ def test_the_forked_share_renders_the_same_bytes(tmp_path, monkeypatch):
     and the next render reuses what either process rendered."""
     alone = copy_small(tmp_path / "alone")
     pipeline.render(alone, alone.parent / "out")
-    monkeypatch.setattr(pipeline, "FORK_AFTER_HOSTS", 0)
+    monkeypatch.setattr(shares, "FORK_AFTER_HOSTS", 0)
     inventory = copy_small(tmp_path / "forked")
     out = inventory.parent / "out"
     pipeline.render(inventory, out)
@@ -172,13 +173,13 @@ def test_a_failure_in_the_forked_share_leaves_out_as_it_was(small, monkeypatch):
     out = small.parent / "out"
     pipeline.render(small, out)
     before = files_of(out)
-    monkeypatch.setattr(pipeline, "FORK_AFTER_HOSTS", 0)
+    monkeypatch.setattr(shares, "FORK_AFTER_HOSTS", 0)
     problem = Finding(Location("out/nixos/gpu/default.nix", 1, 1), "error", "refused")
 
     def refusing(*arguments, **options):  # type: ignore[no-untyped-def]
         raise InvalidInput([problem])
 
-    monkeypatch.setitem(TARGETS, pipeline.FORKED[-1], refusing)
+    monkeypatch.setitem(TARGETS, shares.FORKED[-1], refusing)
     small.write_text(small.read_text().replace(*PORT))
     with pytest.raises(InvalidInput) as raised:
         pipeline.render(small, out)

@@ -1,0 +1,79 @@
+"""From a target's output files to text: each target's files in turn (a path claimed twice
+is a bug), each rendered through its template under a header naming the inventory; and
+the reader that records every file the targets read, for the manifest's fingerprints."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
+
+import jinja2
+
+from infragen.errors import InvalidInput
+from infragen.findings import Finding
+from infragen.inventory.model import Inventory
+from infragen.inventory.source import Location
+from infragen.output.manifest import digest
+from infragen.render.formats import FORMATS
+from infragen.targets import Beside, OutputFile, Previous, all_targets, target_files
+from infragen.validate import Rendered
+
+
+def render_file(environment: jinja2.Environment, output: OutputFile, source: str) -> Rendered:
+    """One output through its template, headed by a comment naming its source."""
+    try:
+        body = environment.get_template(output.template).render(**output.context)
+    except (jinja2.TemplateError, ValueError, TypeError) as exc:
+        problem = Finding(
+            Location(f"out/{output.path}"), "error", f"cannot render {output.template}: {exc}"
+        )
+        raise InvalidInput([problem]) from None
+    text = FORMATS[output.format].header(source) + body.rstrip("\n") + "\n"
+    return Rendered(output.path, output.format, text)
+
+
+class RecordingReader:
+    """Reads files under one folder, remembering the digest of each (None when absent).
+
+    Two kinds of file are inputs of a render besides the inventory: files of the last
+    render that targets read back as state (the DNS serials), and files kept beside the
+    inventory that targets copy (hardware configurations). The manifest fingerprints both.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.read: dict[str, str | None] = {}
+
+    def __call__(self, path: str) -> bytes | None:
+        data = None
+        if self.folder is not None:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                data = (self.folder / path).read_bytes()
+        self.read[path] = None if data is None else digest(data)
+        return data
+
+
+def target_outputs(
+    inventory: Inventory,
+    previous: Previous | None,
+    beside: Beside,
+    names: Collection[str] | None = None,
+) -> Iterator[Iterator[OutputFile]]:
+    """Each target's files (of the targets `names`, default all), unrendered, one target at
+    a time (so each can be let go); two targets claiming one path is a bug."""
+    seen: dict[str, str] = {}
+    for name, produce in all_targets().items():
+        if names is not None and name not in names:
+            continue
+        yield _claimed(name, target_files(name, produce, inventory, previous, beside), seen)
+
+
+def _claimed(
+    name: str, outputs: Iterable[OutputFile], seen: dict[str, str]
+) -> Iterator[OutputFile]:
+    for output in outputs:
+        if output.path in seen:
+            raise ValueError(f"target {name!r} writes {output.path!r}, already written")
+        seen[output.path] = name
+        yield output

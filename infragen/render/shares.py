@@ -1,0 +1,126 @@
+"""A render's targets in two shares: on a large estate some render in a forked process
+(render/forked.py) while this one renders the rest, each into its copy of the planner.
+
+In either share a file is keyed by its context (render/contexts.py); a file whose key is
+the one the last render recorded, and whose bytes in `out/` are the ones it wrote, is
+neither rendered nor validated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from infragen.findings import Finding
+from infragen.inventory.model import Inventory
+from infragen.output import fingerprint
+from infragen.output.manifest import Manifest, digest
+from infragen.output.plan import Change, Planner
+from infragen.render.contexts import context_key
+from infragen.render.environment import make_environment
+from infragen.render.files import RecordingReader, render_file, target_outputs
+from infragen.targets import all_targets
+from infragen.validate import Validation
+from infragen.validate.nix import nixfmt_binary
+
+# From this many hosts on, the targets of FORKED render in a forked process beside the
+# others (render/forked.py): together about half the work of a large render.
+FORK_AFTER_HOSTS = 100
+FORKED = ("compose", "env", "firewall", "nixos")
+
+
+def _reusable(previous: Manifest | None, source: Path) -> dict[str, str] | None:
+    """The context keys of the last render, when its files can stand for this one's: the
+    same infragen code, templates and inventory file name, and nothing checked now that
+    it did not check (nixfmt's style). None otherwise: every file is rendered and judged."""
+    if (
+        previous is None
+        or previous.source != source.name
+        or nixfmt_binary() is not None
+        or not fingerprint.same_rendering(previous.inputs, source)
+    ):
+        return None
+    return previous.contexts
+
+
+@dataclass(frozen=True)
+class Share:
+    """What rendering some targets into a planner found besides the planner's record."""
+
+    keys: dict[str, str]  # each file's context key
+    verdicts: list[Finding]
+
+
+@dataclass(frozen=True)
+class ForkedShare:
+    """The forked process's share, with the record its copy of the planner made."""
+
+    share: Share
+    changes: list[Change]
+    digests: dict[str, str]
+    state: dict[str, str | None]
+    beside: dict[str, str | None]
+
+
+def render_share(
+    names: Collection[str],
+    inventory: Inventory,
+    source: Path,
+    readers: tuple[RecordingReader, RecordingReader],
+    planner: Planner,
+    validation: Validation | None = None,
+) -> Share:
+    """Render the targets `names` into `planner`, validating what the last render did not
+    write. A file whose context key is the one the last render recorded, and whose bytes
+    in `out/` are the ones it wrote, is neither rendered nor validated."""
+    state, beside = readers
+    reusable = _reusable(planner.previous, source)
+    trusted, reusable = reusable is not None, reusable or {}
+    environment = make_environment(source.parent)
+    keys: dict[str, str] = {}
+    validation = validation or Validation()
+    try:
+        for outputs in target_outputs(inventory, state, beside, names):
+            judged = []
+            for output in outputs:
+                key = context_key(output, source.name)
+                if key is not None:
+                    keys[output.path] = key
+                    if reusable.get(output.path) == key and planner.reuse(output.path):
+                        continue
+                rendered = render_file(environment, output, source.name)
+                data = rendered.text.encode("utf-8")
+                sha = digest(data)
+                if not (trusted and planner.written_before(rendered.path, sha)):
+                    judged.append(rendered)
+                planner.add(rendered.path, data, sha)
+            validation.submit(judged)
+            del judged
+    finally:
+        verdicts = validation.finish()
+    return Share(keys, verdicts)
+
+
+def forked_share(
+    names: Collection[str],
+    inventory: Inventory,
+    source: Path,
+    readers: tuple[RecordingReader, RecordingReader],
+    planner: Planner,
+) -> ForkedShare:
+    """`render_share` as the forked process runs it, on its copies of the readers and of
+    the planner (empty at the fork); the staged files go to the same staging folder. Its
+    share is large: its validators go to their own process from the first file, so they
+    do not take turns with its rendering for the interpreter."""
+    share = render_share(names, inventory, source, readers, planner, Validation(worker_after=0))
+    state, beside = readers
+    return ForkedShare(share, planner.changes, planner.digests, state.read, beside.read)
+
+
+def split(inventory: Inventory) -> tuple[list[str], list[str]]:
+    """The targets this process renders, and those a forked one does (none when small)."""
+    names = list(all_targets())
+    if len(inventory.hosts) < FORK_AFTER_HOSTS:
+        return names, []
+    return [n for n in names if n not in FORKED], [n for n in names if n in FORKED]
