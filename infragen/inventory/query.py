@@ -59,12 +59,15 @@ class Binding(NamedTuple):
 
 class Index:
     """Each service's hosts and per-host settings, each host's services and ports, each
-    stack's members: built in one pass over the services."""
+    stack's members, and which services and ports wrote each field: built in one pass
+    over the services."""
 
     def __init__(self, inventory: Inventory) -> None:
         self.services = inventory.services  # the mapping, not the inventory: that may go
         self._having: dict[str, list[tuple[str, Service]]] = {}
         self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
+        self._written: dict[str, list[tuple[str, Service]]] = {}
+        self._ports_written: dict[str, list[tuple[str, str, Port]]] = {}
         self.hosts_of: dict[str, tuple[str, ...]] = {}
         self.placed: dict[tuple[str, str], Placed] = {}
         found: list[Binding] = []
@@ -72,6 +75,7 @@ class Index:
         self.facts: dict[Callable[..., Any], Any] = {}
         for name, service in inventory.services.items():
             self._add(inventory, name, service, found)
+            self._note_written(name, service)
         self.bindings = tuple(found)
         self.services_on: dict[str, list[tuple[str, Service]]] = {}
         for name in sorted(inventory.services):
@@ -99,6 +103,21 @@ class Index:
                 exposure = port.exposure or service.exposure
                 found.append(Binding(host, name, port_name, port, exposure, kind, placed.status))
 
+    def _note_written(self, name: str, service: Service) -> None:
+        """Remember which fields the service and each of its ports were given."""
+        for field in service.model_fields_set:
+            self._written.setdefault(field, []).append((name, service))
+        for port_name, port in service.ports.items():
+            for field in port.model_fields_set:
+                self._ports_written.setdefault(field, []).append((name, port_name, port))
+
+    def written(self, field: str) -> list[tuple[str, Service]]:
+        """Services that wrote `field`, in inventory order; every other has its default.
+
+        A rule looking for a value the default cannot have walks these alone.
+        """
+        return self._written.get(field, [])
+
     def having(self, field: str) -> list[tuple[str, Service]]:
         """Services whose `field` is set (not empty), in inventory order.
 
@@ -106,16 +125,25 @@ class Index:
         walks those instead of every service.
         """
         if field not in self._having:
-            self._having[field] = [(n, s) for n, s in self.services.items() if getattr(s, field)]
+            default = Service.model_fields[field].get_default(call_default_factory=True)
+            among = self.services.items() if default else self.written(field)
+            self._having[field] = [(n, s) for n, s in among if getattr(s, field)]
         return self._having[field]
 
     def ports_having(self, field: str) -> list[tuple[str, str, Port]]:
         """(service, port name, port) of every port whose `field` is not None."""
         if field not in self._ports_having:
+            if Port.model_fields[field].get_default(call_default_factory=True) is None:
+                among = self._ports_written.get(field, [])
+            else:
+                among = [
+                    (name, port_name, port)
+                    for name, service in self.services.items()
+                    for port_name, port in service.ports.items()
+                ]
             self._ports_having[field] = [
                 (name, port_name, port)
-                for name, service in self.services.items()
-                for port_name, port in service.ports.items()
+                for name, port_name, port in among
                 if getattr(port, field) is not None
             ]
         return self._ports_having[field]
