@@ -27,19 +27,29 @@ def env_variable_clash(ctx: Context) -> Iterator[Finding]:
     Variables are `<stem>_<suffix>` and no suffix ends another, so only ports with one
     stem can clash. A stem joins the service and port names with `_` for every run of
     `-` and `_` (names hold nothing else), so ports whose names, stripped of both, differ
-    cannot clash; the few others are compared variable by variable.
+    cannot clash; only the few others are placed in their files and compared variable by
+    variable.
     """
     inv = ctx.inventory
-    alike: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    alike: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for name, service in index_of(inv).having("ports"):
-        paths = project_paths(inv, name, service)
+        stem = name.translate(SEPARATORS)
         for port_name in service.ports:
-            bare = (name + port_name).translate(SEPARATORS)
-            for path in paths:
-                alike[path, bare].append((name, port_name))
-    for (path, _), ports in alike.items():
-        if len(ports) > 1:  # in the env file's order: services by name, ports as written
-            yield from _same_variables(ctx, path, sorted(ports, key=lambda port: port[0]))
+            alike[stem + port_name.translate(SEPARATORS)].append((name, port_name))
+    for ports in alike.values():
+        if len(ports) > 1:
+            yield from _in_one_file(ctx, ports)
+
+
+def _in_one_file(ctx: Context, ports: list[tuple[str, str]]) -> Iterator[Finding]:
+    inv = ctx.inventory
+    by_path: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for name, port_name in ports:
+        for path in project_paths(inv, name, inv.services[name]):
+            by_path[path].append((name, port_name))
+    for path, alike in by_path.items():
+        if len(alike) > 1:  # in the env file's order: services by name, ports as written
+            yield from _same_variables(ctx, path, sorted(alike, key=lambda port: port[0]))
 
 
 def _same_variables(ctx: Context, path: str, ports: list[tuple[str, str]]) -> Iterator[Finding]:
