@@ -199,6 +199,20 @@ def services_on(inventory: Inventory, host: str) -> list[tuple[str, Service]]:
 
 
 @per_inventory
+def held_ports(inventory: Inventory) -> dict[str, list[tuple[int, int, Binding]]]:
+    """Each host's published ports as (first, last, binding), by first port."""
+    by_host: dict[str, list[tuple[int, int, Binding]]] = {}
+    for binding in index_of(inventory).bindings:
+        if binding.holds_host_port:
+            port = binding.port
+            first, last = port.range or (port.port, port.port)
+            by_host.setdefault(binding.host, []).append((first, last, binding))
+    for held in by_host.values():
+        held.sort(key=lambda entry: entry[0])
+    return by_host
+
+
+@per_inventory
 def client_networks(inventory: Inventory) -> dict[str, frozenset[str]]:
     """For each service, the networks of the hosts whose services `use` it."""
     hosts_of = index_of(inventory).hosts_of

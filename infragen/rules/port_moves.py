@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from infragen.findings import Finding
 from infragen.inventory.model import Inventory, Port, Service
 from infragen.inventory.names import compose_name
-from infragen.inventory.query import bindings, index_of
+from infragen.inventory.query import held_ports, index_of
 from infragen.inventory.source import Path_
 from infragen.ports.references import naming, texts
 from infragen.rules import Context, rule
@@ -30,19 +30,17 @@ def _describe(service: str, name: str, port: Port) -> str:
 @rule
 def reserved_host_ports(ctx: Context) -> Iterator[Finding]:
     """A service published on a port the host's own OS holds."""
-    inventory = ctx.inventory
-    for binding in bindings(inventory):
-        host = inventory.hosts.get(binding.host)
-        if host is None or not binding.holds_host_port:
-            continue
-        for number, protocol, what in host.reserved():
-            first, last = binding.port.first or 0, binding.port.last or 0
-            if first <= number <= last and protocol in binding.port.protocols:
-                yield ctx.error(
-                    binding.path,
-                    f"{_describe(binding.service, binding.name, binding.port)} clashes with "
-                    f"port {number}/{protocol}, which host '{binding.host}' reserves for {what}",
-                )
+    held = held_ports(ctx.inventory)
+    for host_name, host in ctx.inventory.hosts.items():
+        reserved = host.reserved() if host.reserved_ports else []
+        for number, protocol, what in reserved:
+            for first, last, binding in held.get(host_name, []):
+                if first <= number <= last and protocol in binding.port.protocols:
+                    yield ctx.error(
+                        binding.path,
+                        f"{_describe(binding.service, binding.name, binding.port)} clashes with "
+                        f"port {number}/{protocol}, which host '{host_name}' reserves for {what}",
+                    )
 
 
 def _moves(inventory: Inventory) -> Iterator[tuple[str, str, Port]]:
