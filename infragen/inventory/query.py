@@ -66,8 +66,8 @@ class Index:
         self.services = inventory.services  # the mapping, not the inventory: that may go
         self._having: dict[str, list[tuple[str, Service]]] = {}
         self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
-        self._written: dict[str, list[tuple[str, Service]]] = {}
-        self._ports_written: dict[str, list[tuple[str, str, Port]]] = {}
+        self._written: dict[str, list[str]] = {}  # field → services that wrote it
+        self._ports_written: dict[str, list[str]] = {}  # field → services with a port that did
         self.hosts_of: dict[str, tuple[str, ...]] = {}
         self.placed: dict[tuple[str, str], Placed] = {}
         found: list[Binding] = []
@@ -104,19 +104,22 @@ class Index:
                 found.append(Binding(host, name, port_name, port, exposure, kind, placed.status))
 
     def _note_written(self, name: str, service: Service) -> None:
-        """Remember which fields the service and each of its ports were given."""
+        """Remember which fields the service and its ports were given (names only: the
+        index is kept as long as the inventory)."""
         for field in service.model_fields_set:
-            self._written.setdefault(field, []).append((name, service))
-        for port_name, port in service.ports.items():
+            self._written.setdefault(field, []).append(name)
+        for port in service.ports.values():
             for field in port.model_fields_set:
-                self._ports_written.setdefault(field, []).append((name, port_name, port))
+                names = self._ports_written.setdefault(field, [])
+                if not names or names[-1] != name:
+                    names.append(name)
 
     def written(self, field: str) -> list[tuple[str, Service]]:
         """Services that wrote `field`, in inventory order; every other has its default.
 
         A rule looking for a value the default cannot have walks these alone.
         """
-        return self._written.get(field, [])
+        return [(name, self.services[name]) for name in self._written.get(field, [])]
 
     def having(self, field: str) -> list[tuple[str, Service]]:
         """Services whose `field` is set (not empty), in inventory order.
@@ -133,17 +136,12 @@ class Index:
     def ports_having(self, field: str) -> list[tuple[str, str, Port]]:
         """(service, port name, port) of every port whose `field` is not None."""
         if field not in self._ports_having:
-            if Port.model_fields[field].get_default(call_default_factory=True) is None:
-                among = self._ports_written.get(field, [])
-            else:
-                among = [
-                    (name, port_name, port)
-                    for name, service in self.services.items()
-                    for port_name, port in service.ports.items()
-                ]
+            default = Port.model_fields[field].get_default(call_default_factory=True)
+            names = self.services if default is not None else self._ports_written.get(field, [])
             self._ports_having[field] = [
                 (name, port_name, port)
-                for name, port_name, port in among
+                for name in names
+                for port_name, port in self.services[name].ports.items()
                 if getattr(port, field) is not None
             ]
         return self._ports_having[field]
