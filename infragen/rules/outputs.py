@@ -17,7 +17,6 @@ from infragen.rules import Context, rule
 from infragen.targets.env import port_variables, project_paths
 
 INTERFACE = re.compile(r"^[A-Za-z0-9_.@+-]{1,15}$")
-SEPARATORS = str.maketrans("", "", "-_")
 
 
 @rule
@@ -30,15 +29,23 @@ def env_variable_clash(ctx: Context) -> Iterator[Finding]:
     cannot clash; only the few others are placed in their files and compared variable by
     variable.
     """
-    inv = ctx.inventory
-    alike: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for name, service in index_of(inv).having("ports"):
-        stem = name.translate(SEPARATORS)
+    seen: dict[str, tuple[str, str]] = {}
+    alike: dict[str, list[tuple[str, str]]] = {}
+    for name, service in index_of(ctx.inventory).having("ports"):
+        stem = _bare(name)
         for port_name in service.ports:
-            alike[stem + port_name.translate(SEPARATORS)].append((name, port_name))
+            port = (name, port_name)
+            bare = stem + _bare(port_name)
+            first = seen.setdefault(bare, port)
+            if first is not port:
+                alike.setdefault(bare, [first]).append(port)
     for ports in alike.values():
-        if len(ports) > 1:
-            yield from _in_one_file(ctx, ports)
+        yield from _in_one_file(ctx, ports)
+
+
+def _bare(name: str) -> str:
+    """The name without `-` and `_` (two replaces: str.translate is slower by far)."""
+    return name.replace("-", "").replace("_", "")
 
 
 def _in_one_file(ctx: Context, ports: list[tuple[str, str]]) -> Iterator[Finding]:
