@@ -44,10 +44,9 @@ def reserved_host_ports(ctx: Context) -> Iterator[Finding]:
 
 
 def _moves(inventory: Inventory) -> Iterator[tuple[str, str, Port]]:
-    for name, service in inventory.services.items():
-        for port_name, port in service.ports.items():
-            if port.migrating_from is not None and port.port is not None:
-                yield name, port_name, port
+    for name, port_name, port in index_of(inventory).ports_having("migrating_from"):
+        if port.port is not None:
+            yield name, port_name, port
 
 
 @rule
