@@ -1,4 +1,5 @@
-"""The shared index answers as a walk over every service would, on every inventory here.
+"""The shared index answers as a walk over every service would, on every inventory here;
+and nothing changes the empty defaults all models share.
 
 Rules ask the index for the services and ports that set a field; it finds them among
 those that wrote the field (pydantic's fields set), so a field whose value comes from
@@ -13,7 +14,10 @@ import pytest
 
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory, Port, Service
+from infragen.inventory.models.base import NO_ENTRIES, NO_ITEMS
 from infragen.inventory.query import Index
+from infragen.pipeline import RecordingReader, rendered_targets
+from infragen.rules import check
 
 ROOT = Path(__file__).resolve().parent.parent
 INVENTORIES = [ROOT / "inventory.yaml", *sorted((ROOT / "examples").glob("*.yaml"))]
@@ -53,3 +57,14 @@ def test_fields_of_copies_with_updates_are_found() -> None:
     ports = {**service.ports, port_name: port.model_copy(update={"metrics_path": "/m"})}
     updated = service.model_copy(update={"ports": ports, "aliases": ["copy.example"]})
     _check(inventory.model_copy(update={"services": {**inventory.services, name: updated}}))
+
+
+@pytest.mark.parametrize("path", INVENTORIES, ids=lambda path: path.name)
+def test_rules_and_targets_leave_the_shared_empty_defaults_empty(path: Path) -> None:
+    loaded = load(path, path.parent, cache=False)
+    check(loaded)
+    for batch in rendered_targets(loaded.inventory, path, None, RecordingReader(path.parent)):
+        assert batch is not None
+    assert NO_ITEMS == [] and NO_ENTRIES == {}
+    service = next(s for s in loaded.inventory.services.values() if not s.cap_add)
+    assert service.cap_add is NO_ITEMS  # the default is the shared one
