@@ -73,32 +73,40 @@ def _listening(service: Service) -> dict[int, str]:
     return {p.target: n for n, p in service.ports.items() if p.target and not p.range}
 
 
+# `<name>:<number>`: a service's name is letters, digits, `-` and `_`, so where a text
+# names one it is the whole run of such characters (and dots) before a colon.
+NAME_AND_NUMBER = re.compile(r"(?<![\w.-])([\w.-]+):(\d+)\b")
+
+
 @rule
 def urls_to_container_ports(ctx: Context) -> Iterator[Finding]:
     """`<service>:<port>` inside a stack reaches the container port; it must be one.
 
-    Each member's texts are read once per stack, and a member's pattern is compiled only
-    for the texts that hold its name and a colon (a stack of 20 has 400 pairs, nearly all
-    naming nothing).
+    Each text of a member is searched once for every `<name>:<number>` it holds, and the
+    names are looked up among the stack's members by compose name.
     """
     services = ctx.inventory.services
     for names in index_of(ctx.inventory).stack_members.values():
-        said = [(user, path, text) for user in names for path, text in texts(services[user])]
-        for target in names:
-            listening = _listening(services[target])
-            named = compose_name(target) + ":"
-            citing = [value for value in said if named in value[2]] if listening else []
-            if citing:
-                yield from _stale_urls(ctx, target, citing, listening)
+        members: dict[str, list[str]] = {}
+        for name in names:
+            members.setdefault(compose_name(name), []).append(name)
+        for user in names:
+            for path, text in texts(services[user]):
+                if ":" in text:
+                    yield from _stale_urls(ctx, user, path, text, members)
 
 
 def _stale_urls(
-    ctx: Context, target: str, citing: list[tuple[str, Path_, str]], listening: dict[int, str]
+    ctx: Context, user: str, path: Path_, text: str, members: dict[str, list[str]]
 ) -> Iterator[Finding]:
-    pattern = re.compile(rf"(?<![\w.-]){re.escape(compose_name(target))}:(\d+)\b")
-    service = ctx.inventory.services[target]
-    for user, path, text in citing:
-        for number in {int(m) for m in pattern.findall(text)} - set(listening):
+    cited: dict[str, set[int]] = {}
+    for name, number in NAME_AND_NUMBER.findall(text):
+        for target in members.get(name, []):
+            cited.setdefault(target, set()).add(int(number))
+    for target, numbers in cited.items():
+        service = ctx.inventory.services[target]
+        listening = _listening(service)
+        for number in sorted(numbers - set(listening)) if listening else []:
             yield ctx.warning(
                 ("services", user, *path), _stale_url(user, path, target, number, service)
             )
