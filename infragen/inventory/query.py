@@ -77,13 +77,23 @@ class Index:
             self._add(inventory, name, service, found)
             self._note_written(name, service)
         self.bindings = tuple(found)
-        self.services_on: dict[str, list[tuple[str, Service]]] = {}
-        for name in sorted(inventory.services):
+
+    @functools.cached_property
+    def services_on(self) -> dict[str, list[tuple[str, Service]]]:
+        """Each host's services, sorted by name (asked by targets, not by the rules)."""
+        found: dict[str, list[tuple[str, Service]]] = {}
+        for name in sorted(self.services):
             for host in self.hosts_of[name]:
-                self.services_on.setdefault(host, []).append((name, inventory.services[name]))
-        self.bindings_on: dict[str, list[Binding]] = {}
+                found.setdefault(host, []).append((name, self.services[name]))
+        return found
+
+    @functools.cached_property
+    def bindings_on(self) -> dict[str, list[Binding]]:
+        """Each host's bindings, in inventory order."""
+        found: dict[str, list[Binding]] = {}
         for binding in self.bindings:
-            self.bindings_on.setdefault(binding.host, []).append(binding)
+            found.setdefault(binding.host, []).append(binding)
+        return found
 
     def _add(self, inventory: Inventory, name: str, service: Service, found: list[Binding]) -> None:
         if service.stack:
