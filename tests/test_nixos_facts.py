@@ -7,18 +7,22 @@ must exist there with a value of the declared type, and the assertions NixOS wou
 at build time must hold: a boot loader, a root file system, `hardware.nvidia.open` set,
 CUDA for ollama on NVIDIA GPUs with a static user for its own models folder, cloudflared
 tunnels with credentials and a default, `sdImage` only with its module, nftables for
-`extraInputRules`, key-only SSH with an admin who can log in.
+`extraInputRules`, key-only SSH with an admin who can log in, interface names the kernel
+takes, user names shorter than 32 characters, an NVIDIA driver for the container toolkit.
+The type checks themselves are in `tests/nixos/types.py`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from nixos.evaluate import NIX, evaluate, host_config
+from nixos.types import fits
 
 from infragen.cli import main
 from infragen.inventory.load import load
@@ -35,39 +39,10 @@ SD_MODULES = (
     "/stub/nixos/modules/installer/sd-card/sd-image-aarch64.nix",
     "/stub/nixos-raspberrypi/sd-image",
 )
-SIMPLE = {
-    "bool": lambda v: isinstance(v, bool),
-    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "port": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 65535,
-    "str": lambda v: isinstance(v, str),
-    "lines": lambda v: isinstance(v, str),
-    "path": lambda v: isinstance(v, str) and v.startswith("/"),
-    "package": lambda v: isinstance(v, str) and v.startswith("/nix/store/"),
-    "anything": lambda v: True,
-}
-
+PASSWORD_LOGINS = ("PasswordAuthentication", "KbdInteractiveAuthentication")
 needs_nix = pytest.mark.skipif(
     NIX is None and not __import__("os").environ.get("CI"), reason="no nix"
 )
-
-
-def fits(value: Any, kind: Any) -> bool:
-    """Whether a value has the declared type (the module system's check, for these types)."""
-    if isinstance(kind, str):
-        return SIMPLE[kind](value)
-    (name, arg), *_ = kind.items()
-    if name == "listOf":
-        return isinstance(value, list) and all(fits(item, arg) for item in value)
-    if name == "attrsOf":
-        return isinstance(value, dict) and all(fits(item, arg) for item in value.values())
-    if name == "nullOr":
-        return value is None or fits(value, arg)
-    if name == "enum":
-        return any(value == v and type(value) is type(v) for v in arg)
-    if name == "either":
-        return any(fits(value, option) for option in arg)
-    assert name == "submodule", name
-    return isinstance(value, dict) and all(k in arg and fits(v, arg[k]) for k, v in value.items())
 
 
 def option_at(path: tuple[str, ...]) -> dict[str, Any] | None:
@@ -170,10 +145,32 @@ def assertion_problems(config: dict[str, Any], outside: list[str], gpus: list[st
         config, "networking.nftables.enable"
     ):
         problems.append("firewall: extraInputRules only works with the nftables based firewall")
-    problems += _login_problems(config)
+    return problems + _login_problems(config) + _user_problems(config) + _device_problems(config)
+
+
+def _user_problems(config: dict[str, Any]) -> list[str]:
+    """users-groups.nix: one kind of account each, names shorter than 32 characters."""
+    problems = []
     for name, user in get(config, "users.users", {}).items():
         if bool(user.get("isNormalUser")) == bool(user.get("isSystemUser")):
             problems.append(f"users: exactly one of isSystemUser and isNormalUser for {name}")
+        if len(name) >= 32:
+            problems.append(f"users: Username '{name}' is longer than 31 characters")
+    return problems
+
+
+def _device_problems(config: dict[str, Any]) -> list[str]:
+    """network-interfaces.nix: IFNAMSIZ; nvidia-container-toolkit (later revisions): a driver."""
+    problems = [
+        f'networking: The name of networking.interfaces."{name}" is too long'
+        for name in get(config, "networking.interfaces", {})
+        if len(name) >= 16
+    ]
+    if get(config, "hardware.nvidia-container-toolkit.enable") and not (
+        "nvidia" in get(config, "services.xserver.videoDrivers", [])
+        or get(config, "hardware.nvidia.datacenter.enable")
+    ):
+        problems.append("nvidia-container-toolkit: requires nvidia drivers")
     return problems
 
 
@@ -193,9 +190,8 @@ def _ollama_problems(config: dict[str, Any], gpus: list[str]) -> list[str]:
 def _login_problems(config: dict[str, Any]) -> list[str]:
     settings = get(config, "services.openssh.settings", {})
     problems = []
-    if settings.get("PasswordAuthentication", True) or settings.get(
-        "KbdInteractiveAuthentication", True
-    ):
+    # null leaves the line out of sshd_config, and sshd's own default accepts passwords
+    if any(settings.get(key) is not False for key in PASSWORD_LOGINS):
         problems.append("sshd: passwords still accepted")
     admins = [
         name
@@ -331,8 +327,48 @@ def test_the_checks_catch_what_nixos_would_refuse() -> None:
     assert "services.cloudflared.tunnels.t.default: required, not set" in missing
 
 
-def test_every_fact_names_a_source_that_says_what_was_read() -> None:
+def test_the_checks_hold_values_to_the_24_11_declarations() -> None:
+    """Values of the right JSON kind that the declarations read in 24.11 still refuse."""
+    unit = {"description": "two\nlines", "after": ["network-online"]}
+    unit["serviceConfig"] = {"Restart": "unless-stopped"}
+    user = {"isNormalUser": True, "description": "Ops: on call"}
+    user["openssh"] = {"authorizedKeys": {"keys": ["ssh-ed25519 AAAA\nssh-ed25519 BBBB"]}}
+    uplink = {"ipv4": {"addresses": [{"address": "a", "prefixLength": 33}]}}
+    bad = {
+        "networking": {"hostName": "hydra.lan", "interfaces": {"enp1s0f0np0-uplink": uplink}},
+        "fileSystems": {"/m": {"device": " ", "fsType": "nfs", "options": []}},
+        "systemd": {"services": {"x": unit}},
+        "users": {"users": {"u" * 32: user}},
+        "hardware": {"nvidia-container-toolkit": {"enable": True}},
+        "services": {"openssh": {"settings": {"PasswordAuthentication": None}}},
+    }
+    text = "\n".join(option_problems(bad, ()) + assertion_problems(bad, [], []))
+    for expected in (
+        "networking.hostName: 'hydra.lan' is not",
+        "ipv4.addresses: [{'address': 'a', 'prefixLength': 33}] is not",
+        "fileSystems./m.device: ' ' is not",
+        "fileSystems./m.options: [] is not",
+        "systemd.services.x.description: 'two\\nlines' is not",
+        "systemd.services.x.after: ['network-online'] is not",
+        "systemd.services.x.serviceConfig: {'Restart': 'unless-stopped'} is not",
+        ".description: 'Ops: on call' is not",
+        "authorizedKeys.keys: ['ssh-ed25519 AAAA\\nssh-ed25519 BBBB'] is not",
+        "is longer than 31 characters",
+        '"enp1s0f0np0-uplink" is too long',
+        "nvidia-container-toolkit: requires nvidia drivers",
+        "passwords still accepted",
+    ):
+        assert expected in text, expected
+
+
+def test_every_fact_names_a_source_and_the_revisions_read() -> None:
+    """Every source was read at a named revision (owner/repo@commit) or through a quoted
+    search, and says what that revision shows."""
+    revision = re.compile(r"[\w./-]+@[0-9a-f]{40}|search:find_string\(.+\)")
     for path, fact in FACTS["options"].items():
         source = FACTS["sources"][fact["source"]]
-        assert source["repo"] and source["path"], path
-        assert source["read"] is False or source["revisions"], path
+        assert source["repo"] and source["path"] and source["read"] is True, path
+    for name, source in FACTS["sources"].items():
+        assert source["revisions"], name
+        for read, shows in source["revisions"].items():
+            assert revision.fullmatch(read) and shows, (name, read)
