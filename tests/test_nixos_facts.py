@@ -31,7 +31,7 @@ from infragen.pipeline import build
 from infragen.render.filters import nix_string
 from infragen.targets.nixos.hardware import RPI
 
-from conftest import ROOT, copy_estate
+from conftest import FIXTURES, ROOT, copy_estate, copy_small
 
 FACTS = json.loads((Path(__file__).parent / "nixos" / "facts.json").read_text())
 OPTIONS = {tuple(path.split(".")): fact for path, fact in FACTS["options"].items()}
@@ -284,6 +284,31 @@ def flake_outputs(flake: Path) -> Any:
 def test_the_small_estate_passes_the_option_facts(small: Path) -> None:
     report = check_tree(rendered(small, small.parent), small, {})
     assert report == {"gpu": []}
+
+
+WORKER = """  worker:
+    host: gpu
+    runtime: systemd
+    description: |
+      Queue worker
+      for the models
+    command: /usr/bin/env true
+"""
+
+
+@needs_nix
+def test_free_text_renders_as_nixos_takes_it(tmp_path: Path) -> None:
+    """A description with a colon or newlines still evaluates: NixOS types a user's as a
+    passwd entry and a unit's as one line."""
+    text = (FIXTURES / "small.yaml").read_text().replace("services:\n", "services:\n" + WORKER)
+    text = text.replace("      admin: true", '      description: "Ops: on call"\n      admin: true')
+    inventory = copy_small(tmp_path, text)
+    tree = rendered(inventory, tmp_path)
+    assert check_tree(tree, inventory, {}) == {"gpu": []}
+    config = host_config(tree / "gpu")[0]
+    assert get(config, "users.users.ops.description") == "Ops - on call"
+    unit = get(config, "systemd.services.worker")
+    assert unit["description"] == "Queue worker for the models"
 
 
 def test_the_checks_catch_what_nixos_would_refuse() -> None:

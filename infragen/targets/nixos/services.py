@@ -227,7 +227,9 @@ def systemd_unit(placed: Placed) -> Body:
     if files:
         config["EnvironmentFile"] = files
     credentials = credential_files(service)
-    unit: Body = {"description": service.description or name, "wantedBy": ["multi-user.target"]}
+    # systemd's description is one line (singleLineStr); YAML's `|` keeps newlines
+    description = " ".join((service.description or name).split())
+    unit: Body = {"description": description, "wantedBy": ["multi-user.target"]}
     unit.update(ordering(placed))
     environment = {"HOME": f"/var/lib/{name}", **placed.gpu_environment()}
     unit["environment"] = {**environment, **plain_environment(service)}
