@@ -311,6 +311,20 @@ def test_free_text_renders_as_nixos_takes_it(tmp_path: Path) -> None:
     assert unit["description"] == "Queue worker for the models"
 
 
+@needs_nix
+def test_a_retry_count_renders_as_a_start_limit(tmp_path: Path) -> None:
+    """compose's `on-failure:3` has no Restart= of its own in systemd (checkService's
+    list): it is on-failure with at most 3 restarts a boot, and the host still evaluates."""
+    worker = WORKER + "    restart: on-failure:3\n"
+    text = (FIXTURES / "small.yaml").read_text().replace("services:\n", "services:\n" + worker)
+    inventory = copy_small(tmp_path, text)
+    tree = rendered(inventory, tmp_path)
+    assert check_tree(tree, inventory, {}) == {"gpu": []}
+    unit = get(host_config(tree / "gpu")[0], "systemd.services.worker")
+    assert unit["serviceConfig"]["Restart"] == "on-failure"
+    assert unit["unitConfig"] == {"StartLimitIntervalSec": "infinity", "StartLimitBurst": 4}
+
+
 def test_the_checks_catch_what_nixos_would_refuse() -> None:
     """The checker itself, on configurations NixOS 24.11 would reject."""
     bad = {

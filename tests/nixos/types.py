@@ -61,6 +61,7 @@ SIMPLE: dict[str, Callable[[Any], bool]] = {
     "path": lambda v: _str(v) and v.startswith("/"),
     "package": lambda v: _str(v) and v.startswith("/nix/store/"),
     "unitName": lambda v: _str(v) and re.fullmatch(UNIT_NAME, v) is not None,
+    "unitOption": _unit_option,
     "serviceConfig": _service_config,
     "anything": lambda v: True,
 }

@@ -205,14 +205,25 @@ def unit_paths(placed: Placed) -> Body:
     return body
 
 
+def restart_policy(restart: str) -> tuple[str, Body]:
+    """systemd's `Restart=` for a compose-style policy, and the `[Unit]` start limit that
+    keeps `on-failure:N` to at most N restarts in a boot (a burst of N + 1 starts that never
+    expires), as compose stops retrying after N."""
+    policy, _, count = restart.partition(":")
+    if not count:
+        return RESTART[policy], {}
+    return RESTART[policy], {"StartLimitIntervalSec": "infinity", "StartLimitBurst": int(count) + 1}
+
+
 def systemd_unit(placed: Placed) -> Body:
     """A hardened unit for `command` that still reaches its GPUs (no PrivateDevices then)."""
     service, name = placed.service, placed.name
     command = [systemd_word(w) for w in service.command or []]
     low = [p.port for p in service.ports.values() if p.port and p.port < 1024]
     caps = ["CAP_NET_BIND_SERVICE"] if low else []
+    restart, limits = restart_policy(service.restart)
     config: Body = {
-        "Restart": RESTART[service.restart],
+        "Restart": restart,
         "RestartSec": 5,
         "DynamicUser": True,
         "StateDirectory": name,
@@ -230,6 +241,8 @@ def systemd_unit(placed: Placed) -> Body:
     # systemd's description is one line (singleLineStr); YAML's `|` keeps newlines
     description = " ".join((service.description or name).split())
     unit: Body = {"description": description, "wantedBy": ["multi-user.target"]}
+    if limits:
+        unit["unitConfig"] = limits
     unit.update(ordering(placed))
     environment = {"HOME": f"/var/lib/{name}", **placed.gpu_environment()}
     unit["environment"] = {**environment, **plain_environment(service)}
