@@ -39,6 +39,7 @@ SD_MODULES = (
     "/stub/nixos/modules/installer/sd-card/sd-image-aarch64.nix",
     "/stub/nixos-raspberrypi/sd-image",
 )
+CDI_GENERATOR = "nvidia-container-toolkit-cdi-generator.service"
 PASSWORD_LOGINS = ("PasswordAuthentication", "KbdInteractiveAuthentication")
 needs_nix = pytest.mark.skipif(
     NIX is None and not __import__("os").environ.get("CI"), reason="no nix"
@@ -171,6 +172,23 @@ def _device_problems(config: dict[str, Any]) -> list[str]:
         or get(config, "hardware.nvidia.datacenter.enable")
     ):
         problems.append("nvidia-container-toolkit: requires nvidia drivers")
+    return problems + _cdi_problems(config)
+
+
+def _cdi_problems(config: dict[str, Any]) -> list[str]:
+    """A container given `nvidia.com/gpu` starts after the toolkit wrote the CDI spec: the
+    generator is a oneshot nothing is ordered after (NixOS/nixpkgs#353059)."""
+    problems = []
+    backend = get(config, "virtualisation.oci-containers.backend", "podman")
+    toolkit = get(config, "hardware.nvidia-container-toolkit.enable")
+    for name, spec in get(config, "virtualisation.oci-containers.containers", {}).items():
+        unit = get(config, f"systemd.services.{backend}-{name}", {})
+        needs = any("nvidia.com/gpu" in option for option in spec.get("extraOptions", []))
+        ordered = all(CDI_GENERATOR in unit.get(key, []) for key in ("after", "requires"))
+        if needs and not (toolkit and ordered):
+            problems.append(f"{name}: nvidia.com/gpu before the CDI generator wrote its spec")
+        if CDI_GENERATOR in unit.get("requires", []) and not toolkit:
+            problems.append(f"{name}: requires {CDI_GENERATOR}, which the host does not have")
     return problems
 
 
@@ -381,6 +399,8 @@ def test_the_checks_hold_values_to_the_24_11_declarations() -> None:
         "hardware": {"nvidia-container-toolkit": {"enable": True}},
         "services": {"openssh": {"settings": {"PasswordAuthentication": None}}},
     }
+    gpu = {"image": "i", "extraOptions": ["--device=nvidia.com/gpu=0"]}
+    bad["virtualisation"] = {"oci-containers": {"backend": "docker", "containers": {"c": gpu}}}
     text = "\n".join(option_problems(bad, ()) + assertion_problems(bad, [], []))
     for expected in (
         "networking.hostName: 'hydra.lan' is not",
@@ -395,6 +415,7 @@ def test_the_checks_hold_values_to_the_24_11_declarations() -> None:
         "is longer than 31 characters",
         '"enp1s0f0np0-uplink" is too long',
         "nvidia-container-toolkit: requires nvidia drivers",
+        "c: nvidia.com/gpu before the CDI generator wrote its spec",
         "passwords still accepted",
     ):
         assert expected in text, expected

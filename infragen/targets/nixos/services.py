@@ -23,6 +23,8 @@ from infragen.targets.nixos import apps
 from infragen.targets.nixos.host import Body
 from infragen.targets.nixos.printer import Indented
 
+# hardware.nvidia-container-toolkit's oneshot that writes the CDI spec for nvidia.com/gpu.
+CDI_GENERATOR = "nvidia-container-toolkit-cdi-generator.service"
 RESTART = {"no": "no", "always": "always", "unless-stopped": "always", "on-failure": "on-failure"}
 # Device groups the NVIDIA driver registers: what a CUDA process opens under DevicePolicy.
 NVIDIA_DEVICES = ["char-nvidia-caps", "char-nvidia-frontend", "char-nvidia-uvm", "char-nvidiactl"]
@@ -154,6 +156,18 @@ def ordering(placed: Placed) -> Body:
     }
     if units:
         body["requires"] = units
+    return body
+
+
+def container_ordering(placed: Placed) -> Body:
+    """`ordering`, and for NVIDIA GPUs the toolkit's CDI generator first: nixpkgs starts it
+    after udev settles but orders nothing after it, so at boot `--device=nvidia.com/gpu=N`
+    can find no spec yet (NixOS/nixpkgs#353059) and the unit's Restart=always gives up
+    after systemd's five quick starts."""
+    body = ordering(placed)
+    if placed.gpus and nvidia_gpus(placed.host):
+        body["after"] = [*body["after"], CDI_GENERATOR]
+        body["requires"] = [*body.get("requires", []), CDI_GENERATOR]
     return body
 
 
@@ -318,7 +332,7 @@ def oci_container(placed: Placed) -> Body:
     body: Body = {
         ("virtualisation", "oci-containers", "backend"): backend,
         ("virtualisation", "oci-containers", "containers", container): spec,
-        ("systemd", "services", f"{backend}-{container}"): ordering(placed),
+        ("systemd", "services", f"{backend}-{container}"): container_ordering(placed),
     }
     body.update(apps.config_files(placed))
     return body
