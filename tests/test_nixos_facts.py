@@ -131,15 +131,7 @@ def assertion_problems(config: dict[str, Any], outside: list[str], gpus: list[st
         problems.append(
             "filesystems: The fileSystems option does not specify your root file system"
         )
-    if "nvidia" in get(config, "services.xserver.videoDrivers", []):
-        if get(config, "hardware.nvidia.open") is None:
-            problems.append("nvidia: You must configure hardware.nvidia.open (driver >= 560)")
-        if (
-            any("RTX 50" in model for model in gpus)
-            and get(config, "hardware.nvidia.open") is not True
-        ):
-            problems.append("nvidia: Blackwell runs only the open kernel module")
-    problems += _ollama_problems(config, gpus)
+    problems += _nvidia_problems(config, gpus) + _ollama_problems(config, gpus)
     if any(k.startswith("sdImage") for k in config) and not sd_image:
         problems.append("sdImage: set without the sd-image module")
     if get(config, "networking.firewall.extraInputRules") and not get(
@@ -189,6 +181,21 @@ def _cdi_problems(config: dict[str, Any]) -> list[str]:
             problems.append(f"{name}: nvidia.com/gpu before the CDI generator wrote its spec")
         if CDI_GENERATOR in unit.get("requires", []) and not toolkit:
             problems.append(f"{name}: requires {CDI_GENERATOR}, which the host does not have")
+    return problems
+
+
+def _nvidia_problems(config: dict[str, Any], gpus: list[str]) -> list[str]:
+    if "nvidia" not in get(config, "services.xserver.videoDrivers", []):
+        return []
+    problems = []
+    open_modules = get(config, "hardware.nvidia.open")
+    if open_modules is None:
+        problems.append("nvidia: You must configure hardware.nvidia.open (driver >= 560)")
+    if any("RTX 50" in model for model in gpus) and open_modules is not True:
+        problems.append("nvidia: Blackwell runs only the open kernel module")
+    headless = not get(config, "services.xserver.enable")
+    if open_modules and headless and "nvidia_uvm" not in get(config, "boot.kernelModules", []):
+        problems.append("nvidia: the open driver's nvidia-uvm is never loaded without X (#334180)")
     return problems
 
 
@@ -378,6 +385,9 @@ def test_the_checks_catch_what_nixos_would_refuse() -> None:
         "exactly one of isSystemUser",
     ):
         assert expected in text, expected
+    headless = {"services": {"xserver": {"videoDrivers": ["nvidia"]}}}
+    headless["hardware"] = {"nvidia": {"open": True}}
+    assert "nvidia-uvm is never loaded" in "\n".join(assertion_problems(headless, [], []))
     tunnels = {"services": {"cloudflared": {"enable": True, "tunnels": {"t": {"ingress": {}}}}}}
     missing = option_problems(tunnels, ())
     assert "services.cloudflared.tunnels.t.credentialsFile: required, not set" in missing
