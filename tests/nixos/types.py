@@ -13,11 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 # POSIX classes in nixpkgs' regexes (builtins.match is POSIX ERE), in Python's spelling.
-POSIX_CLASSES = {"[:alnum:]": "a-zA-Z0-9", "[:digit:]": "0-9", "[:space:]": r"\s"}
-# systemd-lib.nix's unitNameType.
+POSIX_CLASSES = {"[:alnum:]": "a-zA-Z0-9", "[:digit:]": "0-9", "[:space:]": " \t\n\r\f\v"}
+# systemd-lib.nix's unitNameType, as the Nix string holds it. In a POSIX bracket a
+# backslash is itself, so `mnt-ai\x2dmodels.mount` (systemd-escape's name) is a unit name.
 UNIT_NAME = (
-    r"[a-zA-Z0-9@%:_.\-]+[.]"
-    r"(service|socket|device|mount|automount|swap|target|path|timer|scope|slice)"
+    "[a-zA-Z0-9@%:_.\\-]+[.]"
+    "(service|socket|device|mount|automount|swap|target|path|timer|scope|slice)"
 )
 # systemd-unit-options.nix: checkService's assertValueOneOf for Type and Restart.
 SERVICE_TYPES = ("exec", "simple", "forking", "oneshot", "dbus", "notify", "notify-reload", "idle")
@@ -60,17 +61,30 @@ SIMPLE: dict[str, Callable[[Any], bool]] = {
     "lines": _str,
     "path": lambda v: _str(v) and v.startswith("/"),
     "package": lambda v: _str(v) and v.startswith("/nix/store/"),
-    "unitName": lambda v: _str(v) and re.fullmatch(UNIT_NAME, v) is not None,
+    "unitName": lambda v: matches(UNIT_NAME, v),
     "unitOption": _unit_option,
     "serviceConfig": _service_config,
     "anything": lambda v: True,
 }
 
 
-def posix_regex(pattern: str) -> str:
+def python_regex(pattern: str) -> str:
+    """A POSIX ERE of nixpkgs (builtins.match) as Python's `re` reads it the same way:
+    named classes spelled out, a backslash inside brackets taken literally."""
     for posix, python in POSIX_CLASSES.items():
         pattern = pattern.replace(posix, python)
-    return pattern
+    out, depth = [], 0
+    for char in pattern:
+        if char == "[":
+            depth += 1
+        elif char == "]" and depth:
+            depth -= 1
+        out.append("\\\\" if char == "\\" and depth else char)
+    return "".join(out)
+
+
+def matches(pattern: str, value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(python_regex(pattern), value) is not None
 
 
 def fits(value: Any, kind: Any) -> bool:
@@ -90,7 +104,7 @@ def fits(value: Any, kind: Any) -> bool:
     if name == "either":
         return any(fits(value, option) for option in arg)
     if name == "strMatching":
-        return _str(value) and re.fullmatch(posix_regex(arg), value) is not None
+        return matches(arg, value)
     if name == "passwdEntry":  # lib.types.passwdEntry: no colon, no newline
         return fits(value, arg) and not any(c in value for c in ":\n")
     if name == "between":  # addCheck int (n: lo <= n && n <= hi)
