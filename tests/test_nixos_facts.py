@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from nixos.evaluate import NIX, evaluate, host_config
-from nixos.types import UNIT_NAME, fits, matches
+from nixos.types import SINGLE_LINE, UNIT_NAME, fits, matches
 
 from infragen.cli import main
 from infragen.inventory.load import load
@@ -433,11 +433,14 @@ def test_the_checks_hold_values_to_the_24_11_declarations() -> None:
 
 @needs_nix
 def test_the_regex_types_match_as_nix_matches() -> None:
-    """strMatching and unitNameType are POSIX EREs run by builtins.match: the checker's
-    reading of them gives Nix's own answers (a backslash in brackets is itself)."""
+    """strMatching, unitNameType and singleLineStr are POSIX EREs run by builtins.match:
+    the checker's reading of them gives Nix's own answers (a backslash in brackets is
+    itself)."""
     samples = ["mnt-hydra\\x2dshared.mount", "network-online.target", "a b.service", "x.mount"]
     samples += ["hydra-ai", "hydra.lan", "-x", "a_b", "", "x" * 64, "Pi5"]
-    patterns = [UNIT_NAME, FACTS["options"]["networking.hostName"]["type"]["strMatching"]]
+    samples += ["one line\n", "cr\r", "two\nlines"]
+    host_name = FACTS["options"]["networking.hostName"]["type"]["strMatching"]
+    patterns = [UNIT_NAME, host_name, SINGLE_LINE]
     for pattern in patterns:
         quoted = " ".join(nix_string(sample) for sample in samples)
         expression = f"map (s: builtins.match {nix_string(pattern)} s != null) [ {quoted} ]"

@@ -2,8 +2,9 @@
 
 A fact's `type` is a name (`"bool"`, `"singleLineStr"`) or a one-key object naming a type
 function and its argument (`{"listOf": "str"}`, `{"strMatching": "<regex>"}`), spelled as in
-nixpkgs' `lib/types.nix`, so a fact reads like the declaration it was copied from. A value
-here is the JSON the evaluator printed, so a path is a string and a package a store path.
+nixpkgs' `lib/types.nix`, so a fact reads like the declaration it was copied from, and each
+check is the one lib/types.nix makes (facts.json, source `lib-types`). A value here is the
+JSON the evaluator printed, so a path is a string and a package a store path.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ UNIT_NAME = (
     "[a-zA-Z0-9@%:_.\\-]+[.]"
     "(service|socket|device|mount|automount|swap|target|path|timer|scope|slice)"
 )
+# lib/types.nix's singleLineStr: one line, a trailing newline allowed (and trimmed).
+SINGLE_LINE = "[^\n\r]*\n?"
 # systemd-unit-options.nix: checkService's assertValueOneOf for Type and Restart.
 SERVICE_TYPES = ("exec", "simple", "forking", "oneshot", "dbus", "notify", "notify-reload", "idle")
 RESTARTS = ("no", "on-success", "on-failure", "on-abnormal", "on-abort", "always")
@@ -56,7 +59,7 @@ SIMPLE: dict[str, Callable[[Any], bool]] = {
     "int": _int,
     "port": lambda v: _int(v) and 0 <= v <= 65535,
     "str": _str,
-    "singleLineStr": lambda v: _str(v) and "\n" not in v,
+    "singleLineStr": lambda v: matches(SINGLE_LINE, v),
     "nonEmptyStr": lambda v: _str(v) and re.fullmatch(r"[ \t\n]*", v) is None,
     "lines": _str,
     "path": lambda v: _str(v) and v.startswith("/"),
