@@ -57,7 +57,8 @@ def _timing(module: Any, name: str) -> list[float]:
 def stages(inventory: Path) -> dict[str, float]:
     """Each stage on its own, one after another: load, rules, then per target the context
     building and the templates, then per format the validators. The real render overlaps
-    validation with rendering, so these add up to more than its time."""
+    validation with rendering, so these add up to more than its time. `load` reads the
+    parse cache the renders before it filled; `load.uncached` parses without it."""
     from infragen.inventory.load import load
     from infragen.pipeline import RecordingReader, render_file, steady_heap
     from infragen.render.environment import make_environment
@@ -87,6 +88,9 @@ def stages(inventory: Path) -> dict[str, float]:
             figures[f"{name}.templates"] = templated - built
             figures[f"{name}.validators"] = time.perf_counter() - templated
             files.update((r.path, r.text.encode()) for r in rendered)
+        start = time.perf_counter()
+        load(inventory, inventory.parent, cache=False)
+        figures["load.uncached"] = time.perf_counter() - start
     figures["plan.meaning"] = plan_meaning(files, inventory.parent / "no-out")
     figures["core"] = (
         figures["load"]

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from infragen.inventory.models.base import NO_ENTRIES, NO_ITEMS
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -31,6 +33,14 @@ def data_paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, .
 def private_parse_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests (and the commands they start) parse into a cache of their own, not the user's."""
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(autouse=True)
+def shared_empties_stay_empty() -> Iterator[None]:
+    """Models share their empty defaults (inventory/models/base.py): no test may find
+    anything that changed one in place."""
+    yield
+    assert NO_ITEMS == [] and NO_ENTRIES == {}, "a model's shared empty default was changed"
 
 
 def copy_small(folder: Path, text: str | None = None) -> Path:

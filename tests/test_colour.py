@@ -28,11 +28,17 @@ def changed(small, runner) -> Path:
     return small
 
 
-def run_diff(inventory: Path, *options: str, terminal: bool, no_color: bool = False) -> bytes:
+def run_diff(
+    inventory: Path,
+    *options: str,
+    terminal: bool,
+    no_color: bool = False,
+    before: tuple[str, ...] = (),
+) -> bytes:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     if no_color:
         env["NO_COLOR"] = "1"
-    command = [sys.executable, "-m", "infragen", "diff", "-i", str(inventory), *options]
+    command = [sys.executable, "-m", "infragen", *before, "diff", "-i", str(inventory), *options]
     if not terminal:
         return subprocess.run(command, env=env, capture_output=True, timeout=120).stdout
     leader, follower = pty.openpty()
@@ -58,6 +64,13 @@ def _read(fd: int) -> bytes:
 def test_always_colours_through_a_pipe(changed):
     output = run_diff(changed, "--color", "always", terminal=False)
     assert ESCAPE + b"32m+" in output and ESCAPE + b"31m-" in output
+
+
+def test_the_colour_option_is_global(changed):
+    coloured = run_diff(changed, terminal=False, no_color=True, before=("--color", "always"))
+    assert ESCAPE + b"32m+" in coloured
+    plain = run_diff(changed, "--color", "never", terminal=True, before=("--color", "always"))
+    assert b"11435" in plain and ESCAPE not in plain  # the one nearest the end wins
 
 
 def test_auto_does_not_colour_a_pipe(changed):

@@ -594,3 +594,13 @@ def test_container_settings_only_for_containers(tmp_path):
     found = messages(load_text(tmp_path, text))
     assert "error: 'labels' is a container setting; 'pi-agent' runs as unmanaged" in found
     assert "error: 'privileged' is a container setting; 'pi-agent' runs as unmanaged" in found
+
+
+def test_a_short_reference_means_its_own_stacks_service_when_each_is_valid_alone(tmp_path):
+    # Every service here validates on its own (the loader's fast path): `cache` written
+    # in stack tools must still mean tools/cache, not the stack apps' `cache`.
+    text = SMALL.read_text()
+    text += "  tools/cache:\n    stack: tools\n    image: redis:7\n"
+    text += "  tools/web:\n    stack: tools\n    image: x:1\n    depends_on: [cache]\n"
+    services = load_text(tmp_path, text).inventory.services
+    assert list(services["tools/web"].depends_on) == ["tools/cache"]

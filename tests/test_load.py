@@ -146,3 +146,18 @@ def test_secret_reference_needs_exactly_one_kind(tmp_path):
         "inventory.yaml:9:11: error: services.s.env.K: a secret reference names exactly one "
         "of secret, file, sops, agenix"
     ]
+
+
+def test_models_given_the_same_fields_share_one_set_of_them(tmp_path):
+    path = write(
+        tmp_path,
+        BASE + "services:\n  s: {host: a, ports: {api: 80, web: 81}}\n"
+        "  t: {host: a, ports: {api: 90}}\n",
+    )
+    services = load(path, cache=False).inventory.services
+    s, t = services["s"], services["t"]
+    assert s.model_fields_set is t.model_fields_set == {"host", "ports"}
+    assert s.ports["web"].model_fields_set is t.ports["api"].model_fields_set == {"port"}
+    moved = t.ports["api"].model_copy(update={"container": 8080})
+    assert moved.model_fields_set == {"port", "container"}
+    assert s.ports["api"].model_fields_set == {"port"}  # the shared set is unchanged

@@ -19,7 +19,8 @@ from infragen.inventory.chunks import SPLIT_SECTIONS
 from infragen.inventory.document import Document, Sources, parse
 from infragen.inventory.files import Unreadable, decode, display_name, read_text, real_path
 from infragen.inventory.messages import translate, unknown_key
-from infragen.inventory.model import Host, Inventory, Service
+from infragen.inventory.model import QUALIFIED, Host, Inventory, Service
+from infragen.inventory.names import qualify_services
 from infragen.inventory.source import Location
 
 MERGED_SECTIONS = SPLIT_SECTIONS  # sections whose entries several files may contribute
@@ -159,24 +160,49 @@ class _Reader:
         return {key: value for key, value in data.items() if key in Inventory.model_fields}
 
 
+_WRITTEN: dict[frozenset[str], set[str]] = {}
+
+
+def _lean(entry: Service | Host) -> Service | Host:
+    """Let the entry, its ports and its health check share pydantic's set of the fields
+    each was given with every model given the same ones.
+
+    Pydantic keeps one set per model: 80,000 at N=1000, 28 MiB, for 15 distinct sets. A
+    frozen model's set never changes, and a copy with an update gets a set of its own.
+    """
+    nested = (*entry.ports.values(), entry.health) if isinstance(entry, Service) else ()
+    for model in (entry, *nested):
+        if model is not None:
+            written = model.__pydantic_fields_set__
+            shared = _WRITTEN.setdefault(frozenset(written), written)
+            object.__setattr__(model, "__pydantic_fields_set__", shared)
+    return entry
+
+
 def _validated(data: dict[str, Any]) -> Inventory:
     """`Inventory.model_validate(data)`, the big sections first, entry by entry.
+
+    Services are qualified (inventory/names.py) before any of them is validated, so a
+    short reference inside a stack means the same whether its service is validated alone
+    or with the whole.
 
     Each valid entry replaces its raw mapping at once, so the raw data and the models never
     both hold the whole estate (about 70 MiB less at 1,000 hosts). At the first invalid
     entry the rest is left to the one validation of the whole, which then reports every
     problem as it always did (model instances pass it unchecked).
     """
+    if isinstance(data.get("services"), dict):  # an entry validated alone is already final
+        data["services"] = qualify_services(data["services"])
     for section, model in (("services", Service), ("hosts", Host)):
         entries = data.get(section)
         if not isinstance(entries, dict):
             continue
         for name, raw in entries.items():
             try:
-                entries[name] = model.model_validate(raw)
+                entries[name] = _lean(model.model_validate(raw))
             except pydantic.ValidationError:
-                return Inventory.model_validate(data)
-    return Inventory.model_validate(data)
+                return Inventory.model_validate(data, context=QUALIFIED)
+    return Inventory.model_validate(data, context=QUALIFIED)
 
 
 def load(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
 from infragen.inventory.models.access import Access, Selector, User
 from infragen.inventory.models.base import (
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HOSTNAME_LABEL",
+    "QUALIFIED",
     "Access",
     "Boot",
     "Dns",
@@ -71,6 +72,10 @@ __all__ = [
     "Volume",
     "Zone",
 ]
+
+
+# Validation context of services the loader has already qualified (load.py).
+QUALIFIED: dict[str, bool] = {"services qualified": True}
 
 
 class Estate(Strict):
@@ -109,8 +114,10 @@ class Inventory(Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _namespaces(cls, data: Any) -> Any:
+    def _namespaces(cls, data: Any, info: ValidationInfo) -> Any:
         """Stacks are namespaces: fill in implied stacks, resolve references to ids."""
+        if info.context is QUALIFIED:
+            return data
         if isinstance(data, dict) and "services" in data:
             return {**data, "services": qualify_services(data["services"])}
         return data

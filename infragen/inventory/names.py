@@ -93,26 +93,31 @@ def _resolved(names: Directory, stack: str | None, references: Any) -> Any:
 def qualify_services(services: Any) -> Any:
     """Raw `services:` with implied stacks filled in and references resolved to ids.
 
-    Runs on the raw mapping before validation, like the inventory's other shorthands.
+    Runs on the raw mapping before validation, like the inventory's other shorthands. An
+    entry with nothing to change is kept as it is (most are, and an estate has thousands).
     """
     if not isinstance(services, dict):
         return services
     names = directory({str(k): _stack_of(str(k), v) for k, v in services.items()})
-    found = {}
-    for service_id, spec in services.items():
-        if not isinstance(spec, dict):
-            found[service_id] = spec
-            continue
-        spec = dict(spec)
-        implied = key_stack(str(service_id))
-        if implied and "stack" not in spec and "host" not in spec and "hosts" not in spec:
-            spec["stack"] = implied
-        stack = _stack_of(str(service_id), spec)
-        for key in ("depends_on", "uses"):
-            if key in spec:
-                spec[key] = _resolved(names, stack, spec[key])
-        found[service_id] = spec
-    return found
+    return {
+        service_id: _qualified(names, str(service_id), spec) if isinstance(spec, dict) else spec
+        for service_id, spec in services.items()
+    }
+
+
+def _qualified(names: Directory, service_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+    implied = key_stack(service_id)
+    fill = implied and "stack" not in spec and "host" not in spec and "hosts" not in spec
+    references = [key for key in ("depends_on", "uses") if key in spec]
+    if not fill and not references:
+        return spec
+    spec = dict(spec)
+    if fill:
+        spec["stack"] = implied
+    stack = _stack_of(service_id, spec)
+    for key in references:
+        spec[key] = _resolved(names, stack, spec[key])
+    return spec
 
 
 def duplicates(stacks: dict[str, str | None]) -> Iterable[tuple[str, str, list[str]]]:

@@ -59,12 +59,15 @@ class Binding(NamedTuple):
 
 class Index:
     """Each service's hosts and per-host settings, each host's services and ports, each
-    stack's members: built in one pass over the services."""
+    stack's members, and which services and ports wrote each field: built in one pass
+    over the services."""
 
     def __init__(self, inventory: Inventory) -> None:
         self.services = inventory.services  # the mapping, not the inventory: that may go
         self._having: dict[str, list[tuple[str, Service]]] = {}
         self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
+        self._written: dict[str, list[str]] = {}  # field → services that wrote it
+        self._ports_written: dict[str, list[str]] = {}  # field → services with a port that did
         self.hosts_of: dict[str, tuple[str, ...]] = {}
         self.placed: dict[tuple[str, str], Placed] = {}
         found: list[Binding] = []
@@ -72,14 +75,25 @@ class Index:
         self.facts: dict[Callable[..., Any], Any] = {}
         for name, service in inventory.services.items():
             self._add(inventory, name, service, found)
+            self._note_written(name, service)
         self.bindings = tuple(found)
-        self.services_on: dict[str, list[tuple[str, Service]]] = {}
-        for name in sorted(inventory.services):
+
+    @functools.cached_property
+    def services_on(self) -> dict[str, list[tuple[str, Service]]]:
+        """Each host's services, sorted by name (asked by targets, not by the rules)."""
+        found: dict[str, list[tuple[str, Service]]] = {}
+        for name in sorted(self.services):
             for host in self.hosts_of[name]:
-                self.services_on.setdefault(host, []).append((name, inventory.services[name]))
-        self.bindings_on: dict[str, list[Binding]] = {}
+                found.setdefault(host, []).append((name, self.services[name]))
+        return found
+
+    @functools.cached_property
+    def bindings_on(self) -> dict[str, list[Binding]]:
+        """Each host's bindings, in inventory order."""
+        found: dict[str, list[Binding]] = {}
         for binding in self.bindings:
-            self.bindings_on.setdefault(binding.host, []).append(binding)
+            found.setdefault(binding.host, []).append(binding)
+        return found
 
     def _add(self, inventory: Inventory, name: str, service: Service, found: list[Binding]) -> None:
         if service.stack:
@@ -99,6 +113,24 @@ class Index:
                 exposure = port.exposure or service.exposure
                 found.append(Binding(host, name, port_name, port, exposure, kind, placed.status))
 
+    def _note_written(self, name: str, service: Service) -> None:
+        """Remember which fields the service and its ports were given (names only: the
+        index is kept as long as the inventory)."""
+        for field in service.model_fields_set:
+            self._written.setdefault(field, []).append(name)
+        for port in service.ports.values():
+            for field in port.model_fields_set:
+                names = self._ports_written.setdefault(field, [])
+                if not names or names[-1] != name:
+                    names.append(name)
+
+    def written(self, field: str) -> list[tuple[str, Service]]:
+        """Services that wrote `field`, in inventory order; every other has its default.
+
+        A rule looking for a value the default cannot have walks these alone.
+        """
+        return [(name, self.services[name]) for name in self._written.get(field, [])]
+
     def having(self, field: str) -> list[tuple[str, Service]]:
         """Services whose `field` is set (not empty), in inventory order.
 
@@ -106,16 +138,20 @@ class Index:
         walks those instead of every service.
         """
         if field not in self._having:
-            self._having[field] = [(n, s) for n, s in self.services.items() if getattr(s, field)]
+            default = Service.model_fields[field].get_default(call_default_factory=True)
+            among = self.services.items() if default else self.written(field)
+            self._having[field] = [(n, s) for n, s in among if getattr(s, field)]
         return self._having[field]
 
     def ports_having(self, field: str) -> list[tuple[str, str, Port]]:
         """(service, port name, port) of every port whose `field` is not None."""
         if field not in self._ports_having:
+            default = Port.model_fields[field].get_default(call_default_factory=True)
+            names = self.services if default is not None else self._ports_written.get(field, [])
             self._ports_having[field] = [
                 (name, port_name, port)
-                for name, service in self.services.items()
-                for port_name, port in service.ports.items()
+                for name in names
+                for port_name, port in self.services[name].ports.items()
                 if getattr(port, field) is not None
             ]
         return self._ports_having[field]
@@ -168,6 +204,20 @@ def host_bindings(inventory: Inventory, host: str) -> list[Binding]:
 def services_on(inventory: Inventory, host: str) -> list[tuple[str, Service]]:
     """Services placed on `host`, sorted by name for stable output."""
     return list(index_of(inventory).services_on.get(host, []))
+
+
+@per_inventory
+def held_ports(inventory: Inventory) -> dict[str, list[tuple[int, int, Binding]]]:
+    """Each host's published ports as (first, last, binding), by first port."""
+    by_host: dict[str, list[tuple[int, int, Binding]]] = {}
+    for binding in index_of(inventory).bindings:
+        if binding.holds_host_port:
+            port = binding.port
+            first, last = port.range or (port.port, port.port)
+            by_host.setdefault(binding.host, []).append((first, last, binding))
+    for held in by_host.values():
+        held.sort(key=lambda entry: entry[0])
+    return by_host
 
 
 @per_inventory

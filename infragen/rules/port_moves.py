@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from infragen.findings import Finding
 from infragen.inventory.model import Inventory, Port, Service
 from infragen.inventory.names import compose_name
-from infragen.inventory.query import bindings
+from infragen.inventory.query import held_ports, index_of
+from infragen.inventory.source import Path_
 from infragen.ports.references import naming, texts
 from infragen.rules import Context, rule
 
@@ -29,26 +30,23 @@ def _describe(service: str, name: str, port: Port) -> str:
 @rule
 def reserved_host_ports(ctx: Context) -> Iterator[Finding]:
     """A service published on a port the host's own OS holds."""
-    inventory = ctx.inventory
-    for binding in bindings(inventory):
-        host = inventory.hosts.get(binding.host)
-        if host is None or not binding.holds_host_port:
-            continue
-        for number, protocol, what in host.reserved():
-            first, last = binding.port.first or 0, binding.port.last or 0
-            if first <= number <= last and protocol in binding.port.protocols:
-                yield ctx.error(
-                    binding.path,
-                    f"{_describe(binding.service, binding.name, binding.port)} clashes with "
-                    f"port {number}/{protocol}, which host '{binding.host}' reserves for {what}",
-                )
+    held = held_ports(ctx.inventory)
+    for host_name, host in ctx.inventory.hosts.items():
+        reserved = host.reserved() if host.reserved_ports else []
+        for number, protocol, what in reserved:
+            for first, last, binding in held.get(host_name, []):
+                if first <= number <= last and protocol in binding.port.protocols:
+                    yield ctx.error(
+                        binding.path,
+                        f"{_describe(binding.service, binding.name, binding.port)} clashes with "
+                        f"port {number}/{protocol}, which host '{host_name}' reserves for {what}",
+                    )
 
 
 def _moves(inventory: Inventory) -> Iterator[tuple[str, str, Port]]:
-    for name, service in inventory.services.items():
-        for port_name, port in service.ports.items():
-            if port.migrating_from is not None and port.port is not None:
-                yield name, port_name, port
+    for name, port_name, port in index_of(inventory).ports_having("migrating_from"):
+        if port.port is not None:
+            yield name, port_name, port
 
 
 @rule
@@ -75,27 +73,43 @@ def _listening(service: Service) -> dict[int, str]:
     return {p.target: n for n, p in service.ports.items() if p.target and not p.range}
 
 
+# `<name>:<number>`: a service's name is letters, digits, `-` and `_`, so where a text
+# names one it is the whole run of such characters (and dots) before a colon.
+NAME_AND_NUMBER = re.compile(r"(?<![\w.-])([\w.-]+):(\d+)\b")
+
+
 @rule
 def urls_to_container_ports(ctx: Context) -> Iterator[Finding]:
-    """`<service>:<port>` inside a stack reaches the container port; it must be one."""
-    inventory = ctx.inventory
-    members: dict[str, list[str]] = {}
-    for name, service in inventory.services.items():
-        if service.stack:
-            members.setdefault(service.stack, []).append(name)
-    for names in members.values():
-        for target in names:
-            listening = _listening(inventory.services[target])
-            if not listening:
-                continue
-            pattern = re.compile(rf"(?<![\w.-]){re.escape(compose_name(target))}:(\d+)\b")
-            for user in names:
-                for path, text in texts(inventory.services[user]):
-                    for number in {int(m) for m in pattern.findall(text)} - set(listening):
-                        yield ctx.warning(
-                            ("services", user, *path),
-                            _stale_url(user, path, target, number, inventory.services[target]),
-                        )
+    """`<service>:<port>` inside a stack reaches the container port; it must be one.
+
+    Each text of a member is searched once for every `<name>:<number>` it holds, and the
+    names are looked up among the stack's members by compose name.
+    """
+    services = ctx.inventory.services
+    for names in index_of(ctx.inventory).stack_members.values():
+        members: dict[str, list[str]] = {}
+        for name in names:
+            members.setdefault(compose_name(name), []).append(name)
+        for user in names:
+            for path, text in texts(services[user]):
+                if ":" in text:
+                    yield from _stale_urls(ctx, user, path, text, members)
+
+
+def _stale_urls(
+    ctx: Context, user: str, path: Path_, text: str, members: dict[str, list[str]]
+) -> Iterator[Finding]:
+    cited: dict[str, set[int]] = {}
+    for name, number in NAME_AND_NUMBER.findall(text):
+        for target in members.get(name, []):
+            cited.setdefault(target, set()).add(int(number))
+    for target, numbers in cited.items():
+        service = ctx.inventory.services[target]
+        listening = _listening(service)
+        for number in sorted(numbers - set(listening)) if listening else []:
+            yield ctx.warning(
+                ("services", user, *path), _stale_url(user, path, target, number, service)
+            )
 
 
 def _stale_url(user: str, path: tuple, target: str, number: int, service: Service) -> str:

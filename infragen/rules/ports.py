@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 from infragen.findings import Finding
 from infragen.inventory.profiles import alternatives
-from infragen.inventory.query import Binding, bindings, index_of
+from infragen.inventory.query import Binding, bindings, held_ports, index_of
 from infragen.rules import Context, rule
 
 
@@ -22,24 +21,11 @@ def _overlap(a: Binding, b: Binding) -> bool:
     return bool(same_protocol) and a.port.first <= b.port.last and b.port.first <= a.port.last
 
 
-def _held(ctx: Context) -> dict[str, list[tuple[int, int, Binding]]]:
-    """Each host's published ports as (first, last, binding), by first port."""
-    by_host: dict[str, list[tuple[int, int, Binding]]] = defaultdict(list)
-    for binding in bindings(ctx.inventory):
-        if binding.holds_host_port:
-            port = binding.port
-            first, last = port.range or (port.port, port.port)
-            by_host[binding.host].append((first, last, binding))
-    for held in by_host.values():
-        held.sort(key=lambda entry: entry[0])
-    return by_host
-
-
 @rule
 def port_clash(ctx: Context) -> Iterator[Finding]:
     """Same port and protocol (or overlapping ranges) twice on one host, any runtime."""
     ssh_of = {name: host.ssh.port for name, host in ctx.inventory.hosts.items()}
-    for host, held in _held(ctx).items():
+    for host, held in held_ports(ctx.inventory).items():
         ssh = ssh_of.get(host, 22)
         for index, (first, last, binding) in enumerate(held):
             if first <= ssh <= last and "tcp" in binding.port.protocols:

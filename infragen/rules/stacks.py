@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from infragen.findings import Finding
 from infragen.inventory.names import duplicates, key_stack
 from infragen.inventory.profiles import alternatives
+from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
 from infragen.targets.compose.stack import stack_views
 
@@ -32,7 +33,8 @@ def qualified_keys(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def compose_names_unique_in_stack(ctx: Context) -> Iterator[Finding]:
-    stacks = {name: service.stack for name, service in ctx.inventory.services.items()}
+    members = index_of(ctx.inventory).stack_members
+    stacks: dict[str, str | None] = {name: stack for stack, ids in members.items() for name in ids}
     for stack, short, ids in duplicates(stacks):
         for service_id in ids[1:]:
             yield ctx.error(

@@ -42,6 +42,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Empty defaults every model instance shares. Models are frozen and nothing changes a
+# model's value in place, so 20,000 services need not each own two dozen empty lists and
+# dicts: at N=1000 that was 0.4 s of validation and 30 MiB. tests/test_query.py renders
+# every estate and checks these are still empty.
+NO_ITEMS: list[Any] = []
+NO_ENTRIES: dict[Any, Any] = {}
+
+
+def no_items() -> list[Any]:
+    return NO_ITEMS
+
+
+def no_entries() -> dict[Any, Any]:
+    return NO_ENTRIES
+
+
 def check_dns_name(value: str) -> str:
     """A hostname or domain: dot-separated RFC 1123 labels, lowercase."""
     name = value.rstrip(".")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from infragen.inventory.models.base import Strict
+from infragen.inventory.models.base import Strict, no_entries, no_items
 
 Scalar = str | int | float | bool
 DURATION = re.compile(r"^(\d+(\.\d+)?(h|m|s|ms|us|ns))+$")
@@ -106,7 +106,7 @@ class Build(Strict):
 
     context: str = "."
     dockerfile: str | None = None
-    args: KeyValues = Field(default_factory=dict)
+    args: KeyValues = Field(default_factory=no_entries)
     target: str | None = None
 
 
@@ -124,7 +124,7 @@ class Ulimit(Strict):
 
 class Logging(Strict):
     driver: str | None = None
-    options: dict[str, Scalar | None] = Field(default_factory=dict)
+    options: dict[str, Scalar | None] = Field(default_factory=no_entries)
 
 
 def extra_hosts(value: Any) -> Any:
@@ -147,19 +147,19 @@ class ContainerSettings(Strict):
     user: str | None = None
     working_dir: str | None = None
     hostname: str | None = None
-    labels: KeyValues = Field(default_factory=dict)
-    profiles: list[str] = Field(default_factory=list)
-    env_file: EnvFiles = Field(default_factory=list)
-    cap_add: list[str] = Field(default_factory=list)
-    cap_drop: list[str] = Field(default_factory=list)
-    devices: list[str] = Field(default_factory=list)
+    labels: KeyValues = Field(default_factory=no_entries)
+    profiles: list[str] = Field(default_factory=no_items)
+    env_file: EnvFiles = Field(default_factory=no_items)
+    cap_add: list[str] = Field(default_factory=no_items)
+    cap_drop: list[str] = Field(default_factory=no_items)
+    devices: list[str] = Field(default_factory=no_items)
     privileged: bool = False
-    security_opt: list[str] = Field(default_factory=list)
-    ulimits: dict[str, int | str | Ulimit] = Field(default_factory=dict)
+    security_opt: list[str] = Field(default_factory=no_items)
+    ulimits: dict[str, int | str | Ulimit] = Field(default_factory=no_entries)
     shm_size: int | str | None = None
-    sysctls: KeyValues = Field(default_factory=dict)
-    tmpfs: Words = Field(default_factory=list)
-    extra_hosts: ExtraHosts = Field(default_factory=list)
+    sysctls: KeyValues = Field(default_factory=no_entries)
+    tmpfs: Words = Field(default_factory=no_items)
+    extra_hosts: ExtraHosts = Field(default_factory=no_items)
     network_mode: str | None = None
     init: bool = False
     read_only: bool = False
@@ -169,7 +169,7 @@ class ContainerSettings(Strict):
     build: BuildSpec | None = None
     gpu_count: int | Literal["all"] | None = Field(default=None)
     gpu_capabilities: list[str] = Field(default_factory=lambda: ["gpu"])
-    compose: dict[str, Any] = Field(default_factory=dict)
+    compose: dict[str, Any] = Field(default_factory=no_entries)
 
     @field_validator("entrypoint", mode="before")
     @classmethod

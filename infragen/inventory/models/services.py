@@ -20,6 +20,8 @@ from infragen.inventory.models.base import (
     Strict,
     UrlPath,
     check_wildcard_dns_name,
+    no_entries,
+    no_items,
 )
 from infragen.inventory.models.container import (
     ContainerSettings,
@@ -205,7 +207,7 @@ class Route(Strict):
     port: str | None = None
     path: str | None = None
     tunnel: str | None = None
-    origin: dict[str, str | int | bool] = Field(default_factory=dict)
+    origin: dict[str, str | int | bool] = Field(default_factory=no_entries)
 
     @field_validator("hostname")
     @classmethod
@@ -240,7 +242,7 @@ class Service(ContainerSettings):
 
     description: str | None = None
     host: str | None = None
-    hosts: dict[str, Placement] = Field(default_factory=dict)
+    hosts: dict[str, Placement] = Field(default_factory=no_entries)
     stack: str | None = None
     runtime: Runtime | None = None
     module: str | None = None
@@ -248,22 +250,22 @@ class Service(ContainerSettings):
     command: list[str] | None = None
     container_name: str | None = None
     restart: str = "unless-stopped"
-    ports: dict[Name, Port] = Field(default_factory=dict, json_schema_extra=ONLY_NAMED)
+    ports: dict[Name, Port] = Field(default_factory=no_entries, json_schema_extra=ONLY_NAMED)
     exposure: Exposure = "localhost"
     health: Health | None = None
-    depends_on: Dependencies = Field(default_factory=dict)
-    uses: list[str] = Field(default_factory=list)
-    gpus: list[int] = Field(default_factory=list)
-    accelerators: list[str] = Field(default_factory=list)
-    env: dict[str, EnvValue] = Field(default_factory=dict)
-    volumes: list[Volume] = Field(default_factory=list)
-    networks: list[str] = Field(default_factory=list)
-    clients: list[str] = Field(default_factory=list)
+    depends_on: Dependencies = Field(default_factory=no_entries)
+    uses: list[str] = Field(default_factory=no_items)
+    gpus: list[int] = Field(default_factory=no_items)
+    accelerators: list[str] = Field(default_factory=no_items)
+    env: dict[str, EnvValue] = Field(default_factory=no_entries)
+    volumes: list[Volume] = Field(default_factory=no_items)
+    networks: list[str] = Field(default_factory=no_items)
+    clients: list[str] = Field(default_factory=no_items)
     resources: Resources | None = None
-    routes: list[Route] = Field(default_factory=list)
-    aliases: list[DnsName] = Field(default_factory=list)
-    srv: list[Srv] = Field(default_factory=list)
-    config: dict[str, Any] = Field(default_factory=dict)
+    routes: list[Route] = Field(default_factory=no_items)
+    aliases: list[DnsName] = Field(default_factory=no_items)
+    srv: list[Srv] = Field(default_factory=no_items)
+    config: dict[str, Any] = Field(default_factory=no_entries)
     layer: str | None = None
     block: int | None = Field(default=None, ge=1, le=65535)
     redis_db: int | None = Field(default=None, ge=0)

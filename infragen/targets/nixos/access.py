@@ -23,10 +23,16 @@ SSH_HARDENING: Body = {
 }
 
 
+def gecos(description: str) -> str:
+    """A description as /etc/passwd holds it: NixOS types it passwdEntry (no colon, no
+    newline), so `Ops: on call` becomes `Ops - on call` and lines join."""
+    return " ".join(description.replace(":", " -").split())
+
+
 def account(user: Account) -> Body:
     body: Body = {"isNormalUser": True}
     if user.description:
-        body["description"] = user.description
+        body["description"] = gecos(user.description)
     groups = [ADMIN_GROUP] if user.admin else []
     groups += [group for group in user.groups if group not in groups]
     if groups:

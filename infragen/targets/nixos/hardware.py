@@ -25,6 +25,7 @@ from infragen.targets.nixos.printer import Interp, Raw
 Body = dict[Any, Any]
 # A device node udev can match by kernel name without quoting trouble.
 DEVICE = re.compile(r"/dev/[A-Za-z0-9_-]+")
+NVIDIA_MODULES = ["nvidia", "nvidia_uvm"]
 RPI = "nixos-raspberrypi"
 RPI5_MODULES = (
     f"{RPI}.nixosModules.raspberry-pi-5.base",
@@ -56,9 +57,14 @@ def boot_loader(boot: Boot | None) -> Body:
 
 
 def kernel_modules(host: Host) -> Body:
+    """The inventory's modules, and on an NVIDIA host the driver and nvidia-uvm: nixpkgs
+    24.11 loads them only with services.xserver.enable, and on a headless host the open
+    driver's nvidia-uvm softdep does not fire (NixOS/nixpkgs#334180), so CUDA finds no
+    device; loaded at boot, the driver is also there before the CDI generator runs."""
     body: Body = {}
-    if host.hardware.kernel_modules:
-        body["boot", "kernelModules"] = list(host.hardware.kernel_modules)
+    modules = [*host.hardware.kernel_modules, *(NVIDIA_MODULES if nvidia_gpus(host) else [])]
+    if modules:
+        body["boot", "kernelModules"] = modules
     if host.hardware.initrd_modules:
         body["boot", "initrd", "availableKernelModules"] = list(host.hardware.initrd_modules)
     return body

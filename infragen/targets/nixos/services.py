@@ -23,6 +23,8 @@ from infragen.targets.nixos import apps
 from infragen.targets.nixos.host import Body
 from infragen.targets.nixos.printer import Indented
 
+# hardware.nvidia-container-toolkit's oneshot that writes the CDI spec for nvidia.com/gpu.
+CDI_GENERATOR = "nvidia-container-toolkit-cdi-generator.service"
 RESTART = {"no": "no", "always": "always", "unless-stopped": "always", "on-failure": "on-failure"}
 # Device groups the NVIDIA driver registers: what a CUDA process opens under DevicePolicy.
 NVIDIA_DEVICES = ["char-nvidia-caps", "char-nvidia-frontend", "char-nvidia-uvm", "char-nvidiactl"]
@@ -157,6 +159,18 @@ def ordering(placed: Placed) -> Body:
     return body
 
 
+def container_ordering(placed: Placed) -> Body:
+    """`ordering`, and for NVIDIA GPUs the toolkit's CDI generator first: nixpkgs starts it
+    after udev settles but orders nothing after it, so at boot `--device=nvidia.com/gpu=N`
+    can find no spec yet (NixOS/nixpkgs#353059) and the unit's Restart=always gives up
+    after systemd's five quick starts."""
+    body = ordering(placed)
+    if placed.gpus and nvidia_gpus(placed.host):
+        body["after"] = [*body["after"], CDI_GENERATOR]
+        body["requires"] = [*body.get("requires", []), CDI_GENERATOR]
+    return body
+
+
 def systemd_word(word: str) -> str:
     """One ExecStart argument, quoted for systemd; `$` and `%` kept literal."""
     text = word.replace("%", "%%").replace("$", "$$")
@@ -205,14 +219,25 @@ def unit_paths(placed: Placed) -> Body:
     return body
 
 
+def restart_policy(restart: str) -> tuple[str, Body]:
+    """systemd's `Restart=` for a compose-style policy, and the `[Unit]` start limit that
+    keeps `on-failure:N` to at most N restarts in a boot (a burst of N + 1 starts that never
+    expires), as compose stops retrying after N."""
+    policy, _, count = restart.partition(":")
+    if not count:
+        return RESTART[policy], {}
+    return RESTART[policy], {"StartLimitIntervalSec": "infinity", "StartLimitBurst": int(count) + 1}
+
+
 def systemd_unit(placed: Placed) -> Body:
     """A hardened unit for `command` that still reaches its GPUs (no PrivateDevices then)."""
     service, name = placed.service, placed.name
     command = [systemd_word(w) for w in service.command or []]
     low = [p.port for p in service.ports.values() if p.port and p.port < 1024]
     caps = ["CAP_NET_BIND_SERVICE"] if low else []
+    restart, limits = restart_policy(service.restart)
     config: Body = {
-        "Restart": RESTART[service.restart],
+        "Restart": restart,
         "RestartSec": 5,
         "DynamicUser": True,
         "StateDirectory": name,
@@ -227,7 +252,11 @@ def systemd_unit(placed: Placed) -> Body:
     if files:
         config["EnvironmentFile"] = files
     credentials = credential_files(service)
-    unit: Body = {"description": service.description or name, "wantedBy": ["multi-user.target"]}
+    # systemd's description is one line (singleLineStr); YAML's `|` keeps newlines
+    description = " ".join((service.description or name).split())
+    unit: Body = {"description": description, "wantedBy": ["multi-user.target"]}
+    if limits:
+        unit["unitConfig"] = limits
     unit.update(ordering(placed))
     environment = {"HOME": f"/var/lib/{name}", **placed.gpu_environment()}
     unit["environment"] = {**environment, **plain_environment(service)}
@@ -303,7 +332,7 @@ def oci_container(placed: Placed) -> Body:
     body: Body = {
         ("virtualisation", "oci-containers", "backend"): backend,
         ("virtualisation", "oci-containers", "containers", container): spec,
-        ("systemd", "services", f"{backend}-{container}"): ordering(placed),
+        ("systemd", "services", f"{backend}-{container}"): container_ordering(placed),
     }
     body.update(apps.config_files(placed))
     return body

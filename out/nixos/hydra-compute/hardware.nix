@@ -4,7 +4,11 @@
   boot.loader.systemd-boot.enable = true;
   boot.loader.systemd-boot.editor = false;
   boot.loader.efi.canTouchEfiVariables = true;
-  boot.kernelModules = [ "ixgbe" ];
+  boot.kernelModules = [
+    "ixgbe"
+    "nvidia"
+    "nvidia_uvm"
+  ];
   nixpkgs.config.allowUnfree = true;
   services.xserver.videoDrivers = [ "nvidia" ];
   hardware.graphics.enable = true;

@@ -20,8 +20,12 @@
     after = [
       "network-online.target"
       "mnt-models.mount"
+      "nvidia-container-toolkit-cdi-generator.service"
     ];
-    requires = [ "mnt-models.mount" ];
+    requires = [
+      "mnt-models.mount"
+      "nvidia-container-toolkit-cdi-generator.service"
+    ];
   };
   environment.etc."tabbyapi/config.yml".text = ''
     network:

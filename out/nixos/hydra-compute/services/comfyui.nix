@@ -17,10 +17,12 @@
       "network-online.target"
       "mnt-models.mount"
       "mnt-shared.mount"
+      "nvidia-container-toolkit-cdi-generator.service"
     ];
     requires = [
       "mnt-models.mount"
       "mnt-shared.mount"
+      "nvidia-container-toolkit-cdi-generator.service"
     ];
   };
 }

@@ -9,6 +9,10 @@
   };
   systemd.services.docker-kokoro-tts = {
     wants = [ "network-online.target" ];
-    after = [ "network-online.target" ];
+    after = [
+      "network-online.target"
+      "nvidia-container-toolkit-cdi-generator.service"
+    ];
+    requires = [ "nvidia-container-toolkit-cdi-generator.service" ];
   };
 }

@@ -14,6 +14,10 @@
   };
   systemd.services.docker-whisper = {
     wants = [ "network-online.target" ];
-    after = [ "network-online.target" ];
+    after = [
+      "network-online.target"
+      "nvidia-container-toolkit-cdi-generator.service"
+    ];
+    requires = [ "nvidia-container-toolkit-cdi-generator.service" ];
   };
 }

@@ -1,0 +1,70 @@
+"""The shared index answers as a walk over every service would, on every inventory here;
+and nothing changes the empty defaults all models share.
+
+Rules ask the index for the services and ports that set a field; it finds them among
+those that wrote the field (pydantic's fields set), so a field whose value comes from
+anywhere else (a default, a copy with an update) must still be found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infragen.inventory.load import load
+from infragen.inventory.model import Inventory, Port, Service
+from infragen.inventory.models.base import NO_ENTRIES, NO_ITEMS
+from infragen.inventory.query import Index
+from infragen.pipeline import RecordingReader, rendered_targets
+from infragen.rules import check
+
+ROOT = Path(__file__).resolve().parent.parent
+INVENTORIES = [ROOT / "inventory.yaml", *sorted((ROOT / "examples").glob("*.yaml"))]
+
+
+def _walk(inventory: Inventory, field: str) -> list[str]:
+    return [name for name, service in inventory.services.items() if getattr(service, field)]
+
+
+def _walk_ports(inventory: Inventory, field: str) -> list[tuple[str, str]]:
+    return [
+        (name, port_name)
+        for name, service in inventory.services.items()
+        for port_name, port in service.ports.items()
+        if getattr(port, field) is not None
+    ]
+
+
+def _check(inventory: Inventory) -> None:
+    index = Index(inventory)
+    for field in Service.model_fields:
+        assert [name for name, _ in index.having(field)] == _walk(inventory, field), field
+    for field in Port.model_fields:
+        found = [(name, port_name) for name, port_name, _ in index.ports_having(field)]
+        assert found == _walk_ports(inventory, field), field
+
+
+@pytest.mark.parametrize("path", INVENTORIES, ids=lambda path: path.name)
+def test_fields_found_as_a_walk_finds_them(path: Path) -> None:
+    _check(load(path, path.parent, cache=False).inventory)
+
+
+def test_fields_of_copies_with_updates_are_found() -> None:
+    inventory = load(ROOT / "inventory.yaml", ROOT, cache=False).inventory
+    name, service = next(iter(inventory.services.items()))
+    port_name, port = next(iter(service.ports.items()))
+    ports = {**service.ports, port_name: port.model_copy(update={"metrics_path": "/m"})}
+    updated = service.model_copy(update={"ports": ports, "aliases": ["copy.example"]})
+    _check(inventory.model_copy(update={"services": {**inventory.services, name: updated}}))
+
+
+@pytest.mark.parametrize("path", INVENTORIES, ids=lambda path: path.name)
+def test_rules_and_targets_leave_the_shared_empty_defaults_empty(path: Path) -> None:
+    loaded = load(path, path.parent, cache=False)
+    check(loaded)
+    for batch in rendered_targets(loaded.inventory, path, None, RecordingReader(path.parent)):
+        assert batch is not None
+    assert NO_ITEMS == [] and NO_ENTRIES == {}
+    service = next(s for s in loaded.inventory.services.values() if not s.cap_add)
+    assert service.cap_add is NO_ITEMS  # the default is the shared one
