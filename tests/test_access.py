@@ -124,6 +124,28 @@ def test_names_and_placeholders_are_checked(tmp_path: Path) -> None:
     assert "warning: user 'deploy' has no SSH key: it cannot log in" in found
 
 
+def test_names_the_machine_would_refuse_are_refused_where_they_are_written(tmp_path: Path) -> None:
+    """NixOS asserts user names shorter than 32 characters (users-groups.nix); the kernel
+    takes interface names of at most 15 (IFNAMSIZ with its NUL)."""
+    long_user, ok_user = "u" * 32, "u" * 31
+    text = ESTATE.replace(
+        "    cara:", f"    {long_user}:\n      keys: []\n    {ok_user}:\n      keys: []\n    cara:"
+    )
+    text = text.replace(
+        "{lan: 10.0.0.2}, os: nixos",
+        "{lan: 10.0.0.2}, interface: {lan: enp0s31f6-uplink1}, os: nixos",
+    )
+    with pytest.raises(InvalidInput) as refused:
+        messages(write(tmp_path, text))
+    found = [str(f) for f in refused.value.findings]
+    assert any(f"invalid user name '{long_user}'" in m and "at most 31" in m for m in found), found
+    assert not any(f"invalid user name '{ok_user}'" in m for m in found)
+    wrong = [m for m in found if "invalid interface name 'enp0s31f6-uplink1'" in m]
+    assert len(wrong) == 1 and wrong[0].startswith(
+        "inventory.yaml:6:35: error: hosts.gpu.interface:"
+    ), found
+
+
 def test_a_nixos_host_without_an_admin_is_refused(tmp_path: Path) -> None:
     text = ESTATE.replace("admin: true\n", "networks: [pi]\n").replace("deploy_user: deploy", "")
     found = messages(write(tmp_path, text))

@@ -16,7 +16,8 @@ from pydantic import AfterValidator, Field, field_validator
 
 from infragen.inventory.models.base import Strict
 
-USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+# NixOS asserts a user name is shorter than 32 characters (users-groups.nix).
+USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,30}$")
 KEY_TYPES = (
     "ssh-ed25519",
     "ssh-rsa",
@@ -94,6 +95,6 @@ class Access(Strict):
             if not USER_NAME.fullmatch(name) or name == "root":
                 raise ValueError(
                     f"invalid user name {name!r}: lowercase letters, digits, '_' and '-', "
-                    "at most 32, starting with a letter or '_' (and not root)"
+                    "at most 31, starting with a letter or '_' (and not root)"
                 )
         return value

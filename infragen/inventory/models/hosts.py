@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -18,6 +19,9 @@ from infragen.inventory.models.base import (
     check_dns_name,
 )
 from infragen.inventory.models.nixos import NixFile
+
+# A Linux network device name: shorter than IFNAMSIZ (16, its NUL included).
+INTERFACE_NAME = re.compile(r"[^/:\s]{1,15}")
 
 
 class Network(Strict):
@@ -188,6 +192,19 @@ class Host(Strict):
     def _some_address(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not value:
             raise ValueError("a host needs an address on at least one network")
+        return value
+
+    @field_validator("interface")
+    @classmethod
+    def _interface_names(cls, value: dict[str, str]) -> dict[str, str]:
+        """The kernel's own rule for a network device name (dev_valid_name): the name must
+        fit IFNAMSIZ with its NUL, so a longer one fails on the machine, not here."""
+        for network, name in value.items():
+            if not INTERFACE_NAME.fullmatch(name) or name in (".", ".."):
+                raise ValueError(
+                    f"invalid interface name {name!r} for network '{network}': 1 to 15 "
+                    "characters, no '/', ':' or white space (the kernel refuses others)"
+                )
         return value
 
     @field_validator("dns_name")
