@@ -15,7 +15,7 @@ import pytest
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory, Port, Service
 from infragen.inventory.models.base import NO_ENTRIES, NO_ITEMS
-from infragen.inventory.query import Index
+from infragen.inventory.query import Index, index_of
 from infragen.pipeline import RecordingReader, rendered_targets
 from infragen.rules import check
 
@@ -68,3 +68,18 @@ def test_rules_and_targets_leave_the_shared_empty_defaults_empty(path: Path) -> 
     assert NO_ITEMS == [] and NO_ENTRIES == {}
     service = next(s for s in loaded.inventory.services.values() if not s.cap_add)
     assert service.cap_add is NO_ITEMS  # the default is the shared one
+
+
+@pytest.mark.parametrize("path", INVENTORIES, ids=lambda path: path.name)
+def test_facts_shared_per_inventory_are_left_as_they_were_built(path: Path) -> None:
+    """A fact remembered per inventory is read by several targets (port rows: the registry
+    and PORTS.md), so none may change it: after the rules and every target it still equals
+    a fresh computation."""
+    loaded = load(path, path.parent, cache=False)
+    check(loaded)
+    for batch in rendered_targets(loaded.inventory, path, None, RecordingReader(path.parent)):
+        assert batch is not None
+    facts = index_of(loaded.inventory).facts
+    assert facts, "no fact was shared"
+    for function, fact in facts.items():
+        assert fact == function(loaded.inventory), function.__name__

@@ -71,11 +71,9 @@ def registry(inventory: Inventory) -> dict[str, Any]:
         }
         for name, host in sorted(inventory.hosts.items())
     }
-    for row in port_rows(inventory):  # each row becomes its entry: 41,000 rows at N=1000
-        ports = hosts[row.pop("host")]["ports"]
-        for key in [key for key, value in row.items() if value is None]:
-            del row[key]
-        ports.append(row)
+    for row in port_rows(inventory):  # shared with PORTS.md: read, never changed here
+        entry = {k: v for k, v in row.items() if k != "host" and v is not None}
+        hosts[row["host"]]["ports"].append(entry)
     return {"estate": inventory.estate.name, "hosts": hosts}
 
 
