@@ -100,3 +100,22 @@ def test_indented_json_is_what_the_standard_library_writes(value, indent):
     """`json` writes indented JSON itself (quicker); the bytes are json.dumps's."""
     expected = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
     assert json_value(value, indent=indent) == expected
+
+
+# Rows of scalars as the port registry has them, with strings that look like the
+# separators the writer joins rows at ("},", "{", line breaks, indentation).
+_ROW_TEXT = st.text(alphabet=st.sampled_from(["}", "{", ",", "\n", " ", '"', "\\", "a", "é"]))
+_ROWS = st.lists(
+    st.dictionaries(
+        _ROW_TEXT, st.one_of(_ROW_TEXT, st.integers(), st.none(), st.booleans()), min_size=1
+    ),
+    min_size=1,
+)
+
+
+@settings(max_examples=200, deadline=None)  # a shared machine: slow examples are no failure
+@given(st.dictionaries(st.text(), _ROWS | st.tuples(_ROWS)), st.sampled_from([0, 1, 2]))
+def test_rows_written_at_once_are_what_the_standard_library_writes(value, indent):
+    """Lists of flat mappings go to the C writer in one piece; the bytes stay json.dumps's."""
+    expected = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
+    assert json_value(value, indent=indent) == expected

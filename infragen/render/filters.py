@@ -8,6 +8,8 @@ the file around it. Filters register themselves by name with `@jinja_filter`.
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import json
 import re
 import shlex
@@ -99,38 +101,76 @@ def json_value(value: Any, indent: int | None = None) -> str:
 
 
 class _Unusual(Exception):
-    """A value `_indented` leaves to `json.dumps` (a float, a key that is not a string)."""
+    """A value `_indented` leaves to `json.dumps` (a key that is not a string, a type
+    JSON has no form for, a subclass of a JSON type)."""
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_STRINGS = frozenset({str})
+
+
+@functools.lru_cache(maxsize=64)
+def _flat_writer(newline: str) -> Callable[[Any], str]:
+    """The standard library's C writer, set to put each member of a container on its own
+    line at `newline`: for a container of scalars that is exactly what `indent` writes."""
+    return json.JSONEncoder(ensure_ascii=False, separators=("," + newline, ": ")).encode
 
 
 def _indented(value: Any, step: str, newline: str) -> str:
-    """`json.dumps(value, indent=...)` for strings, integers, booleans, None, lists and
-    string-keyed dicts, several times quicker: the standard library writes indented JSON
-    in Python token by token (its C writer does compact JSON only), and the port registry
-    of a large estate is a few hundred thousand tokens. Each container joins its own
-    parts, so no list of every token is ever held. `newline` holds the indentation."""
-    if isinstance(value, str):
-        return encode_basestring(value)  # type: ignore[no-any-return]
-    if value is None or value is True or value is False:
-        return "null" if value is None else "true" if value else "false"
-    if type(value) is int:
-        return int.__repr__(value)
-    if not isinstance(value, dict | list | tuple):
+    """`json.dumps(value, indent=...)`, many times quicker: the standard library writes
+    indented JSON in Python token by token (its C writer does compact JSON only), and the
+    port registry of a large estate is a few hundred thousand tokens. Containers of
+    scalars, and lists of those (the port rows), go through the C writer with separators
+    that break the line; only the containers above them are walked here. `newline` holds
+    the indentation."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return _flat_writer(newline)(value)
+    if kind is not dict and kind is not list and kind is not tuple:
         raise _Unusual
-    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
     if not value:
-        return opening + closing
-    inner = newline + step
-    if isinstance(value, dict):
-        parts = [_member(key, item, step, inner) for key, item in value.items()]
-    else:
-        parts = [_indented(item, step, inner) for item in value]
-    return opening + inner + ("," + inner).join(parts) + newline + closing
-
-
-def _member(key: Any, value: Any, step: str, newline: str) -> str:
-    if type(key) is not str:
+        return "{}" if kind is dict else "[]"
+    if kind is dict and not _STRINGS.issuperset(map(type, value)):
         raise _Unusual
-    return encode_basestring(key) + ": " + _indented(value, step, newline)  # type: ignore[no-any-return]
+    inner = newline + step
+    items = value.values() if kind is dict else value
+    if _SCALARS.issuperset(map(type, items)):
+        text = _flat_writer(inner)(value)
+        return text[0] + inner + text[1:-1] + newline + text[-1]
+    if kind is not dict and _rows(value):
+        return _written_rows(value, step, newline)
+    if kind is dict:
+        parts = [
+            encode_basestring(key) + ": " + _indented(item, step, inner)
+            for key, item in value.items()
+        ]
+        return "{" + inner + ("," + inner).join(parts) + newline + "}"
+    parts = [_indented(item, step, inner) for item in value]
+    return "[" + inner + ("," + inner).join(parts) + newline + "]"
+
+
+def _rows(items: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether every item is a non-empty dict of scalars under string keys."""
+    if not all(type(item) is dict and item for item in items):
+        return False
+    members = itertools.chain.from_iterable
+    return _STRINGS.issuperset(map(type, members(items))) and _SCALARS.issuperset(
+        map(type, members(map(dict.values, items)))
+    )
+
+
+def _written_rows(rows: list[Any] | tuple[Any, ...], step: str, newline: str) -> str:
+    """A list of `_rows` in one call of the C writer, its members a line each.
+
+    Between two rows the writer puts `},` + the members' line break + `{`; no string can
+    hold that, since a line break inside a string is written `\\n`. Each such place gets
+    the row's closing and the next row's opening on lines of their own.
+    """
+    item = newline + step
+    member = item + step
+    text = _flat_writer(member)(rows)
+    text = text.replace("}," + member + "{", item + "}," + item + "{" + member)
+    return "[" + item + "{" + member + text[2:-2] + item + "}" + newline + "]"
 
 
 @jinja_filter("zone_name")
