@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from infragen.findings import Finding
 from infragen.inventory.load import Loaded
@@ -35,7 +36,7 @@ def recorded_sides(data: bytes | None) -> dict[tuple[str, str], int]:
     """(service, port name) → container side, as a registry file of the last render has
     them; a file that is missing or not a registry records nothing."""
     try:
-        hosts = json.loads(data or b"{}").get("hosts", {})
+        hosts = json.loads(data or b"{}", object_hook=_as_read).get("hosts", {})
         rows = [row for host in hosts.values() for row in host.get("ports", [])]
         return {
             (str(row["service"]), str(row["name"])): int(row["container"])
@@ -44,6 +45,27 @@ def recorded_sides(data: bytes | None) -> dict[tuple[str, str], int]:
         }
     except (ValueError, AttributeError, TypeError, KeyError):
         return {}
+
+
+_ROW_KEYS = ("service", "name", "container")
+_NOTHING: dict[str, Any] = {}
+
+
+def _as_read(mapping: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object as `recorded_sides` reads it, so that a registry of 40,000 rows is
+    not held whole (35 MiB at 1,000 hosts). An object of scalars alone is a port row or
+    an address table (a host has its `ports` list); it keeps only what a row is read
+    for, and nothing when it has no container side. An object holding `ports` is kept
+    whole: a host whose `ports` is no list makes the file no registry.
+    """
+    if "ports" in mapping or _STRUCTURES.intersection(map(type, mapping.values())):
+        return mapping
+    if "container" not in mapping:
+        return _NOTHING
+    return {key: mapping[key] for key in _ROW_KEYS if key in mapping}
+
+
+_STRUCTURES = frozenset({dict, list})
 
 
 def _kept(
