@@ -35,8 +35,13 @@ def container_side(service: Service, port: Port) -> int | None:
 def recorded_sides(data: bytes | None) -> dict[tuple[str, str], int]:
     """(service, port name) → container side, as a registry file of the last render has
     them; a file that is missing or not a registry records nothing."""
+    return sides_in(data, object_hook=_as_read)
+
+
+def sides_in(data: bytes | None, **decoding: Any) -> dict[tuple[str, str], int]:
+    """The container sides of a registry parsed by `json.loads(data, **decoding)`."""
     try:
-        hosts = json.loads(data or b"{}", object_hook=_as_read).get("hosts", {})
+        hosts = json.loads(data or b"{}", **decoding).get("hosts", {})
         rows = [row for host in hosts.values() for row in host.get("ports", [])]
         return {
             (str(row["service"]), str(row["name"])): int(row["container"])
