@@ -21,7 +21,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from infragen.discovery import import_all
 from infragen.findings import Finding
@@ -30,11 +31,16 @@ from infragen.inventory.source import Location
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered file: its path under `out/`, its format and its text."""
+    """A rendered file: its path under `out/`, its format and its text.
+
+    `dump` is `(data,)` when the text is known to be a YAML dump of `data` (set for the
+    validator process, which cannot see what the render dumped: `data.with_dump`).
+    """
 
     path: str
     format: str
     text: str
+    dump: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def error(self, message: str, line: int = 0, column: int = 0) -> Finding:
         return Finding(Location(f"out/{self.path}", line, column), "error", message)
@@ -132,7 +138,10 @@ class Worker:
         self.feeder.start()
 
     def send(self, files: list[Rendered]) -> None:
-        self.batches.put(pickle.dumps(files, protocol=pickle.HIGHEST_PROTOCOL))
+        from infragen.validate.data import with_dump
+
+        batch = [with_dump(rendered) for rendered in files]
+        self.batches.put(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _feed(self) -> None:
         stream = self.process.stdin

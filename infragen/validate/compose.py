@@ -27,9 +27,8 @@ import jsonschema
 import yaml
 
 from infragen.findings import Finding
-from infragen.render.filters import dumped
 from infragen.validate import Rendered, validator
-from infragen.validate.data import load_yaml
+from infragen.validate.data import yaml_data
 
 SCHEMA_PACKAGE = "check_jsonschema.builtin_schemas.vendor"
 SCHEMA_FILE = "compose-spec.json"
@@ -189,12 +188,10 @@ def position(text: str, path: tuple[Any, ...]) -> tuple[int, int]:
 @validator("compose")
 def compose_schema(files: list[Rendered]) -> Iterator[Finding]:
     for rendered in files:
-        known, document = dumped(rendered.text)
-        if not known:
-            document, problem = load_yaml(rendered)
-            if problem is not None:
-                yield problem
-                continue
+        document, problem = yaml_data(rendered)
+        if problem is not None:
+            yield problem
+            continue
         for path, message in schema_errors(document):
             line, column = position(rendered.text, path)
             yield rendered.error(f"compose-spec: {json_path(path)}: {message}", line, column)
