@@ -116,3 +116,76 @@ def test_networkmanager_gets_the_static_address_from_cloud_init(tmp_path):
     assert "interface-name=eth0" in lines and "method=manual" in lines
     assert "address1=192.168.4.38/24" in lines and "route1=0.0.0.0/0,192.168.4.1" in lines
     assert "dns=192.168.4.38;192.168.4.1;" in lines and "dns-search=pi.lan;" in lines
+
+
+# Network-configs cloud-init accepts and refuses (a `macaddress` match reads this machine's
+# interfaces; version 3 and a missing name are refused; a bad prefix raises in ipaddress).
+NETWORK_CONFIGS = [
+    "network:\n  version: 2\n  ethernets:\n    eth0:\n      match:\n"
+    "        macaddress: '00:11:22:33:44:55'\n      set-name: lan0\n      dhcp4: true\n",
+    "network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses: ['10.0.0.1/24']\n"
+    "      nameservers: {addresses: [10.0.0.53], search: [lan]}\n",
+    "network:\n  version: 3\n",
+    "version: 1\nconfig:\n- type: physical\n  subnets: [{type: static, address: 10.0.0.1/8}]\n",
+    "network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses: ['10.0.0.1/99']\n",
+    "- a\n",
+]
+PRISTINE = """
+import json, sys
+from cloudinit.net import network_state
+from cloudinit import safeyaml
+answers = []
+for text in json.load(sys.stdin):
+    try:
+        data = safeyaml.load(text)
+        data = data["network"] if isinstance(data, dict) and "network" in data else data
+        state = network_state.parse_net_config_data(data, skip_broken=False)
+        answers.append({"interfaces": {n: [dict(s) for s in i.get("subnets", [])]
+                        for n, i in state._network_state["interfaces"].items()},
+                        "nameservers": list(state.dns_nameservers),
+                        "search": list(state.dns_searchdomains)})
+    except Exception as exc:
+        answers.append(f"{type(exc).__name__}: {exc}")
+json.dump(answers, sys.stdout)
+"""
+COUNTED = """
+import importlib.util, json, sys
+from cloudinit.net import network_state
+reads = []
+real = network_state.get_interfaces_by_mac
+network_state.get_interfaces_by_mac = lambda *a, **k: reads.append(1) or real(*a, **k)
+spec = importlib.util.spec_from_file_location("probe", sys.argv[1])
+probe = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(probe)
+parse = probe.network_parser()
+for text in json.load(sys.stdin):
+    probe.check_network_config(text, parse)
+print(len(reads))
+"""
+
+
+def system_python(script: str, texts: list[str], *arguments: str) -> str:
+    result = subprocess.run(
+        [need_cloudinit(), "-I", "-c", script, *arguments],
+        input=json.dumps(texts), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return result.stdout
+
+
+def test_the_probe_gives_cloud_init_s_own_verdict_on_network_configs():
+    """The probe's network parser skips work that cannot change a verdict; what it says
+    is what cloud-init's parser, left as it is, says of the same files."""
+    pristine = json.loads(system_python(PRISTINE, NETWORK_CONFIGS))
+    request = [{"kind": "network-config", "text": text} for text in NETWORK_CONFIGS]
+    result = subprocess.run(
+        [need_cloudinit(), "-I", str(PROBE)],
+        input=json.dumps(request), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    verdicts = [v.get("state") or v["errors"][0] for v in json.loads(result.stdout)]
+    assert verdicts == pristine
+    assert [isinstance(v, str) for v in verdicts] == [False, False, True, True, True, True]
+
+
+def test_the_probe_reads_the_machine_s_interfaces_once_per_batch():
+    texts = NETWORK_CONFIGS[:2] * 5
+    assert system_python(COUNTED, texts, str(PROBE)).strip() == "1"
