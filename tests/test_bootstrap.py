@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infragen.validate import Rendered
+from infragen.validate import Rendered, Validation, cloudinit
 from infragen.validate.cloudinit import PROBE, cloudinit_python, judge
 
 from conftest import ROOT
@@ -189,3 +189,27 @@ def test_the_probe_gives_cloud_init_s_own_verdict_on_network_configs():
 def test_the_probe_reads_the_machine_s_interfaces_once_per_batch():
     texts = NETWORK_CONFIGS[:2] * 5
     assert system_python(COUNTED, texts, str(PROBE)).strip() == "1"
+
+
+def test_user_data_and_network_config_of_a_render_go_to_one_cloud_init_process(monkeypatch):
+    need_cloudinit()
+    runs = []
+    real = cloudinit.verdicts
+
+    def counted(files, python):
+        runs.append(sorted({r.format for r in files}))
+        return real(files, python)
+
+    monkeypatch.setattr(cloudinit, "verdicts", counted)
+    files = [
+        Rendered("bootstrap/a/user-data", "cloud-config", "#cloud-config\nhostname: [1]\n"),
+        Rendered("bootstrap/a/network-config", "cloud-network", NETWORK_CONFIGS[2]),
+    ]
+    validation = Validation(worker_after=None)
+    validation.submit(files)
+    found = {(f.location.file, f.message.split(":")[0]) for f in validation.finish()}
+    assert runs == [["cloud-config", "cloud-network"]]
+    assert found == {
+        ("out/bootstrap/a/network-config", "cloud-init"),
+        ("out/bootstrap/a/user-data", "cloud-init"),
+    }

@@ -2,7 +2,8 @@
 
 Validators register per format with `@validator("nix")` and receive a batch of rendered
 files of that format at once, so a validator that runs an external tool can batch it into
-one process. They return findings located in the rendered file; they never raise.
+one process; one registered for several formats gets the files of all of them together.
+They return findings located in the rendered file; they never raise.
 
 A render does not wait for them: `Validation` starts each batch as soon as a target's
 files are rendered and collects the verdicts at the end. Batches run in threads, where
@@ -47,13 +48,12 @@ class Rendered:
 
 
 Validator = Callable[[list[Rendered]], Iterable[Finding]]
-VALIDATORS: dict[str, list[Validator]] = {}
-NOTES: list[str] = []
+VALIDATORS: list[tuple[frozenset[str], Validator]] = []
 
 
-def validator(fmt: str) -> Callable[[Validator], Validator]:
+def validator(*formats: str) -> Callable[[Validator], Validator]:
     def register(function: Validator) -> Validator:
-        VALIDATORS.setdefault(fmt, []).append(function)
+        VALIDATORS.append((frozenset(formats), function))
         return function
 
     return register
@@ -61,13 +61,6 @@ def validator(fmt: str) -> Callable[[Validator], Validator]:
 
 def _load() -> None:
     import_all(__name__, __path__)
-
-
-def _by_format(files: Iterable[Rendered]) -> dict[str, list[Rendered]]:
-    grouped: dict[str, list[Rendered]] = {}
-    for rendered in files:
-        grouped.setdefault(rendered.format, []).append(rendered)
-    return grouped
 
 
 def validate(files: Iterable[Rendered]) -> list[Finding]:
@@ -105,8 +98,9 @@ class Validation:
         if self.worker is not None:
             self.worker.send(files)
             return
-        for fmt, group in _by_format(files).items():
-            for check in VALIDATORS.get(fmt, []):
+        for formats, check in VALIDATORS:
+            group = [rendered for rendered in files if rendered.format in formats]
+            if group:
                 self.futures.append(self.pool.submit(lambda c=check, g=group: list(c(g))))
 
     def finish(self) -> list[Finding]:

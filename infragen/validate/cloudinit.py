@@ -66,7 +66,9 @@ def missing(files: list[Rendered]) -> Finding:
     return Finding(where, "error" if os.environ.get("CI") else "note", message)
 
 
+@validator("cloud-config", "cloud-network")
 def judge(files: list[Rendered]) -> Iterator[Finding]:
+    """A target's user-data and network-config files, judged in one cloud-init process."""
     python = cloudinit_python()
     if python is None:
         yield missing(files)
@@ -75,13 +77,3 @@ def judge(files: list[Rendered]) -> Iterator[Finding]:
     for rendered, verdict in zip(files, verdicts(files, python), strict=True):
         for problem in verdict["errors"]:
             yield rendered.error(f"cloud-init: {problem}")
-
-
-@validator("cloud-config")
-def user_data(files: list[Rendered]) -> Iterator[Finding]:
-    yield from judge(files)
-
-
-@validator("cloud-network")
-def network_config(files: list[Rendered]) -> Iterator[Finding]:
-    yield from judge(files)
