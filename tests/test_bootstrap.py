@@ -13,10 +13,12 @@ Without cloud-init these tests skip, except in CI, where they fail.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,9 +32,12 @@ from conftest import ROOT
 BOOTSTRAP = ROOT / "out" / "bootstrap"
 
 
+@functools.cache
 def need_cloudinit() -> str:
     python = cloudinit_python()
-    if python is None or shutil.which("cloud-init") is None:
+    imports = "import cloudinit.config.schema, cloudinit.net.network_state"
+    found = shutil.which(python) and subprocess.run([python, "-I", "-c", imports]).returncode == 0
+    if not found or shutil.which("cloud-init") is None:
         if os.environ.get("CI"):
             pytest.fail("cloud-init is needed in CI (make system)")
         pytest.skip("cloud-init is not installed")
@@ -213,3 +218,31 @@ def test_user_data_and_network_config_of_a_render_go_to_one_cloud_init_process(m
         ("out/bootstrap/a/network-config", "cloud-init"),
         ("out/bootstrap/a/user-data", "cloud-init"),
     }
+
+
+@pytest.mark.parametrize("python", [sys.executable, "/nonexistent/python3"])
+def test_without_cloud_init_the_files_are_parsed_and_a_note_says_so(python, monkeypatch):
+    monkeypatch.setenv("INFRAGEN_CLOUDINIT_PYTHON", python)
+    monkeypatch.delenv("CI", raising=False)
+    files = [
+        Rendered("bootstrap/a/user-data", "cloud-config", "#cloud-config\nhostname: [1\n"),
+        Rendered("bootstrap/a/network-config", "cloud-network", NETWORK_CONFIGS[0]),
+    ]
+    found = [(str(f.location), f.severity, f.message) for f in judge(files)]
+    missing = "cloud-init is not installed (Debian package cloud-init): bootstrap files not checked"
+    unparsed = "invalid YAML: did not find expected ',' or ']'"
+    assert found == [
+        ("out/bootstrap/", "note", missing),
+        ("out/bootstrap/a/user-data:3:1", "error", unparsed),
+    ]
+
+
+def test_one_process_both_asks_whether_cloud_init_imports_and_judges(monkeypatch):
+    need_cloudinit()
+    runs = []
+    real = subprocess.run
+    monkeypatch.setattr(
+        cloudinit.subprocess, "run", lambda *a, **k: runs.append(1) or real(*a, **k)
+    )
+    files = [Rendered("bootstrap/a/network-config", "cloud-network", NETWORK_CONFIGS[1])]
+    assert list(judge(files)) == [] and runs == [1]

@@ -10,6 +10,8 @@ network-config. It imports nothing from infragen and only the standard library u
 import json
 import sys
 
+NOT_IMPORTABLE = 3  # the exit status when cloud-init does not import here
+
 
 def load_yaml(text):
     """YAML as cloud-init reads it; libyaml's safe loader gives the same data for the plain
@@ -97,6 +99,11 @@ def check_network_config(text, parse):
 
 
 def main():
+    try:  # what infragen asks first: does this interpreter import cloud-init at all
+        import cloudinit.config.schema
+        import cloudinit.net.network_state  # noqa: F401
+    except Exception:
+        sys.exit(NOT_IMPORTABLE)
     verdicts = []
     check_user_data = parse_network_config = None
     for item in json.load(sys.stdin):
