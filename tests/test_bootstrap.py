@@ -246,3 +246,67 @@ def test_one_process_both_asks_whether_cloud_init_imports_and_judges(monkeypatch
     )
     files = [Rendered("bootstrap/a/network-config", "cloud-network", NETWORK_CONFIGS[1])]
     assert list(judge(files)) == [] and runs == [1]
+
+
+# User-data cloud-init's schema refuses or warns about, in the places that are hard for
+# a check split by key: keys two modules both describe (hostname), `$ref`s (users),
+# oneOf branches marked deprecated (sudo: false), formats (expiredate), nested lists.
+USER_DATA = [
+    "hostname: [1]\nfqdn: 3\nprefer_fqdn_over_hostname: maybe\n",
+    "users: 5\npackages: {a: 1}\n",
+    "users:\n- default\n- name: a\n  lock-passwd: true\n  sudo: false\n  expiredate: someday\n"
+    "  groups: {wheel: null}\n- name: b\n  uid: x\n- [c]\n",
+    "ntp:\n  servers: [1]\n  pools: ['not a host name!']\nruncmd: [[ls, 1], 2, {a: b}]\n",
+    "write_files:\n- path: /a\n  encoding: rot13\n  permissions: 644\n- content: x\n",
+    "bogus_key: 1\nssh_pwauth: sometimes\npackage_update: 1\n",
+    "- not\n- a mapping\n",
+    "hostname: a\nusers: 5\n",
+]
+PRISTINE_USER_DATA = """
+import json, sys, yaml
+from cloudinit.config import schema
+cls, formats = schema.get_jsonschema_validator()
+validator = cls(schema.get_schema(), format_checker=formats())
+answers = []
+for text in json.load(sys.stdin):
+    problems = sorted(validator.iter_errors(yaml.safe_load(text)), key=lambda e: e.path)
+    answers.append([f"{'.'.join(str(p) for p in e.path)}: {e.message}" for e in problems])
+json.dump(answers, sys.stdout)
+"""
+
+
+def test_the_probe_gives_cloud_init_s_own_verdict_on_user_data():
+    """The probe checks user-data key by key and remembers verdicts of values it has seen;
+    what it says is what cloud-init's whole-schema check says, in the same order."""
+    estate = [(path / "user-data").read_text() for path in sorted(BOOTSTRAP.iterdir())]
+    texts = [t.removeprefix("#cloud-config\n") for t in estate] + USER_DATA + USER_DATA[::-1]
+    pristine = json.loads(system_python(PRISTINE_USER_DATA, texts))
+    request = [{"kind": "user-data", "text": "#cloud-config\n" + text} for text in texts]
+    result = subprocess.run(
+        [need_cloudinit(), "-I", str(PROBE)],
+        input=json.dumps(request), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert [v["errors"] for v in json.loads(result.stdout)] == pristine
+    assert all(pristine[len(estate) :]) and not any(pristine[: len(estate)])
+
+
+SPLIT = """
+import importlib.util, json, sys
+from cloudinit.config import schema
+spec = importlib.util.spec_from_file_location("probe", sys.argv[1])
+probe = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(probe)
+root = schema.get_schema()
+validator = schema.get_jsonschema_validator()[0](root)
+split = probe.checks_by_key(root, validator)
+counts = {key: len(split[key]) for key in ("users", "hostname")}
+closed = {**root, "$defs": {**root["$defs"], "cc_runcmd": {
+    **root["$defs"]["cc_runcmd"], "additionalProperties": False}}}
+json.dump([counts, probe.checks_by_key(closed, validator)], sys.stdout)
+"""
+
+
+def test_user_data_is_checked_key_by_key_only_where_the_schema_allows_it():
+    counts, closed = json.loads(system_python(SPLIT, [], str(PROBE)))
+    assert counts == {"users": 1, "hostname": 2}  # set_hostname and update_hostname
+    assert closed is None  # a module closed to other keys: the whole schema, per file

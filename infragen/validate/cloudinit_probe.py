@@ -34,14 +34,59 @@ def user_data_checker():
 
     validator_class, format_checker = schema.get_jsonschema_validator()
     validator = validator_class(schema.get_schema(), format_checker=format_checker())
+    by_key = checks_by_key(schema.get_schema(), validator)
+    verdicts = {}
+
+    def errors(document):
+        if by_key is None or not isinstance(document, dict):
+            return [(tuple(e.path), e.message) for e in validator.iter_errors(document)]
+        found = []
+        for key, value in document.items():
+            for index, check in by_key.get(key, ()):
+                memo = (index, key, repr(value))
+                if memo not in verdicts:
+                    verdicts[memo] = [((key, *e.path), e.message) for e in check(value)]
+                found += verdicts[memo]
+        return found
 
     def check(text):
         if not text.startswith("#cloud-config\n"):
             return ["user-data must start with '#cloud-config' or cloud-init ignores it"]
-        problems = sorted(validator.iter_errors(load_yaml(text)), key=lambda e: e.path)
-        return [f"{'.'.join(str(p) for p in e.path)}: {e.message}" for e in problems]
+        problems = sorted(errors(load_yaml(text)), key=lambda error: error[0])
+        return [f"{'.'.join(str(p) for p in path)}: {message}" for path, message in problems]
 
     return check
+
+
+MODULE_KEYWORDS = {"type", "properties", "additionalProperties"}
+
+
+def checks_by_key(root, validator):
+    """For each top-level key, the checks of its value, one per module schema naming the key
+    in the order of the root's `allOf`; None when the schema has another shape.
+
+    cloud-init's schema is `allOf` a `$ref` per module, each module an object schema of
+    `properties` alone (`additionalProperties: true` changes nothing): so the errors of a
+    mapping are those of each value under each property schema of its key, in that order,
+    and a value seen before (the same users, packages, commands on every host) has the
+    verdict it had."""
+    definitions = root.get("$defs", {})
+    if set(root) - {"$schema", "$defs", "allOf"}:
+        return None
+    by_key = {}
+    for index, member in enumerate(root.get("allOf", [])):
+        reference = member.get("$ref", "") if set(member) == {"$ref"} else ""
+        module = definitions.get(reference.removeprefix("#/$defs/"))
+        if not reference.startswith("#/$defs/") or not isinstance(module, dict):
+            return None
+        if set(module) - MODULE_KEYWORDS or module.get("type", "object") != "object":
+            return None
+        if module.get("additionalProperties", True) is not True:
+            return None
+        for key, subschema in module.get("properties", {}).items():
+            check = validator.evolve(schema=subschema).iter_errors
+            by_key.setdefault(key, []).append((index, check))
+    return by_key
 
 
 def network_parser():
