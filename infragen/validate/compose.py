@@ -29,6 +29,7 @@ import yaml
 from infragen.findings import Finding
 from infragen.validate import Rendered, validator
 from infragen.validate.data import yaml_data
+from infragen.validate.shapes import Reading, reading, shape
 
 SCHEMA_PACKAGE = "check_jsonschema.builtin_schemas.vendor"
 SCHEMA_FILE = "compose-spec.json"
@@ -40,12 +41,21 @@ PLAIN_OBJECT_KEYS = {"type", "description", "properties", "patternProperties"}
 
 @dataclass
 class ServiceParts:
-    """The `service` schema split by key: validators per property and per key pattern."""
+    """The `service` schema split by key: validators per property and per key pattern.
+
+    Verdicts are remembered by the value's repr; and a value is known valid when one of
+    the same shape was (`shapes.py`: what the key's schema cannot tell apart), as the
+    ports and dependencies of one service are those of the next but for their addresses
+    and the names of the services.
+    """
 
     keys: dict[str, list[Validator]]
     patterns: list[tuple[re.Pattern[str], list[Validator]]]
+    root: dict[str, Any]
     verdicts: dict[tuple[str, int, str], list[Error]] = field(default_factory=dict)
     by_key: dict[str, tuple[list[Validator], bool]] = field(default_factory=dict)
+    readings: dict[tuple[str, int], Reading] = field(default_factory=dict)
+    valid_shapes: set[tuple[str, int, str | None]] = field(default_factory=set)
 
     def errors(self, service: dict[str, Any]) -> list[Error]:
         found: list[Error] = []
@@ -55,10 +65,10 @@ class ServiceParts:
             if not evaluated:
                 unevaluated.append(key)
             for index, check in enumerate(checks):
-                memo = (key, index, repr(value))
-                if memo not in self.verdicts:
-                    self.verdicts[memo] = _errors(check, value)
-                found += [((key, *path), message) for path, message in self.verdicts[memo]]
+                found += [
+                    ((key, *path), message)
+                    for path, message in self._verdict(key, index, check, value)
+                ]
         if unevaluated:
             keys = sorted(unevaluated, key=str)
             names = ", ".join(repr(k) for k in keys)
@@ -67,6 +77,22 @@ class ServiceParts:
                 ((), f"Unevaluated properties are not allowed ({names} {verb} unexpected)")
             )
         return found
+
+    def _verdict(self, key: str, index: int, check: Validator, value: Any) -> list[Error]:
+        memo = (key, index, repr(value))
+        if memo not in self.verdicts:
+            if (key, index) not in self.readings:
+                self.readings[key, index] = reading(check.schema, self.root)
+            read = self.readings[key, index]
+            telling = read.blind and not (read.strings and isinstance(value, str))
+            form = (key, index, shape(value, read)) if telling else None
+            if form in self.valid_shapes:
+                self.verdicts[memo] = []
+            else:
+                self.verdicts[memo] = _errors(check, value)
+                if form is not None and form[2] is not None and not self.verdicts[memo]:
+                    self.valid_shapes.add(form)
+        return self.verdicts[memo]
 
     def _schema_of(self, key: str) -> tuple[list[Validator], bool]:
         """The validators of a service key, and whether the schema knows the key at all
@@ -98,7 +124,7 @@ def decompose(schema: dict[str, Any], whole: Validator) -> ServiceParts | None:
         if not spec or set(spec) - PLAIN_OBJECT_KEYS or spec.get("type") != "object":
             return None
         members.append(spec)
-    parts = ServiceParts({}, [])
+    parts = ServiceParts({}, [], schema)
     for spec in members:
         for key, subschema in spec.get("properties", {}).items():
             parts.keys.setdefault(key, []).append(whole.evolve(schema=subschema))
