@@ -5,8 +5,11 @@ small. nft and nix-instantiate run for real (in CI they must be present)."""
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,3 +134,13 @@ def test_the_worker_gets_the_data_of_compose_files_the_render_dumped(monkeypatch
     there.submit([good, bad, written])
     expected = here.finish()
     assert len(expected) == 3 and there.finish() == expected
+
+
+def test_the_validator_process_starts_without_the_inventory_model():
+    """It is started for large renders, beside them: the pydantic model (a third of a
+    second to import) is nothing a validator needs."""
+    script = "import sys, infragen.validate as v; v._load(); print(sorted(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    loaded = set(ast.literal_eval(result.stdout))
+    assert "infragen.validate.cloudflared" in loaded
+    assert not loaded & {"infragen.inventory.model", "pydantic", "jinja2"}
