@@ -13,16 +13,18 @@ Without cloud-init these tests skip, except in CI, where they fail.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from infragen.validate import Rendered
+from infragen.validate import Rendered, Validation, cloudinit
 from infragen.validate.cloudinit import PROBE, cloudinit_python, judge
 
 from conftest import ROOT
@@ -30,9 +32,12 @@ from conftest import ROOT
 BOOTSTRAP = ROOT / "out" / "bootstrap"
 
 
+@functools.cache
 def need_cloudinit() -> str:
     python = cloudinit_python()
-    if python is None or shutil.which("cloud-init") is None:
+    imports = "import cloudinit.config.schema, cloudinit.net.network_state"
+    found = shutil.which(python) and subprocess.run([python, "-I", "-c", imports]).returncode == 0
+    if not found or shutil.which("cloud-init") is None:
         if os.environ.get("CI"):
             pytest.fail("cloud-init is needed in CI (make system)")
         pytest.skip("cloud-init is not installed")
@@ -116,3 +121,192 @@ def test_networkmanager_gets_the_static_address_from_cloud_init(tmp_path):
     assert "interface-name=eth0" in lines and "method=manual" in lines
     assert "address1=192.168.4.38/24" in lines and "route1=0.0.0.0/0,192.168.4.1" in lines
     assert "dns=192.168.4.38;192.168.4.1;" in lines and "dns-search=pi.lan;" in lines
+
+
+# Network-configs cloud-init accepts and refuses (a `macaddress` match reads this machine's
+# interfaces; version 3 and a missing name are refused; a bad prefix raises in ipaddress).
+NETWORK_CONFIGS = [
+    "network:\n  version: 2\n  ethernets:\n    eth0:\n      match:\n"
+    "        macaddress: '00:11:22:33:44:55'\n      set-name: lan0\n      dhcp4: true\n",
+    "network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses: ['10.0.0.1/24']\n"
+    "      nameservers: {addresses: [10.0.0.53], search: [lan]}\n",
+    "network:\n  version: 3\n",
+    "version: 1\nconfig:\n- type: physical\n  subnets: [{type: static, address: 10.0.0.1/8}]\n",
+    "network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses: ['10.0.0.1/99']\n",
+    "- a\n",
+]
+PRISTINE = """
+import json, sys
+from cloudinit.net import network_state
+from cloudinit import safeyaml
+answers = []
+for text in json.load(sys.stdin):
+    try:
+        data = safeyaml.load(text)
+        data = data["network"] if isinstance(data, dict) and "network" in data else data
+        state = network_state.parse_net_config_data(data, skip_broken=False)
+        answers.append({"interfaces": {n: [dict(s) for s in i.get("subnets", [])]
+                        for n, i in state._network_state["interfaces"].items()},
+                        "nameservers": list(state.dns_nameservers),
+                        "search": list(state.dns_searchdomains)})
+    except Exception as exc:
+        answers.append(f"{type(exc).__name__}: {exc}")
+json.dump(answers, sys.stdout)
+"""
+COUNTED = """
+import importlib.util, json, sys
+from cloudinit.net import network_state
+reads = []
+real = network_state.get_interfaces_by_mac
+network_state.get_interfaces_by_mac = lambda *a, **k: reads.append(1) or real(*a, **k)
+spec = importlib.util.spec_from_file_location("probe", sys.argv[1])
+probe = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(probe)
+parse = probe.network_parser()
+for text in json.load(sys.stdin):
+    probe.check_network_config(text, parse)
+print(len(reads))
+"""
+
+
+def system_python(script: str, texts: list[str], *arguments: str) -> str:
+    result = subprocess.run(
+        [need_cloudinit(), "-I", "-c", script, *arguments],
+        input=json.dumps(texts), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return result.stdout
+
+
+def test_the_probe_gives_cloud_init_s_own_verdict_on_network_configs():
+    """The probe's network parser skips work that cannot change a verdict; what it says
+    is what cloud-init's parser, left as it is, says of the same files."""
+    pristine = json.loads(system_python(PRISTINE, NETWORK_CONFIGS))
+    request = [{"kind": "network-config", "text": text} for text in NETWORK_CONFIGS]
+    result = subprocess.run(
+        [need_cloudinit(), "-I", str(PROBE)],
+        input=json.dumps(request), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    verdicts = [v.get("state") or v["errors"][0] for v in json.loads(result.stdout)]
+    assert verdicts == pristine
+    assert [isinstance(v, str) for v in verdicts] == [False, False, True, True, True, True]
+
+
+def test_the_probe_reads_the_machine_s_interfaces_once_per_batch():
+    texts = NETWORK_CONFIGS[:2] * 5
+    assert system_python(COUNTED, texts, str(PROBE)).strip() == "1"
+
+
+def test_user_data_and_network_config_of_a_render_go_to_one_cloud_init_process(monkeypatch):
+    need_cloudinit()
+    runs = []
+    real = cloudinit.verdicts
+
+    def counted(files, python):
+        runs.append(sorted({r.format for r in files}))
+        return real(files, python)
+
+    monkeypatch.setattr(cloudinit, "verdicts", counted)
+    files = [
+        Rendered("bootstrap/a/user-data", "cloud-config", "#cloud-config\nhostname: [1]\n"),
+        Rendered("bootstrap/a/network-config", "cloud-network", NETWORK_CONFIGS[2]),
+    ]
+    validation = Validation(worker_after=None)
+    validation.submit(files)
+    found = {(f.location.file, f.message.split(":")[0]) for f in validation.finish()}
+    assert runs == [["cloud-config", "cloud-network"]]
+    assert found == {
+        ("out/bootstrap/a/network-config", "cloud-init"),
+        ("out/bootstrap/a/user-data", "cloud-init"),
+    }
+
+
+@pytest.mark.parametrize("python", [sys.executable, "/nonexistent/python3"])
+def test_without_cloud_init_the_files_are_parsed_and_a_note_says_so(python, monkeypatch):
+    monkeypatch.setenv("INFRAGEN_CLOUDINIT_PYTHON", python)
+    monkeypatch.delenv("CI", raising=False)
+    files = [
+        Rendered("bootstrap/a/user-data", "cloud-config", "#cloud-config\nhostname: [1\n"),
+        Rendered("bootstrap/a/network-config", "cloud-network", NETWORK_CONFIGS[0]),
+    ]
+    found = [(str(f.location), f.severity, f.message) for f in judge(files)]
+    missing = "cloud-init is not installed (Debian package cloud-init): bootstrap files not checked"
+    unparsed = "invalid YAML: did not find expected ',' or ']'"
+    assert found == [
+        ("out/bootstrap/", "note", missing),
+        ("out/bootstrap/a/user-data:3:1", "error", unparsed),
+    ]
+
+
+def test_one_process_both_asks_whether_cloud_init_imports_and_judges(monkeypatch):
+    need_cloudinit()
+    runs = []
+    real = subprocess.run
+    monkeypatch.setattr(
+        cloudinit.subprocess, "run", lambda *a, **k: runs.append(1) or real(*a, **k)
+    )
+    files = [Rendered("bootstrap/a/network-config", "cloud-network", NETWORK_CONFIGS[1])]
+    assert list(judge(files)) == [] and runs == [1]
+
+
+# User-data cloud-init's schema refuses or warns about, in the places that are hard for
+# a check split by key: keys two modules both describe (hostname), `$ref`s (users),
+# oneOf branches marked deprecated (sudo: false), formats (expiredate), nested lists.
+USER_DATA = [
+    "hostname: [1]\nfqdn: 3\nprefer_fqdn_over_hostname: maybe\n",
+    "users: 5\npackages: {a: 1}\n",
+    "users:\n- default\n- name: a\n  lock-passwd: true\n  sudo: false\n  expiredate: someday\n"
+    "  groups: {wheel: null}\n- name: b\n  uid: x\n- [c]\n",
+    "ntp:\n  servers: [1]\n  pools: ['not a host name!']\nruncmd: [[ls, 1], 2, {a: b}]\n",
+    "write_files:\n- path: /a\n  encoding: rot13\n  permissions: 644\n- content: x\n",
+    "bogus_key: 1\nssh_pwauth: sometimes\npackage_update: 1\n",
+    "- not\n- a mapping\n",
+    "hostname: a\nusers: 5\n",
+]
+PRISTINE_USER_DATA = """
+import json, sys, yaml
+from cloudinit.config import schema
+cls, formats = schema.get_jsonschema_validator()
+validator = cls(schema.get_schema(), format_checker=formats())
+answers = []
+for text in json.load(sys.stdin):
+    problems = sorted(validator.iter_errors(yaml.safe_load(text)), key=lambda e: e.path)
+    answers.append([f"{'.'.join(str(p) for p in e.path)}: {e.message}" for e in problems])
+json.dump(answers, sys.stdout)
+"""
+
+
+def test_the_probe_gives_cloud_init_s_own_verdict_on_user_data():
+    """The probe checks user-data key by key and remembers verdicts of values it has seen;
+    what it says is what cloud-init's whole-schema check says, in the same order."""
+    estate = [(path / "user-data").read_text() for path in sorted(BOOTSTRAP.iterdir())]
+    texts = [t.removeprefix("#cloud-config\n") for t in estate] + USER_DATA + USER_DATA[::-1]
+    pristine = json.loads(system_python(PRISTINE_USER_DATA, texts))
+    request = [{"kind": "user-data", "text": "#cloud-config\n" + text} for text in texts]
+    result = subprocess.run(
+        [need_cloudinit(), "-I", str(PROBE)],
+        input=json.dumps(request), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert [v["errors"] for v in json.loads(result.stdout)] == pristine
+    assert all(pristine[len(estate) :]) and not any(pristine[: len(estate)])
+
+
+SPLIT = """
+import importlib.util, json, sys
+from cloudinit.config import schema
+spec = importlib.util.spec_from_file_location("probe", sys.argv[1])
+probe = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(probe)
+root = schema.get_schema()
+validator = schema.get_jsonschema_validator()[0](root)
+split = probe.checks_by_key(root, validator)
+counts = {key: len(split[key]) for key in ("users", "hostname")}
+closed = {**root, "$defs": {**root["$defs"], "cc_runcmd": {
+    **root["$defs"]["cc_runcmd"], "additionalProperties": False}}}
+json.dump([counts, probe.checks_by_key(closed, validator)], sys.stdout)
+"""
+
+
+def test_user_data_is_checked_key_by_key_only_where_the_schema_allows_it():
+    counts, closed = json.loads(system_python(SPLIT, [], str(PROBE)))
+    assert counts == {"users": 1, "hostname": 2}  # set_hostname and update_hostname
+    assert closed is None  # a module closed to other keys: the whole schema, per file

@@ -7,6 +7,7 @@ import shutil
 from graphlib import TopologicalSorter
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from hypothesis import given
@@ -22,7 +23,7 @@ from infragen.render.filters import yaml_document
 from infragen.rules import check
 from infragen.targets.compose import files as compose_files
 from infragen.validate import Rendered, validate
-from infragen.validate.compose import _errors, compose_schema, compose_validator
+from infragen.validate.compose import _errors, compose_schema, compose_spec, compose_validator
 
 from conftest import copy_estate
 
@@ -302,6 +303,12 @@ def test_schema_failure_names_file_and_json_path():
         "[1] is not of type 'string'"
     )
     assert compose_validator() is compose_validator()
+
+
+def test_the_shipped_compose_schema_is_a_valid_schema():
+    """Checked here, not at every render: the schema comes with check-jsonschema."""
+    schema = compose_spec()
+    jsonschema.validators.validator_for(schema).check_schema(schema)
 
 
 BROKEN_DOCUMENTS = [

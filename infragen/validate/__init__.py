@@ -2,7 +2,8 @@
 
 Validators register per format with `@validator("nix")` and receive a batch of rendered
 files of that format at once, so a validator that runs an external tool can batch it into
-one process. They return findings located in the rendered file; they never raise.
+one process; one registered for several formats gets the files of all of them together.
+They return findings located in the rendered file; they never raise.
 
 A render does not wait for them: `Validation` starts each batch as soon as a target's
 files are rendered and collects the verdicts at the end. Batches run in threads, where
@@ -21,7 +22,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from infragen.discovery import import_all
 from infragen.findings import Finding
@@ -30,24 +32,28 @@ from infragen.inventory.source import Location
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered file: its path under `out/`, its format and its text."""
+    """A rendered file: its path under `out/`, its format and its text.
+
+    `dump` is `(data,)` when the text is known to be a YAML dump of `data` (set for the
+    validator process, which cannot see what the render dumped: `data.with_dump`).
+    """
 
     path: str
     format: str
     text: str
+    dump: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def error(self, message: str, line: int = 0, column: int = 0) -> Finding:
         return Finding(Location(f"out/{self.path}", line, column), "error", message)
 
 
 Validator = Callable[[list[Rendered]], Iterable[Finding]]
-VALIDATORS: dict[str, list[Validator]] = {}
-NOTES: list[str] = []
+VALIDATORS: list[tuple[frozenset[str], Validator]] = []
 
 
-def validator(fmt: str) -> Callable[[Validator], Validator]:
+def validator(*formats: str) -> Callable[[Validator], Validator]:
     def register(function: Validator) -> Validator:
-        VALIDATORS.setdefault(fmt, []).append(function)
+        VALIDATORS.append((frozenset(formats), function))
         return function
 
     return register
@@ -55,13 +61,6 @@ def validator(fmt: str) -> Callable[[Validator], Validator]:
 
 def _load() -> None:
     import_all(__name__, __path__)
-
-
-def _by_format(files: Iterable[Rendered]) -> dict[str, list[Rendered]]:
-    grouped: dict[str, list[Rendered]] = {}
-    for rendered in files:
-        grouped.setdefault(rendered.format, []).append(rendered)
-    return grouped
 
 
 def validate(files: Iterable[Rendered]) -> list[Finding]:
@@ -99,8 +98,9 @@ class Validation:
         if self.worker is not None:
             self.worker.send(files)
             return
-        for fmt, group in _by_format(files).items():
-            for check in VALIDATORS.get(fmt, []):
+        for formats, check in VALIDATORS:
+            group = [rendered for rendered in files if rendered.format in formats]
+            if group:
                 self.futures.append(self.pool.submit(lambda c=check, g=group: list(c(g))))
 
     def finish(self) -> list[Finding]:
@@ -132,7 +132,10 @@ class Worker:
         self.feeder.start()
 
     def send(self, files: list[Rendered]) -> None:
-        self.batches.put(pickle.dumps(files, protocol=pickle.HIGHEST_PROTOCOL))
+        from infragen.validate.data import with_dump
+
+        batch = [with_dump(rendered) for rendered in files]
+        self.batches.put(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _feed(self) -> None:
         stream = self.process.stdin

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import yaml
 
 from infragen.findings import Finding
-from infragen.inventory.ingress import ORIGIN_OPTIONS
 from infragen.validate import Rendered, validator
 
 CONFIG = re.compile(r"^cloudflared/[^/]+/config\.yml$")
@@ -58,6 +57,10 @@ def hostname_problem(hostname: str) -> str | None:
 
 def rule_problems(rule: Any, last: bool) -> Iterator[str]:
     """Everything wrong with one rule, as cloudflared would say it."""
+    # Imported here: it brings the inventory model, which the validator process (started
+    # for large renders, never judging tunnel configs there so far) would load for nothing.
+    from infragen.inventory.ingress import ORIGIN_OPTIONS
+
     if not isinstance(rule, dict):
         yield "an ingress rule is a mapping"
         return

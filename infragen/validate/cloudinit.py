@@ -5,12 +5,13 @@ finds it, so every user-data and network-config of a render goes to one run of
 `cloudinit_probe.py` under that interpreter: cloud-init's schema check (what `cloud-init
 schema --config-file` runs) for user-data, its network-config parser for network-config.
 Without cloud-init the files are not checked and a note says so; under CI (`CI=true`),
-where the tests promise cloud-init's verdict, that is an error.
+where the tests promise cloud-init's verdict, that is an error. Whether that interpreter
+imports cloud-init is the probe's first answer, not a process of its own (an import of
+cloud-init costs as much as judging a few hundred files).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import subprocess
@@ -26,34 +27,31 @@ from infragen.validate.data import load_yaml
 PROBE = Path(__file__).with_name("cloudinit_probe.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 KINDS = {"cloud-config": "user-data", "cloud-network": "network-config"}
+NOT_IMPORTABLE = 3  # the probe's exit status when cloud-init does not import
 
 
-@functools.cache
-def cloudinit_python() -> str | None:
-    """The interpreter that imports `cloudinit` (`INFRAGEN_CLOUDINIT_PYTHON` names another)."""
-    python = os.environ.get("INFRAGEN_CLOUDINIT_PYTHON", SYSTEM_PYTHON)
+def cloudinit_python() -> str:
+    """The interpreter to import `cloudinit` with (`INFRAGEN_CLOUDINIT_PYTHON` names another)."""
+    return os.environ.get("INFRAGEN_CLOUDINIT_PYTHON", SYSTEM_PYTHON)
+
+
+def verdicts(files: list[Rendered], python: str) -> list[dict[str, Any]] | None:
+    """cloud-init's verdict on each file, in order, from one process; None when `python`
+    does not run or does not import cloud-init."""
+    request = [{"kind": KINDS[r.format], "text": r.text} for r in files]
     try:
-        found = subprocess.run(
-            [python, "-c", "import cloudinit.config.schema, cloudinit.net.network_state"],
+        result = subprocess.run(
+            [python, "-I", str(PROBE)],  # -I: its folder (this one) stays off sys.path
+            input=json.dumps(request),
             capture_output=True,
+            text=True,
             check=False,
+            env={**os.environ, "LC_ALL": "C.UTF-8"},
         )
     except OSError:
         return None
-    return python if found.returncode == 0 else None
-
-
-def verdicts(files: list[Rendered], python: str) -> list[dict[str, Any]]:
-    """cloud-init's verdict on each file, in order, from one process."""
-    request = [{"kind": KINDS[r.format], "text": r.text} for r in files]
-    result = subprocess.run(
-        [python, "-I", str(PROBE)],  # -I: its folder (this one) stays off sys.path
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "LC_ALL": "C.UTF-8"},
-    )
+    if result.returncode == NOT_IMPORTABLE:
+        return None
     if result.returncode != 0:
         message = (result.stderr.strip().splitlines() or ["no message"])[-1]
         return [{"errors": [f"cloud-init could not run: {message}"]}] * len(files)
@@ -66,22 +64,14 @@ def missing(files: list[Rendered]) -> Finding:
     return Finding(where, "error" if os.environ.get("CI") else "note", message)
 
 
+@validator("cloud-config", "cloud-network")
 def judge(files: list[Rendered]) -> Iterator[Finding]:
-    python = cloudinit_python()
-    if python is None:
+    """A target's user-data and network-config files, judged in one cloud-init process."""
+    found = verdicts(files, cloudinit_python())
+    if found is None:
         yield missing(files)
         yield from (problem for r in files if (problem := load_yaml(r)[1]) is not None)
         return
-    for rendered, verdict in zip(files, verdicts(files, python), strict=True):
+    for rendered, verdict in zip(files, found, strict=True):
         for problem in verdict["errors"]:
             yield rendered.error(f"cloud-init: {problem}")
-
-
-@validator("cloud-config")
-def user_data(files: list[Rendered]) -> Iterator[Finding]:
-    yield from judge(files)
-
-
-@validator("cloud-network")
-def network_config(files: list[Rendered]) -> Iterator[Finding]:
-    yield from judge(files)

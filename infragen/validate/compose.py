@@ -27,9 +27,9 @@ import jsonschema
 import yaml
 
 from infragen.findings import Finding
-from infragen.render.filters import dumped
 from infragen.validate import Rendered, validator
-from infragen.validate.data import load_yaml
+from infragen.validate.data import yaml_data
+from infragen.validate.shapes import Reading, reading, shape
 
 SCHEMA_PACKAGE = "check_jsonschema.builtin_schemas.vendor"
 SCHEMA_FILE = "compose-spec.json"
@@ -41,21 +41,34 @@ PLAIN_OBJECT_KEYS = {"type", "description", "properties", "patternProperties"}
 
 @dataclass
 class ServiceParts:
-    """The `service` schema split by key: validators per property and per key pattern."""
+    """The `service` schema split by key: validators per property and per key pattern.
+
+    Verdicts are remembered by the value's repr; and a value is known valid when one of
+    the same shape was (`shapes.py`: what the key's schema cannot tell apart), as the
+    ports and dependencies of one service are those of the next but for their addresses
+    and the names of the services.
+    """
 
     keys: dict[str, list[Validator]]
     patterns: list[tuple[re.Pattern[str], list[Validator]]]
+    root: dict[str, Any]
     verdicts: dict[tuple[str, int, str], list[Error]] = field(default_factory=dict)
+    by_key: dict[str, tuple[list[Validator], bool]] = field(default_factory=dict)
+    readings: dict[tuple[str, int], Reading] = field(default_factory=dict)
+    valid_shapes: set[tuple[str, int, str | None]] = field(default_factory=set)
 
     def errors(self, service: dict[str, Any]) -> list[Error]:
         found: list[Error] = []
-        unevaluated = [k for k in service if k not in self.keys and not self._patterned(k)]
+        unevaluated = []
         for key, value in service.items():
-            for index, check in enumerate(self._validators(key)):
-                memo = (key, index, repr(value))
-                if memo not in self.verdicts:
-                    self.verdicts[memo] = _errors(check, value)
-                found += [((key, *path), message) for path, message in self.verdicts[memo]]
+            checks, evaluated = self._schema_of(key)
+            if not evaluated:
+                unevaluated.append(key)
+            for index, check in enumerate(checks):
+                found += [
+                    ((key, *path), message)
+                    for path, message in self._verdict(key, index, check, value)
+                ]
         if unevaluated:
             keys = sorted(unevaluated, key=str)
             names = ", ".join(repr(k) for k in keys)
@@ -65,15 +78,35 @@ class ServiceParts:
             )
         return found
 
-    def _patterned(self, key: str) -> bool:
-        return any(pattern.search(key) for pattern, _ in self.patterns)
+    def _verdict(self, key: str, index: int, check: Validator, value: Any) -> list[Error]:
+        memo = (key, index, repr(value))
+        if memo not in self.verdicts:
+            if (key, index) not in self.readings:
+                self.readings[key, index] = reading(check.schema, self.root)
+            read = self.readings[key, index]
+            telling = read.blind and not (read.strings and isinstance(value, str))
+            form = (key, index, shape(value, read)) if telling else None
+            if form in self.valid_shapes:
+                self.verdicts[memo] = []
+            else:
+                self.verdicts[memo] = _errors(check, value)
+                if form is not None and form[2] is not None and not self.verdicts[memo]:
+                    self.valid_shapes.add(form)
+        return self.verdicts[memo]
 
-    def _validators(self, key: str) -> list[Validator]:
-        found = list(self.keys.get(key, []))
-        for pattern, checks in self.patterns:
-            if pattern.search(key):
-                found += checks
-        return found
+    def _schema_of(self, key: str) -> tuple[list[Validator], bool]:
+        """The validators of a service key, and whether the schema knows the key at all
+        (a pattern without a schema of its own, like `^x-`, knows it and checks nothing);
+        the same few keys come back in every service, so each is looked up once."""
+        if key not in self.by_key:
+            checks = list(self.keys.get(key, []))
+            evaluated = key in self.keys
+            for pattern, more in self.patterns:
+                if pattern.search(key):
+                    checks += more
+                    evaluated = True
+            self.by_key[key] = (checks, evaluated)
+        return self.by_key[key]
 
 
 def decompose(schema: dict[str, Any], whole: Validator) -> ServiceParts | None:
@@ -91,7 +124,7 @@ def decompose(schema: dict[str, Any], whole: Validator) -> ServiceParts | None:
         if not spec or set(spec) - PLAIN_OBJECT_KEYS or spec.get("type") != "object":
             return None
         members.append(spec)
-    parts = ServiceParts({}, [])
+    parts = ServiceParts({}, [], schema)
     for spec in members:
         for key, subschema in spec.get("properties", {}).items():
             parts.keys.setdefault(key, []).append(whole.evolve(schema=subschema))
@@ -145,13 +178,20 @@ def _errors(check: Validator, value: Any) -> list[Error]:
     return [(tuple(e.absolute_path), e.message) for e in check.iter_errors(value)]
 
 
+def compose_spec() -> dict[str, Any]:
+    """The compose specification's schema as check-jsonschema ships it."""
+    spec: dict[str, Any] = json.loads(
+        resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FILE).read_text()
+    )
+    return spec
+
+
 @cache
 def compose_validator() -> ComposeSchema:
-    """The compiled compose-spec validator, built on first use and kept."""
-    schema = json.loads(resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FILE).read_text())
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    whole = cls(schema)
+    """The compiled compose-spec validator, built on first use and kept. (That the shipped
+    schema is itself valid is a test's concern: checking it took 0.4 s of every render.)"""
+    schema = compose_spec()
+    whole = jsonschema.validators.validator_for(schema)(schema)
     names = names_schema(schema)
     return ComposeSchema(
         whole, decompose(schema, whole), None if names is None else whole.evolve(schema=names)
@@ -189,12 +229,10 @@ def position(text: str, path: tuple[Any, ...]) -> tuple[int, int]:
 @validator("compose")
 def compose_schema(files: list[Rendered]) -> Iterator[Finding]:
     for rendered in files:
-        known, document = dumped(rendered.text)
-        if not known:
-            document, problem = load_yaml(rendered)
-            if problem is not None:
-                yield problem
-                continue
+        document, problem = yaml_data(rendered)
+        if problem is not None:
+            yield problem
+            continue
         for path, message in schema_errors(document):
             line, column = position(rendered.text, path)
             yield rendered.error(f"compose-spec: {json_path(path)}: {message}", line, column)

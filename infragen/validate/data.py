@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -9,7 +10,11 @@ from typing import Any
 import yaml
 
 from infragen.findings import Finding
+from infragen.render.filters import dumped
 from infragen.validate import Rendered, validator
+
+# Formats whose validators read the data of the file, not only whether it parses.
+READ_AS_DATA = {"compose"}
 
 
 def _nothing(pairs: list[tuple[str, Any]]) -> None:
@@ -33,6 +38,24 @@ def load_yaml(rendered: Rendered) -> tuple[Any, Finding | None]:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         return None, rendered.error(f"invalid YAML: {exc.problem}", line, column)
+
+
+def with_dump(rendered: Rendered) -> Rendered:
+    """`rendered` carrying its data when it is a YAML dump the render made lately: sent
+    so to the validator process, which would otherwise parse the text again."""
+    if rendered.format not in READ_AS_DATA or rendered.dump:
+        return rendered
+    known, data = dumped(rendered.text)
+    return dataclasses.replace(rendered, dump=(data,)) if known else rendered
+
+
+def yaml_data(rendered: Rendered) -> tuple[Any, Finding | None]:
+    """Like `load_yaml`, but without parsing a text known to be a dump of its data (a safe
+    dump loads back equal to the data dumped: render/filters.py `to_yaml`)."""
+    if rendered.dump:
+        return rendered.dump[0], None
+    known, data = dumped(rendered.text)
+    return (data, None) if known else load_yaml(rendered)
 
 
 @validator("yaml")
