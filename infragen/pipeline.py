@@ -38,7 +38,7 @@ from infragen.render.environment import make_environment
 from infragen.render.files import RecordingReader, render_file, target_outputs
 from infragen.render.forked import Forked
 from infragen.rules import check
-from infragen.targets import Beside, Previous
+from infragen.targets import Beside, Previous, all_targets
 from infragen.validate import Rendered, Validation
 
 LOCK_TIMEOUT = 600.0
@@ -152,19 +152,20 @@ def _plan(
     """Render every target into `planner` (`render/contexts.py` says which files need not
     be); `state` reads (and records) the files of the last render the targets need.
 
-    On a large estate the targets of FORKED render in a forked process meanwhile; its
+    On a large estate a forked process takes targets from the same queue meanwhile; its
     record joins this one's before the plan is made.
     """
     beside = RecordingReader(source.parent)
     readers = (state, beside)
-    own, forked = shares.split(inventory)
+    queue = shares.TargetQueue(all_targets())
+    validation = Validation()  # its validators imported once, before the fork
     child = (
-        Forked(lambda: shares.forked_share(forked, inventory, source, readers, planner))
-        if forked
+        Forked(lambda: shares.forked_share(queue, inventory, source, readers, planner))
+        if shares.forks(inventory)
         else None
     )
     try:
-        share = shares.render_share(own, inventory, source, readers, planner)
+        share = shares.render_share(queue, inventory, source, readers, planner, validation)
         keys, verdicts = share.keys, share.verdicts
         if child is not None:
             part = child.result()
@@ -174,6 +175,7 @@ def _plan(
             keys |= part.share.keys
             verdicts = sorted(verdicts + part.share.verdicts)
     finally:
+        queue.close()
         if child is not None:
             child.cancel()
     if errors(verdicts):
