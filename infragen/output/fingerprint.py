@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,9 +108,10 @@ def _includes(path: Path, folder: Path) -> Iterator[Path]:
         yield from (m for m in matches if m.resolve().is_relative_to(folder))
 
 
-def _digest_of(path: Path) -> str | None:
+def _digest_of(path: Path | str) -> str | None:
     try:
-        return digest(path.read_bytes())
+        with open(path, "rb") as stream:
+            return digest(stream.read())
     except OSError:
         return None
 
@@ -172,7 +174,10 @@ def current(main: Path, out: Path, manifest: Manifest) -> bool:
     beside = _recorded_now(recorded.get("beside"), main.parent)
     if inputs(main, now, beside) != recorded:
         return False
-    return all(_digest_of(out / path) == sha for path, sha in manifest.files.items())
+    folder = str(out)
+    return all(
+        _digest_of(os.path.join(folder, path)) == sha for path, sha in manifest.files.items()
+    )
 
 
 def _recorded_now(recorded: Any, folder: Path) -> dict[str, str | None]:

@@ -9,6 +9,7 @@ writes to `out/`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -127,7 +128,7 @@ class Planner:
         """Count `path` unchanged without its new bytes, if `out/` holds what the last
         render wrote there; False (nothing recorded) when it is missing or was edited."""
         sha = self.owned.get(path)
-        current = _read(self.out / path)
+        current = _read(os.path.join(self.out, path))
         if sha is None or current is None or digest(current) != sha:
             return False
         self.digests[path] = sha
@@ -146,7 +147,7 @@ class Planner:
     def add(self, path: str, data: bytes, sha: str | None = None) -> Change:
         sha = sha or digest(data)
         self.digests[path] = sha
-        current = _read(self.out / path)
+        current = _read(os.path.join(self.out, path))
         change = self._judge(path, data, sha, current)
         if change.action in WRITES and self.stage is not None:
             self.stage(path, data)
@@ -192,7 +193,7 @@ class Planner:
         return Plan(self.out, changes, data, len(self.owned), old_data != data)
 
     def _stale(self, path: str) -> Change | None:
-        current = _read(self.out / path)
+        current = _read(os.path.join(self.out, path))
         if current is None:
             return None
         old = current if self.keep else None
@@ -201,9 +202,10 @@ class Planner:
         return Change(path, Action.DELETE, old, None)
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: Path | str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as stream:
+            return stream.read()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
 
