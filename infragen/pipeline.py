@@ -28,9 +28,9 @@ from infragen.findings import Finding, errors
 from infragen.inventory.kept import keep_container_sides
 from infragen.inventory.load import Loaded, load
 from infragen.inventory.model import Inventory
-from infragen.output import fingerprint, lock
+from infragen.output import fingerprint, lock, stamps
 from infragen.output.apply import apply
-from infragen.output.plan import Plan, Planner
+from infragen.output.plan import WRITES, Plan, Planner
 from infragen.output.recovery import recover
 from infragen.output.transaction import Transaction
 from infragen.render import shares
@@ -225,6 +225,7 @@ def render(
         loaded, findings = checked(inventory)
         _folder(out)
         with lock.exclusive(out, timeout=timeout, on_wait=on_wait):
+            started = stamps.moment(out / lock.WORK / lock.LOCK)
             recovered = recover(out)
             state = RecordingReader(out)
             model, kept = _model(loaded, state)
@@ -238,6 +239,9 @@ def render(
             except BaseException:
                 transaction.abandon()
                 raise
+            if not plan.conflicts:
+                written = {c.path for c in plan.changes if c.action in WRITES}
+                stamps.record(out, planner.digests, written, started, transaction.shown_after)
     return Outcome(plan, findings + kept + verdicts, recovered)
 
 

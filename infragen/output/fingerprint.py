@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import infragen
 from infragen.output.manifest import Manifest, digest
+from infragen.output.stamps import Stamps
 
 OVERRIDES = "templates"
 INCLUDE_KEY = re.compile(rb"^include\s*:", re.M)
@@ -174,10 +174,8 @@ def current(main: Path, out: Path, manifest: Manifest) -> bool:
     beside = _recorded_now(recorded.get("beside"), main.parent)
     if inputs(main, now, beside) != recorded:
         return False
-    folder = str(out)
-    return all(
-        _digest_of(os.path.join(folder, path)) == sha for path, sha in manifest.files.items()
-    )
+    stamps = Stamps.load(out)
+    return all(stamps.digest(path) == sha for path, sha in manifest.files.items())
 
 
 def _recorded_now(recorded: Any, folder: Path) -> dict[str, str | None]:

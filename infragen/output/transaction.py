@@ -32,6 +32,7 @@ from pathlib import Path
 
 from infragen.errors import WriteError
 from infragen.output.lock import WORK, reason
+from infragen.output.stamps import moment
 
 JOURNAL = "journal.json"
 STAGING = "staging-"
@@ -120,6 +121,7 @@ class Transaction:
         self.new = self.root / "new"
         self.old = self.root / "old"
         self.journaled = False  # a decided change is in flight: only finishing may end it
+        self.shown_after: int | None = None  # the journal's time: staged files are older
         self._writer: Writer | None = None
 
     # ------------------------------------------------------------------ staging
@@ -158,6 +160,7 @@ class Transaction:
             steps = self._in_trees(steps)
             self._journal("commit", steps)
             self.journaled = True
+            self.shown_after = moment(self.root / JOURNAL)
         except OSError as exc:
             self.discard()
             raise WriteError(f"{self.out}: {reason(exc)}; {self.out} is unchanged") from None
