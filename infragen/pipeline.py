@@ -181,6 +181,7 @@ def _plan(
             planner.join(part.changes, part.digests)
             state.read.update(part.state)
             beside.read.update(part.beside)
+            planner.stamps.vouched.update(part.vouched)
             keys |= part.share.keys
             verdicts = sorted(verdicts + part.share.verdicts)
     finally:
@@ -240,9 +241,17 @@ def render(
                 transaction.abandon()
                 raise
             if not plan.conflicts:
-                written = {c.path for c in plan.changes if c.action in WRITES}
-                stamps.record(out, planner.digests, written, started, transaction.shown_after)
+                _keep_stamps(out, plan, planner, started, transaction.shown_after)
     return Outcome(plan, findings + kept + verdicts, recovered)
+
+
+def _keep_stamps(
+    out: Path, plan: Plan, planner: Planner, read_after: int | None, shown_after: int | None
+) -> None:
+    """Stamp the files as this render left them, so the next check need not read them."""
+    written = {c.path for c in plan.changes if c.action in WRITES}
+    vouched = planner.stamps.vouched
+    stamps.record(out, planner.digests, written, read_after, shown_after, vouched)
 
 
 def _apply(plan: Plan, transaction: Transaction, limit: int | None) -> None:

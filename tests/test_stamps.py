@@ -96,12 +96,12 @@ def test_a_file_modified_in_the_tick_of_its_moment_is_not_stamped(tmp_path):
         (out / name).write_bytes(b"bytes")
     files = {name: digest(b"bytes") for name in ("read", "written")}
     mtime = {name: (out / name).stat().st_mtime_ns for name in files}
-    stamps.record(out, files, {"written"}, mtime["read"], mtime["written"])
+    stamps.record(out, files, {"written"}, mtime["read"], mtime["written"], {})
     assert stamps.Stamps.load(out).known == {}
     later = max(mtime.values()) + 1
-    stamps.record(out, files, {"written"}, later, mtime["written"])
+    stamps.record(out, files, {"written"}, later, mtime["written"], {})
     assert set(stamps.Stamps.load(out).known) == {"read"}
-    stamps.record(out, files, {"written"}, mtime["read"], later)
+    stamps.record(out, files, {"written"}, mtime["read"], later, {})
     assert set(stamps.Stamps.load(out).known) == {"written"}
 
 
@@ -130,3 +130,20 @@ def test_stamps_stay_out_of_out_and_off_when_the_cache_is(tmp_path, monkeypatch)
     assert stamps._record_path(out) is None and stamps.Stamps.load(out).known == {}
     assert fingerprint.current(inventory, out, manifest)
     assert not [p for p in out.rglob("*") if "stamp" in p.name]
+
+
+def test_a_stamp_confirmed_during_the_render_is_kept_without_a_second_look(tmp_path):
+    """A stamp `stat` confirmed still names the bytes a file with it holds; record keeps it
+    without stat-ing again (a file changed since simply no longer matches it)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "kept").write_bytes(b"bytes")
+    sha = digest(b"bytes")
+    later = (out / "kept").stat().st_mtime_ns + 1
+    stamps.record(out, {"kept": sha}, set(), later, None, {})
+    loaded = stamps.Stamps.load(out)
+    assert loaded.digest("kept") == sha and set(loaded.vouched) == {"kept"}
+    (out / "kept").unlink()  # gone: only a second look would see it
+    stamps.record(out, {"kept": sha}, set(), later, None, loaded.vouched)
+    again = stamps.Stamps.load(out)
+    assert set(again.known) == {"kept"} and again.digest("kept") is None

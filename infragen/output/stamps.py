@@ -56,6 +56,7 @@ class Stamps:
     def __init__(self, out: Path, known: Mapping[str, tuple[Stamp, str]]) -> None:
         self.out = str(out)
         self.known = known
+        self.vouched: dict[str, tuple[Stamp, str]] = {}  # stamps `stat` confirmed here
 
     @classmethod
     def load(cls, out: Path) -> Stamps:
@@ -76,7 +77,10 @@ class Stamps:
             now = os.stat(os.path.join(self.out, path))
         except OSError:
             return None
-        return entry[1] if _stamp(now) == entry[0] else None
+        if _stamp(now) != entry[0]:
+            return None
+        self.vouched[path] = entry
+        return entry[1]
 
     def digest(self, path: str) -> str | None:
         """The digest of `out/path` now (None when it is missing or not a file)."""
@@ -104,12 +108,15 @@ def record(
     written: Collection[str],
     read_after: int | None,
     shown_after: int | None,
+    vouched: Mapping[str, tuple[Stamp, str]],
 ) -> None:
     """Keep the stamps of `files` (path → digest of what `out/` holds, as the render left it).
 
     `read_after`: a time taken before the render read any file; `shown_after`: one taken
     after it staged the files `written` and before they appeared in `out/`. A file whose
-    modification time is not earlier than its moment is left unstamped (see above).
+    modification time is not earlier than its moment is left unstamped (see above). A
+    stamp `stat` confirmed during the render (`vouched`) is kept as it is: it still says
+    which bytes a file with that stamp holds, so the file need not be looked at again.
     """
     where = _record_path(out)
     if where is None or read_after is None:
@@ -117,6 +124,10 @@ def record(
     folder = str(out)
     body: dict[str, list[int | str]] = {}
     for path, sha in files.items():
+        kept = vouched.get(path)
+        if kept is not None and kept[1] == sha and path not in written:
+            body[path] = [*kept[0], sha]
+            continue
         bound = shown_after if path in written else read_after
         try:
             status = os.stat(os.path.join(folder, path))

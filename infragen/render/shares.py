@@ -14,6 +14,7 @@ import os
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from infragen.findings import Finding
 from infragen.inventory.model import Inventory
@@ -65,6 +66,7 @@ class ForkedShare:
     digests: dict[str, str]
     state: dict[str, str | None]
     beside: dict[str, str | None]
+    vouched: dict[str, Any]  # the stamps its planner found confirmed (output/stamps.py)
 
 
 def render_share(
@@ -120,7 +122,9 @@ def forked_share(
     with its rendering for the interpreter."""
     share = render_share(names, inventory, source, readers, planner, Validation(worker_after=0))
     state, beside = readers
-    return ForkedShare(share, planner.changes, planner.digests, state.read, beside.read)
+    return ForkedShare(
+        share, planner.changes, planner.digests, state.read, beside.read, planner.stamps.vouched
+    )
 
 
 class TargetQueue:
