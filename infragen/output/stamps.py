@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -140,7 +139,9 @@ def record(
 
 def _write(where: Path, data: bytes) -> None:
     """Replace the record whole (a reader sees the old one or the new one); a cache that
-    cannot be written is only slower."""
+    cannot be written is only slower. (tempfile is imported here: `check` never writes.)"""
+    import tempfile
+
     with contextlib.suppress(OSError):
         where.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".stamps.", dir=where.parent)
