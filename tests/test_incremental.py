@@ -7,6 +7,8 @@ the ones recorded: a template override or another infragen renders everything ag
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from infragen import pipeline
 from infragen.output import fingerprint
 from infragen.output.plan import Action
 from infragen.render import shares
+from infragen.targets import all_targets
 from infragen.validate import Validation
 
 from conftest import copy_small
@@ -164,11 +167,34 @@ def test_the_forked_share_renders_the_same_bytes(tmp_path, monkeypatch):
     assert not (out / ".infragen-work").exists()
 
 
+def _in_both_processes(monkeypatch, marker: Path, parent, child) -> None:  # type: ignore[no-untyped-def]
+    """Every target runs `parent(produce, ...)` in this process and `child(produce, ...)`
+    in the forked one; this process starts its first target only once the forked one has
+    taken one (it touches `marker`), so each process surely takes a target."""
+    from infragen.targets import TARGETS
+
+    here = os.getpid()
+
+    def wrapped(produce):  # type: ignore[no-untyped-def]
+        def target(*arguments, **options):  # type: ignore[no-untyped-def]
+            if os.getpid() != here:
+                marker.touch()
+                return child(produce, *arguments, **options)
+            deadline = time.monotonic() + 60
+            while not marker.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return parent(produce, *arguments, **options)
+
+        return target
+
+    for name, produce in list(TARGETS.items()):
+        monkeypatch.setitem(TARGETS, name, wrapped(produce))
+
+
 def test_a_failure_in_the_forked_share_leaves_out_as_it_was(small, monkeypatch):
     from infragen.errors import InvalidInput
     from infragen.findings import Finding
     from infragen.inventory.source import Location
-    from infragen.targets import TARGETS
 
     out = small.parent / "out"
     pipeline.render(small, out)
@@ -176,16 +202,55 @@ def test_a_failure_in_the_forked_share_leaves_out_as_it_was(small, monkeypatch):
     monkeypatch.setattr(shares, "FORK_AFTER_HOSTS", 0)
     problem = Finding(Location("out/nixos/gpu/default.nix", 1, 1), "error", "refused")
 
-    def refusing(*arguments, **options):  # type: ignore[no-untyped-def]
+    def refusing(produce, *arguments, **options):  # type: ignore[no-untyped-def]
         raise InvalidInput([problem])
 
-    monkeypatch.setitem(TARGETS, shares.FORKED[-1], refusing)
+    def producing(produce, *arguments, **options):  # type: ignore[no-untyped-def]
+        return produce(*arguments, **options)
+
+    _in_both_processes(monkeypatch, small.parent / "taken", producing, refusing)
     small.write_text(small.read_text().replace(*PORT))
     with pytest.raises(InvalidInput) as raised:
         pipeline.render(small, out)
     assert raised.value.findings == [problem]
     assert files_of(out) == before
     assert not (out / ".infragen-work").exists()
+
+
+def test_a_process_held_up_leaves_the_other_targets_to_the_other(tmp_path, monkeypatch):
+    """The two processes take targets from one queue: while this one is held up in its
+    first target, the forked one renders all the others (a fixed split would leave this
+    one its own list), and the files are those of a render in one process."""
+    alone = copy_small(tmp_path / "alone")
+    pipeline.render(alone, alone.parent / "out")
+    inventory = copy_small(tmp_path / "forked")
+    monkeypatch.setattr(shares, "FORK_AFTER_HOSTS", 0)
+    taken = tmp_path / "taken"
+    log = tmp_path / "log"
+
+    def recording(produce, *arguments, **options):  # type: ignore[no-untyped-def]
+        files = list(produce(*arguments, **options))
+        with log.open("a") as stream:
+            stream.write(f"{os.getpid()} {files[0].path if files else '-'}\n")
+        return files
+
+    def held_up(produce, *arguments, **options):  # type: ignore[no-untyped-def]
+        time.sleep(2)
+        return recording(produce, *arguments, **options)
+
+    _in_both_processes(monkeypatch, taken, held_up, recording)
+    pipeline.render(inventory, inventory.parent / "out")
+    lines = [line.split() for line in log.read_text().splitlines()]
+    here = [path for pid, path in lines if int(pid) == os.getpid()]
+    assert len(here) == 1 and len(lines) == len(all_targets())
+    assert files_of(inventory.parent / "out") == files_of(alone.parent / "out")
+
+
+def test_the_target_queue_hands_each_target_out_once_heaviest_first():
+    queue = shares.TargetQueue(["schema", "compose", "dns", "docs", "nixos"])
+    assert list(queue) == ["docs", "compose", "nixos", "dns", "schema"]
+    assert list(queue) == []
+    queue.close()
 
 
 def test_a_context_key_is_of_values_not_of_which_objects_hold_them():

@@ -24,6 +24,7 @@ from typing import Any
 
 import infragen
 from infragen.output.manifest import Manifest, digest
+from infragen.output.stamps import Stamps
 
 OVERRIDES = "templates"
 INCLUDE_KEY = re.compile(rb"^include\s*:", re.M)
@@ -107,9 +108,10 @@ def _includes(path: Path, folder: Path) -> Iterator[Path]:
         yield from (m for m in matches if m.resolve().is_relative_to(folder))
 
 
-def _digest_of(path: Path) -> str | None:
+def _digest_of(path: Path | str) -> str | None:
     try:
-        return digest(path.read_bytes())
+        with open(path, "rb") as stream:
+            return digest(stream.read())
     except OSError:
         return None
 
@@ -172,7 +174,8 @@ def current(main: Path, out: Path, manifest: Manifest) -> bool:
     beside = _recorded_now(recorded.get("beside"), main.parent)
     if inputs(main, now, beside) != recorded:
         return False
-    return all(_digest_of(out / path) == sha for path, sha in manifest.files.items())
+    stamps = Stamps.load(out)
+    return all(stamps.digest(path) == sha for path, sha in manifest.files.items())
 
 
 def _recorded_now(recorded: Any, folder: Path) -> dict[str, str | None]:

@@ -9,6 +9,7 @@ writes to `out/`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from infragen.output.manifest import MANIFEST, Manifest, digest
+from infragen.output.stamps import Stamps
 
 # Below this many generated files the mass-change guard stays quiet: in a small tree one
 # port change is easily a third of it, and the whole diff is short enough to read (octoDNS
@@ -112,6 +114,7 @@ class Planner:
     ) -> None:
         self.out = out
         self.previous = Manifest.read(out)
+        self.stamps = Stamps.load(out)
         self.owned = self.previous.files if self.previous else {}
         self.force = force
         self.keep = keep
@@ -127,8 +130,7 @@ class Planner:
         """Count `path` unchanged without its new bytes, if `out/` holds what the last
         render wrote there; False (nothing recorded) when it is missing or was edited."""
         sha = self.owned.get(path)
-        current = _read(self.out / path)
-        if sha is None or current is None or digest(current) != sha:
+        if sha is None or self.stamps.digest(path) != sha:
             return False
         self.digests[path] = sha
         self.changes.append(Change(path, Action.UNCHANGED, None, None))
@@ -146,8 +148,10 @@ class Planner:
     def add(self, path: str, data: bytes, sha: str | None = None) -> Change:
         sha = sha or digest(data)
         self.digests[path] = sha
-        current = _read(self.out / path)
-        change = self._judge(path, data, sha, current)
+        if self.stamps.stamped(path) == sha:  # out/ holds these bytes: no need to read them
+            change = Change(path, Action.UNCHANGED, None, None)
+        else:
+            change = self._judge(path, data, sha, _read(os.path.join(self.out, path)))
         if change.action in WRITES and self.stage is not None:
             self.stage(path, data)
         if not self.keep or change.action is Action.UNCHANGED:
@@ -192,7 +196,7 @@ class Planner:
         return Plan(self.out, changes, data, len(self.owned), old_data != data)
 
     def _stale(self, path: str) -> Change | None:
-        current = _read(self.out / path)
+        current = _read(os.path.join(self.out, path))
         if current is None:
             return None
         old = current if self.keep else None
@@ -201,9 +205,10 @@ class Planner:
         return Change(path, Action.DELETE, old, None)
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: Path | str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as stream:
+            return stream.read()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
 

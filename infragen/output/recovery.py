@@ -69,23 +69,29 @@ def recover(out: Path) -> list[str]:
 
 
 def temporaries(out: Path, owned: Iterable[str] | None = None) -> Iterator[Path]:
-    """Temporary siblings of generated files that a killed writer left behind."""
+    """Temporary siblings of generated files that a killed writer left behind.
+
+    One listing per folder of generated files, on plain strings: `out/` of a 1,000-host
+    estate has 12,000 files in 1,500 folders, and this runs before every render.
+    """
     if owned is None:
         manifest = Manifest.read(out)
         owned = manifest.files if manifest else ()
-    folders: dict[Path, set[str]] = {}
+    folders: dict[str, set[str]] = {}
     for path in owned:
-        live = out / path
-        folders.setdefault(live.parent, set()).add(live.name)
+        folder, _, name = path.rpartition("/")
+        folders.setdefault(folder, set()).add(name)
     for folder, names in sorted(folders.items()):
+        where = out / folder if folder else out
         try:
-            entries = os.listdir(folder)
+            entries = os.listdir(where)
         except OSError:
             continue
         for entry in sorted(entries):
-            match = TEMPORARY.match(entry)
-            if match and match["name"] in names:
-                yield folder / entry
+            if entry.startswith(".") and entry.endswith(".tmp"):
+                match = TEMPORARY.match(entry)
+                if match and match["name"] in names:
+                    yield where / entry
 
 
 def leftovers(out: Path, owned: Iterable[str] | None = None) -> list[Path]:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from infragen.errors import WriteError
 from infragen.output.lock import WORK, reason
+from infragen.output.stamps import moment
 
 JOURNAL = "journal.json"
 STAGING = "staging-"
@@ -120,6 +121,7 @@ class Transaction:
         self.new = self.root / "new"
         self.old = self.root / "old"
         self.journaled = False  # a decided change is in flight: only finishing may end it
+        self.shown_after: int | None = None  # the journal's time: staged files are older
         self._writer: Writer | None = None
 
     # ------------------------------------------------------------------ staging
@@ -158,6 +160,7 @@ class Transaction:
             steps = self._in_trees(steps)
             self._journal("commit", steps)
             self.journaled = True
+            self.shown_after = moment(self.root / JOURNAL)
         except OSError as exc:
             self.discard()
             raise WriteError(f"{self.out}: {reason(exc)}; {self.out} is unchanged") from None
@@ -201,36 +204,42 @@ class Transaction:
         not thousands of files).
 
         Also the check that nothing is in the way: a folder where a file must go, or a
-        file where a folder must go, stops the change before anything moved.
+        file where a folder must go, stops the change before anything moved. Each folder
+        is looked at once, on plain strings (12,000 files in 1,500 folders at 1,000 hosts).
         """
-        known: dict[Path, bool] = {Path("."): True}  # folder → it exists in out/
-        trees: set[Path] = set()
+        roots: dict[str, str | None] = {"": None}  # folder → its outermost missing one
+        trees: set[str] = set()
         grouped = []
         for step in steps:
             if step.action != "write":
                 grouped.append(step)
                 continue
-            if (self.out / step.path).is_dir():
-                raise WriteError(f"{self.out / step.path}: a folder is where this file must go")
-            root = self._missing_root(Path(step.path).parent, known)
+            root = self._missing_root(step.path.rpartition("/")[0], roots)
             if root is None:
+                where = os.path.join(self.out, step.path)
+                if os.path.isdir(where):
+                    raise WriteError(f"{where}: a folder is where this file must go")
                 grouped.append(step)
             elif root not in trees:
                 trees.add(root)
-                grouped.append(Step(root.as_posix(), "tree"))
+                grouped.append(Step(root, "tree"))
         return grouped
 
-    def _missing_root(self, folder: Path, known: dict[Path, bool]) -> Path | None:
+    def _missing_root(self, folder: str, roots: dict[str, str | None]) -> str | None:
         """The outermost ancestor of `folder` (itself included) missing from `out/`."""
-        for ancestor in [*reversed(folder.parents), folder][1:]:
-            if ancestor not in known:
-                where = self.out / ancestor
-                if not where.is_dir() and (where.exists() or where.is_symlink()):
-                    raise WriteError(f"{where}: a file is where a folder must go")
-                known[ancestor] = where.is_dir()
-            if not known[ancestor]:
-                return ancestor
-        return None
+        if folder in roots:
+            return roots[folder]
+        root = self._missing_root(folder.rpartition("/")[0], roots)
+        if root is None:
+            where = os.path.join(self.out, folder)
+            if os.path.isdir(where):
+                root = None
+            elif os.path.lexists(where):
+                raise WriteError(f"{where}: a file is where a folder must go")
+            else:
+                root = folder
+        roots[folder] = root
+        return root
 
     def _journal(self, state: str, steps: list[Step]) -> None:
         """Write the journal atomically and durably: its presence decides the change."""

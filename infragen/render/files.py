@@ -5,7 +5,7 @@ the reader that records every file the targets read, for the manifest's fingerpr
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import jinja2
@@ -58,14 +58,15 @@ def target_outputs(
     inventory: Inventory,
     previous: Previous | None,
     beside: Beside,
-    names: Collection[str] | None = None,
+    names: Iterable[str] | None = None,
 ) -> Iterator[Iterator[OutputFile]]:
-    """Each target's files (of the targets `names`, default all), unrendered, one target at
-    a time (so each can be let go); two targets claiming one path is a bug."""
+    """Each target's files (of the targets `names`, in their order, default all), unrendered,
+    one target at a time (so each can be let go); two targets claiming one path is a bug.
+    `names` is read one name at a time, as the caller asks for the next target."""
+    targets = all_targets()
     seen: dict[str, str] = {}
-    for name, produce in all_targets().items():
-        if names is not None and name not in names:
-            continue
+    for name in targets if names is None else names:
+        produce = targets[name]
         yield _claimed(name, target_files(name, produce, inventory, previous, beside), seen)
 
 

@@ -1,5 +1,7 @@
-"""A render's targets in two shares: on a large estate some render in a forked process
-(render/forked.py) while this one renders the rest, each into its copy of the planner.
+"""A render's targets in two shares: on a large estate a forked process (render/forked.py)
+renders beside this one, each into its copy of the planner. Neither share is fixed: both
+processes take the next target from one queue (heaviest first) whenever they are free, so
+they finish together whether everything is rendered or only what a change touched.
 
 In either share a file is keyed by its context (render/contexts.py); a file whose key is
 the one the last render recorded, and whose bytes in `out/` are the ones it wrote, is
@@ -8,9 +10,11 @@ neither rendered nor validated.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import os
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from infragen.findings import Finding
 from infragen.inventory.model import Inventory
@@ -20,14 +24,15 @@ from infragen.output.plan import Change, Planner
 from infragen.render.contexts import context_key
 from infragen.render.environment import make_environment
 from infragen.render.files import RecordingReader, render_file, target_outputs
-from infragen.targets import all_targets
 from infragen.validate import Validation
 from infragen.validate.nix import nixfmt_binary
 
-# From this many hosts on, the targets of FORKED render in a forked process beside the
-# others (render/forked.py): together about half the work of a large render.
+# From this many hosts on, a forked process renders beside this one (render/forked.py).
 FORK_AFTER_HOSTS = 100
-FORKED = ("compose", "env", "firewall", "nixos")
+# The targets that take longest at 1,000 hosts (bench: contexts + templates), first: the
+# queue hands them out before the small ones, which then fill the gaps. Others follow in
+# name order.
+HEAVIEST = ("docs", "compose", "nixos", "env", "registry", "firewall", "ansible")
 
 
 def _reusable(previous: Manifest | None, source: Path) -> dict[str, str] | None:
@@ -61,19 +66,21 @@ class ForkedShare:
     digests: dict[str, str]
     state: dict[str, str | None]
     beside: dict[str, str | None]
+    vouched: dict[str, Any]  # the stamps its planner found confirmed (output/stamps.py)
 
 
 def render_share(
-    names: Collection[str],
+    names: Iterable[str],
     inventory: Inventory,
     source: Path,
     readers: tuple[RecordingReader, RecordingReader],
     planner: Planner,
     validation: Validation | None = None,
 ) -> Share:
-    """Render the targets `names` into `planner`, validating what the last render did not
-    write. A file whose context key is the one the last render recorded, and whose bytes
-    in `out/` are the ones it wrote, is neither rendered nor validated."""
+    """Render the targets `names` (taken one at a time) into `planner`, validating what
+    the last render did not write. A file whose context key is the one the last render
+    recorded, and whose bytes in `out/` are the ones it wrote, is neither rendered nor
+    validated."""
     state, beside = readers
     reusable = _reusable(planner.previous, source)
     trusted, reusable = reusable is not None, reusable or {}
@@ -103,7 +110,7 @@ def render_share(
 
 
 def forked_share(
-    names: Collection[str],
+    names: Iterable[str],
     inventory: Inventory,
     source: Path,
     readers: tuple[RecordingReader, RecordingReader],
@@ -111,16 +118,42 @@ def forked_share(
 ) -> ForkedShare:
     """`render_share` as the forked process runs it, on its copies of the readers and of
     the planner (empty at the fork); the staged files go to the same staging folder. Its
-    share is large: its validators go to their own process from the first file, so they
-    do not take turns with its rendering for the interpreter."""
+    validators go to their own process from the first file, so they do not take turns
+    with its rendering for the interpreter."""
     share = render_share(names, inventory, source, readers, planner, Validation(worker_after=0))
     state, beside = readers
-    return ForkedShare(share, planner.changes, planner.digests, state.read, beside.read)
+    return ForkedShare(
+        share, planner.changes, planner.digests, state.read, beside.read, planner.stamps.vouched
+    )
 
 
-def split(inventory: Inventory) -> tuple[list[str], list[str]]:
-    """The targets this process renders, and those a forked one does (none when small)."""
-    names = list(all_targets())
-    if len(inventory.hosts) < FORK_AFTER_HOSTS:
-        return names, []
-    return [n for n in names if n not in FORKED], [n for n in names if n in FORKED]
+class TargetQueue:
+    """Target names in a pipe, one byte each: whichever process reads a byte renders that
+    target. A read of one byte from a pipe is atomic, so every target is taken exactly
+    once, by the process that was free first; at the end both see the pipe empty."""
+
+    def __init__(self, names: Collection[str]) -> None:
+        self.names = sorted(names, key=_weight)
+        if len(self.names) > 256:
+            raise ValueError("more targets than a byte can number")
+        self._read, write = os.pipe()
+        try:
+            os.write(write, bytes(range(len(self.names))))
+        finally:
+            os.close(write)
+
+    def __iter__(self) -> Iterator[str]:
+        while taken := os.read(self._read, 1):
+            yield self.names[taken[0]]
+
+    def close(self) -> None:
+        os.close(self._read)
+
+
+def _weight(name: str) -> tuple[int, str]:
+    return (HEAVIEST.index(name) if name in HEAVIEST else len(HEAVIEST), name)
+
+
+def forks(inventory: Inventory) -> bool:
+    """Whether a forked process renders beside this one (not on a small estate)."""
+    return len(inventory.hosts) >= FORK_AFTER_HOSTS

@@ -1,0 +1,154 @@
+"""Stamps: how each file of `out/` looked on disk when its digest was known, so `check` and
+the next render can trust that digest without reading the file again.
+
+A stamp is what `stat` says of a file (size, modification and change times in ns, inode)
+beside the digest of the bytes it held. A file whose `stat` is its stamp still holds those
+bytes: writing to a file sets both times to the clock's current tick, replacing it gives
+another inode, and the change time cannot be set back (`touch -d` sets only the
+modification time, and changes the change time in doing so). Anything else reads the file.
+
+One hole stays: the file system's clock ticks coarsely (every few ms on ext4), so a file
+edited in the same tick as it was written, to the same size, keeps its stamp. A stamp is
+therefore kept only for a file whose modification time is earlier than a moment taken
+before its bytes became known: the start of the render for the files it read (the lock
+file's time), the journal's time for the files it wrote (they appear only after it). An
+edit after that moment falls in a later tick than the stamp's, so it shows; a file touched
+in the very tick is read next time. Git's index calls the same case "racily clean".
+
+Stamps hold inodes and times of this machine, so they live in the user's cache
+(`$XDG_CACHE_HOME/infragen/stamps/`, one file per `out/` folder), never in `out/`, which
+is committed; `INFRAGEN_CACHE=off` turns them off. A missing or damaged record reads as
+empty (every file is read): stamps can make a check faster, never different.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+def _stamp(status: os.stat_result) -> Stamp:
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+def _record_path(out: Path) -> Path | None:
+    """Where the stamps of `out/` are kept, or None when the cache is off or has no place."""
+    if os.environ.get("INFRAGEN_CACHE", "").lower() in ("off", "0", "no", "false"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    name = hashlib.blake2b(os.fsencode(out.resolve()), digest_size=16).hexdigest()
+    return Path(base) / "infragen" / "stamps" / f"{name}.json"
+
+
+class Stamps:
+    """The stamps recorded for `out/`, and the digests they vouch for."""
+
+    def __init__(self, out: Path, known: Mapping[str, tuple[Stamp, str]]) -> None:
+        self.out = str(out)
+        self.known = known
+        self.vouched: dict[str, tuple[Stamp, str]] = {}  # stamps `stat` confirmed here
+
+    @classmethod
+    def load(cls, out: Path) -> Stamps:
+        known: dict[str, tuple[Stamp, str]] = {}
+        where = _record_path(out)
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            if where is not None:
+                body = json.loads(where.read_bytes())
+                known = {path: (tuple(entry[:4]), entry[4]) for path, entry in body.items()}
+        return cls(out, known)  # type: ignore[arg-type]
+
+    def stamped(self, path: str) -> str | None:
+        """The digest of `out/path` if its stamp says so, else None (then read it)."""
+        entry = self.known.get(path)
+        if entry is None:
+            return None
+        try:
+            now = os.stat(os.path.join(self.out, path))
+        except OSError:
+            return None
+        if _stamp(now) != entry[0]:
+            return None
+        self.vouched[path] = entry
+        return entry[1]
+
+    def digest(self, path: str) -> str | None:
+        """The digest of `out/path` now (None when it is missing or not a file)."""
+        known = self.stamped(path)
+        if known is not None:
+            return known
+        try:
+            with open(os.path.join(self.out, path), "rb") as stream:
+                return hashlib.sha256(stream.read()).hexdigest()
+        except OSError:
+            return None
+
+
+def moment(path: Path) -> int | None:
+    """The file system's time as `path` (a file this process just wrote) holds it."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def record(
+    out: Path,
+    files: Mapping[str, str],
+    written: Collection[str],
+    read_after: int | None,
+    shown_after: int | None,
+    vouched: Mapping[str, tuple[Stamp, str]],
+) -> None:
+    """Keep the stamps of `files` (path → digest of what `out/` holds, as the render left it).
+
+    `read_after`: a time taken before the render read any file; `shown_after`: one taken
+    after it staged the files `written` and before they appeared in `out/`. A file whose
+    modification time is not earlier than its moment is left unstamped (see above). A
+    stamp `stat` confirmed during the render (`vouched`) is kept as it is: it still says
+    which bytes a file with that stamp holds, so the file need not be looked at again.
+    """
+    where = _record_path(out)
+    if where is None or read_after is None:
+        return
+    folder = str(out)
+    body: dict[str, list[int | str]] = {}
+    for path, sha in files.items():
+        kept = vouched.get(path)
+        if kept is not None and kept[1] == sha and path not in written:
+            body[path] = [*kept[0], sha]
+            continue
+        bound = shown_after if path in written else read_after
+        try:
+            status = os.stat(os.path.join(folder, path))
+        except OSError:
+            continue
+        if bound is not None and stat.S_ISREG(status.st_mode) and status.st_mtime_ns < bound:
+            body[path] = [*_stamp(status), sha]
+    _write(where, json.dumps(body, separators=(",", ":")).encode())
+
+
+def _write(where: Path, data: bytes) -> None:
+    """Replace the record whole (a reader sees the old one or the new one); a cache that
+    cannot be written is only slower. (tempfile is imported here: `check` never writes.)"""
+    import tempfile
+
+    with contextlib.suppress(OSError):
+        where.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".stamps.", dir=where.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, where)
+        except OSError:
+            os.unlink(temporary)
+            raise
