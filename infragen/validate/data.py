@@ -38,6 +38,15 @@ def load_yaml(rendered: Rendered) -> tuple[Any, Finding | None]:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         return None, rendered.error(f"invalid YAML: {exc.problem}", line, column)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow anywhere
+        line, column = _place(rendered.text, exc.position)
+        return None, rendered.error(f"invalid YAML: {exc.reason}", line, column)
+
+
+def _place(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a character offset into `text`."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
 def with_dump(rendered: Rendered) -> Rendered:
