@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infragen.inventory.model import Inventory
+from infragen.inventory.query import index_of
 
 EdgeKind = Literal["depends_on", "uses"]
 MERMAID_SAFE = re.compile(r"[A-Za-z0-9 .,:/_-]")
+MERMAID_PLAIN = re.compile(r"[A-Za-z0-9 .,:/_-]*")
 MERMAID_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -47,8 +49,9 @@ class Graph:
 
 def dependency_graph(inventory: Inventory) -> Graph:
     """Every service as a node, sorted by name; edges sorted by source, kind and target."""
+    hosts_of = index_of(inventory).hosts_of
     nodes = tuple(
-        Node(name, tuple(sorted(inventory.service_hosts(name))), service.status)
+        Node(name, tuple(sorted(hosts_of[name])), service.status)
         for name, service in sorted(inventory.services.items())
     )
     edges = {
@@ -62,6 +65,8 @@ def dependency_graph(inventory: Inventory) -> Graph:
 
 def mermaid_text(value: str) -> str:
     """Label text for Mermaid: anything beyond letters, digits and `.,:/_-` as `#NN;`."""
+    if MERMAID_PLAIN.fullmatch(value):
+        return value  # most names and host lists: nothing to escape, no walk per character
     return "".join(c if MERMAID_SAFE.match(c) else f"#{ord(c)};" for c in value)
 
 
