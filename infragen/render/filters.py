@@ -8,6 +8,7 @@ the file around it. Filters register themselves by name with `@jinja_filter`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import shlex
@@ -258,6 +259,8 @@ YAML_KEYWORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~
 
 
 def _block_scalar(value: Any) -> str:
+    if type(value) is str:
+        return _block_text(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -267,11 +270,20 @@ def _block_scalar(value: Any) -> str:
     if isinstance(value, float):
         mantissa, e, exponent = repr(value).partition("e")
         return mantissa + ("" if "." in mantissa or not e else ".0") + e + exponent
-    text = str(value)
+    return _block_text(str(value))
+
+
+@functools.lru_cache(maxsize=16384)
+def _block_text(text: str) -> str:
+    """A string, plain or double-quoted; remembered, as the keys of a large estate's
+    compose files (`image`, `restart`, `environment`...) come back thousands of times."""
     if YAML_PLAIN_TEXT.fullmatch(text) and text.lower() not in YAML_KEYWORDS:
         return text
     quoted = json.dumps(text, ensure_ascii=False)
     return YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+CONTAINERS = (dict, list)
 
 
 def _block(value: Any, indent: int, out: list[str]) -> None:
@@ -279,14 +291,14 @@ def _block(value: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
     if isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(item, dict | list) and item:
+            if isinstance(item, CONTAINERS) and item:
                 out.append(f"{pad}{_block_scalar(key)}:\n")
                 _block(item, indent + 2 if isinstance(item, dict) else indent, out)
             else:
                 out.append(f"{pad}{_block_scalar(key)}: {_leaf(item)}\n")
         return
     for item in value:
-        if isinstance(item, dict | list) and item:
+        if isinstance(item, CONTAINERS) and item:
             start = len(out)
             _block(item, indent + 2, out)
             out[start] = f"{pad}- {out[start][indent + 2 :]}"
