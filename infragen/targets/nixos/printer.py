@@ -76,7 +76,7 @@ def emit(value: Any, depth: int = 0) -> str:
     """`value` as Nix; the first line is unindented, the following ones at `depth`."""
     kind = type(value)  # the common exact types first: a large estate emits millions
     if kind is str:
-        return nix_string(value)
+        return string(value)
     if kind is Raw:
         return value.text  # type: ignore[no-any-return]
     if kind is bool or kind is int or value is None:
@@ -123,11 +123,20 @@ def attr_path(key: str | tuple[str, ...]) -> str:
     return ".".join(nix_attr(name) for name in key)
 
 
+@functools.lru_cache(maxsize=16384)
+def string(text: str) -> str:
+    """`nix_str`, remembered: unit settings, targets and paths repeat across hosts."""
+    return nix_string(text)
+
+
 def _set(value: dict[Any, Any], depth: int) -> str:
     if not value:
         return "{ }"
-    inner = INDENT * (depth + 1)
-    lines = [f"{inner}{attr_path(k)} = {emit(v, depth + 1)};" for k, v in value.items()]
+    inner, below = INDENT * (depth + 1), depth + 1
+    lines = [
+        f"{inner}{attr_path(k)} = {string(v) if type(v) is str else emit(v, below)};"
+        for k, v in value.items()
+    ]
     return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
 
 
@@ -136,8 +145,8 @@ def _list(value: Sequence[Any], depth: int) -> str:
         return "[ ]"
     if len(value) == 1 and isinstance(value[0], SCALARS):
         return f"[ {scalar(value[0])} ]"
-    inner = INDENT * (depth + 1)
-    lines = [inner + emit(item, depth + 1) for item in value]
+    inner, below = INDENT * (depth + 1), depth + 1
+    lines = [inner + (string(item) if type(item) is str else emit(item, below)) for item in value]
     return "[\n" + "\n".join(lines) + "\n" + INDENT * depth + "]"
 
 
