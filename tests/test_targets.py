@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from infragen.inventory.load import load
+from infragen.inventory.nfs import mounts_of
 from infragen.targets import OutputFile, inside_out
+from infragen.targets.docs_nfs import mounted_at
+
+ROOT = Path(__file__).resolve().parent.parent
 
 _PATHS = st.lists(st.sampled_from(["a", "b.nix", ".", "..", "", "..a", ".x"]), max_size=5).map(
     "/".join
@@ -28,3 +33,18 @@ def test_inside_out_says_what_pure_posix_path_says(path: str) -> None:
 def test_an_output_outside_out_is_refused(path: str) -> None:
     with pytest.raises(ValueError, match="must stay inside out/"):
         OutputFile(path, "x.j2", "json")
+
+
+@pytest.mark.parametrize(
+    "estate", [ROOT / "inventory.yaml", ROOT / "tests" / "ansible" / "estate.yaml"]
+)
+def test_mounts_of_every_export_at_once_are_mounts_of_each(estate: Path) -> None:
+    """NFS.md reads each export's mounts from one pass over the hosts (`mounted_at`);
+    the answer per export is `mounts_of`'s."""
+    inventory = load(estate).inventory
+    mounted = mounted_at(inventory)
+    exports = [(n, e) for n, host in inventory.hosts.items() for e in host.exports]
+    assert exports
+    for server, export in exports:
+        expected = [f"{h} at {m.path}" for h, m in mounts_of(inventory, server, export)]
+        assert mounted.get(f"{server}:{export}", []) == expected
