@@ -12,6 +12,8 @@ from infragen.inventory.load import load
 from infragen.inventory.nfs import mounts_of
 from infragen.targets import OutputFile, inside_out
 from infragen.targets.docs_nfs import mounted_at
+from infragen.targets.nixos.printer import emit, scalar
+from infragen.targets.nixos.services import systemd_word
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,3 +50,22 @@ def test_mounts_of_every_export_at_once_are_mounts_of_each(estate: Path) -> None
     for server, export in exports:
         expected = [f"{h} at {m.path}" for h, m in mounts_of(inventory, server, export)]
         assert mounted.get(f"{server}:{export}", []) == expected
+
+
+_LEAVES = st.one_of(st.booleans(), st.integers(), st.text(max_size=12))
+
+
+@given(_LEAVES)
+def test_the_nix_printer_writes_leaves_in_place_as_scalar_does(value: object) -> None:
+    """`_set` and `_list` write bools, integers and strings without `emit` (LEAF_TEXT);
+    each must read as `scalar` writes it."""
+    assert emit({"k": value}) == "{\n  k = " + scalar(value) + ";\n}"
+    assert emit([value]) == f"[ {scalar(value)} ]"
+    assert emit([value, value]) == f"[\n  {scalar(value)}\n  {scalar(value)}\n]"
+
+
+@given(st.text(alphabet="aZ9_é\u0301٣/.=:,+@- %$\"'\\", max_size=8))
+def test_a_systemd_word_is_bare_exactly_when_every_character_is_plain(word: str) -> None:
+    text = word.replace("%", "%%").replace("$", "$$")
+    plain = bool(text) and all(c.isalnum() or c in "/._-=:,+@" for c in text)
+    assert (systemd_word(word) == text) == plain

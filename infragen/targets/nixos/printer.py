@@ -129,14 +129,24 @@ def string(text: str) -> str:
     return nix_string(text)
 
 
+# How `emit` writes the leaves most bindings hold, by exact type: called in place by `_set`
+# and `_list` (a call of `emit` per leaf showed at a thousand hosts' worth of modules).
+LEAF_TEXT: dict[type, Any] = {
+    str: string,
+    bool: {True: "true", False: "false"}.__getitem__,
+    int: int.__repr__,
+}
+
+
 def _set(value: dict[Any, Any], depth: int) -> str:
     if not value:
         return "{ }"
     inner, below = INDENT * (depth + 1), depth + 1
-    lines = [
-        f"{inner}{attr_path(k)} = {string(v) if type(v) is str else emit(v, below)};"
-        for k, v in value.items()
-    ]
+    lines = []
+    for key, item in value.items():
+        leaf = LEAF_TEXT.get(type(item))
+        text = leaf(item) if leaf is not None else emit(item, below)
+        lines.append(f"{inner}{attr_path(key)} = {text};")
     return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
 
 
@@ -144,9 +154,13 @@ def _list(value: Sequence[Any], depth: int) -> str:
     if not value:
         return "[ ]"
     if len(value) == 1 and isinstance(value[0], SCALARS):
-        return f"[ {scalar(value[0])} ]"
+        leaf = LEAF_TEXT.get(type(value[0]))
+        return f"[ {leaf(value[0]) if leaf is not None else scalar(value[0])} ]"
     inner, below = INDENT * (depth + 1), depth + 1
-    lines = [inner + (string(item) if type(item) is str else emit(item, below)) for item in value]
+    lines = []
+    for item in value:
+        leaf = LEAF_TEXT.get(type(item))
+        lines.append(inner + (leaf(item) if leaf is not None else emit(item, below)))
     return "[\n" + "\n".join(lines) + "\n" + INDENT * depth + "]"
 
 
