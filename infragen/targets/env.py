@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from infragen.inventory.model import Inventory, Port, Service
+from infragen.inventory.query import index_of, per_inventory
 from infragen.targets import OutputFile, target
 
 NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
@@ -59,11 +60,14 @@ def project_paths(inventory: Inventory, name: str, service: Service) -> list[str
     """The env files a service's ports go to: its stack's, or each of its hosts'."""
     if service.stack:
         return [f"env/stacks/{service.stack}.env"]
-    return [f"env/hosts/{host}.env" for host in inventory.service_hosts(name)]
+    return [f"env/hosts/{host}.env" for host in index_of(inventory).hosts_of[name]]
 
 
+@per_inventory
 def project_files(inventory: Inventory) -> dict[str, list[str]]:
-    """Output path → services of that project, for projects with at least one port."""
+    """Output path → services of that project, for projects with at least one port.
+
+    Built once per inventory (this target and the Ansible one ask); read-only."""
     projects: dict[str, list[str]] = {}
     for name, service in sorted(inventory.services.items()):
         if not service.ports:
