@@ -291,11 +291,13 @@ def _block(value: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
     if isinstance(value, dict):
         for key, item in value.items():
+            name = _block_text(key) if type(key) is str else _block_scalar(key)
             if isinstance(item, CONTAINERS) and item:
-                out.append(f"{pad}{_block_scalar(key)}:\n")
+                out.append(f"{pad}{name}:\n")
                 _block(item, indent + 2 if isinstance(item, dict) else indent, out)
             else:
-                out.append(f"{pad}{_block_scalar(key)}: {_leaf(item)}\n")
+                text = _block_text(item) if type(item) is str else _leaf(item)
+                out.append(f"{pad}{name}: {text}\n")
         return
     for item in value:
         if isinstance(item, CONTAINERS) and item:
@@ -303,7 +305,7 @@ def _block(value: Any, indent: int, out: list[str]) -> None:
             _block(item, indent + 2, out)
             out[start] = f"{pad}- {out[start][indent + 2 :]}"
         else:
-            out.append(f"{pad}- {_leaf(item)}\n")
+            out.append(f"{pad}- {_block_text(item) if type(item) is str else _leaf(item)}\n")
 
 
 def _leaf(value: Any) -> str:
