@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from infragen.inventory.model import Inventory
 from infragen.inventory.query import index_of
@@ -23,17 +22,15 @@ MERMAID_PLAIN = re.compile(r"[A-Za-z0-9 .,:/_-]*")
 MERMAID_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
-@dataclass(frozen=True)
-class Node:
-    """One service and the hosts it runs on."""
+class Node(NamedTuple):
+    """One service and the hosts it runs on (tuples: a large estate has tens of thousands)."""
 
     name: str
     hosts: tuple[str, ...]
     status: str
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """`source` needs `target`: to start first (`depends_on`) or to reach it (`uses`)."""
 
     source: str
@@ -41,8 +38,7 @@ class Edge:
     kind: EdgeKind
 
 
-@dataclass(frozen=True)
-class Graph:
+class Graph(NamedTuple):
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
 

@@ -33,6 +33,12 @@ def port_text(first: int | None, last: int | None = None) -> str:
     return f"{first}-{last}" if last is not None and last != first else str(first)
 
 
+def number_text(port: Port) -> str:
+    """The port's number or range as `port_text` writes it, read once from the model."""
+    span = port.range
+    return port_text(span[0], span[1]) if span else port_text(port.port)
+
+
 def protocol_text(protocol: str) -> str:
     return "tcp+udp" if protocol == "both" else protocol
 
@@ -90,11 +96,8 @@ def ports_cell(service: Service) -> str:
     if not service.ports:
         return NONE
     if len(service.ports) == 1:
-        port = next(iter(service.ports.values()))
-        return port_text(port.first, port.last)
-    return ", ".join(
-        f"{port_text(port.first, port.last)} ({name})" for name, port in service.ports.items()
-    )
+        return number_text(next(iter(service.ports.values())))
+    return ", ".join([f"{number_text(port)} ({name})" for name, port in service.ports.items()])
 
 
 def _distinct(values: Iterable[str]) -> str:
@@ -187,7 +190,7 @@ def _where(service: Service, port: Port | None) -> tuple[str, str]:
         return f"localhost:{NONE}", ""
     if service.kind == "compose" and service.exposure_of(port) == "tunnel":
         return f"localhost:{port.target}", " (inside the container)"
-    return f"localhost:{port_text(port.first, port.last)}", ""
+    return f"localhost:{number_text(port)}", ""
 
 
 def health_check(service: Service) -> tuple[str, str]:
