@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from infragen.inventory.load import load
 from infragen.inventory.nfs import mounts_of
-from infragen.targets import OutputFile, inside_out
+from infragen.targets import OutputFile, all_targets, inside_out
 from infragen.targets.docs_nfs import mounted_at
 from infragen.targets.nixos.printer import emit, scalar
 from infragen.targets.nixos.services import systemd_word
@@ -69,3 +69,26 @@ def test_a_systemd_word_is_bare_exactly_when_every_character_is_plain(word: str)
     text = word.replace("%", "%%").replace("$", "$$")
     plain = bool(text) and all(c.isalnum() or c in "/._-=:,+@" for c in text)
     assert (systemd_word(word) == text) == plain
+
+
+PLAIN = (dict, list, tuple, str, int, float, bool, type(None))
+
+
+def _class_instances(value: object) -> list[type]:
+    if type(value) is dict:
+        return [t for pair in value.items() for part in pair for t in _class_instances(part)]
+    if type(value) in (list, tuple):
+        return [t for item in value for t in _class_instances(item)]  # type: ignore[attr-defined]
+    return [] if type(value) in PLAIN else [type(value)]
+
+
+@pytest.mark.parametrize("name", ["docs", "env"])
+def test_the_largest_tables_are_plain_data(name: str) -> None:
+    """Every context is pickled for its key; pickle writes dicts, lists and tuples in C and
+    takes a Python call per class instance (named tuples included): the env lines and the
+    docs tables, tens of thousands of rows at 1,000 hosts, must stay plain."""
+    inventory = load(ROOT / "inventory.yaml").inventory
+    outputs = list(all_targets()[name](inventory))
+    assert outputs
+    for output in outputs:
+        assert _class_instances(dict(output.context)) == [], output.path

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 from infragen.graph import dependency_graph, mermaid
 from infragen.inventory.model import Host, Inventory, Port, Service
@@ -22,6 +22,8 @@ from infragen.targets.registry import port_rows
 
 NONE = "—"
 # A table row's cells, in the table's column order; the template writes it with `md_row`.
+# Contexts hold plain dicts, lists and tuples: pickled for their context key, those are
+# written by pickle's C code, where a class instance (even a named tuple) costs a Python call.
 Cells = tuple[str, ...]
 DEFAULT_EXPECT = {"http": "HTTP 2xx", "tcp": "connection accepted", "command": "exit status 0"}
 
@@ -135,15 +137,6 @@ def _ports_phrase(service: Service, cell: str) -> str:
     return ("port " if len(service.ports) == 1 else "ports ") + cell
 
 
-class Listed(NamedTuple):
-    """A service in a node's list; `status` is the one it has on that node."""
-
-    name: str
-    description: str
-    ports: str
-    status: str
-
-
 def node_lists(inventory: Inventory, ports: dict[str, str]) -> list[dict[str, Any]]:
     """Seed 000's per-node lists: each host with the services placed on it, by name."""
     index = index_of(inventory)
@@ -158,12 +151,12 @@ def node_lists(inventory: Inventory, ports: dict[str, str]) -> list[dict[str, An
             "status": host.status,
             "description": host.description or "",
             "services": [
-                Listed(
-                    service_name,
-                    service.description or "",
-                    phrases[service_name],
-                    index.placed[(service_name, name)].status or "",
-                )
+                {
+                    "name": service_name,
+                    "description": service.description or "",
+                    "ports": phrases[service_name],
+                    "status": index.placed[(service_name, name)].status or "",
+                }
                 for service_name, service in index.services_on.get(name, [])
             ],
         }

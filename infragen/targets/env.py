@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from infragen.inventory.model import Inventory, Port, Service
 from infragen.inventory.query import index_of, per_inventory
@@ -77,11 +78,13 @@ def project_files(inventory: Inventory) -> dict[str, list[str]]:
     return projects
 
 
-def variables(inventory: Inventory, services: list[str]) -> list[Variable]:
+def variables(inventory: Inventory, services: list[str]) -> list[dict[str, Any]]:
+    """The lines of one env file, as plain dicts: the context is pickled for its key, and
+    pickle writes a dict in C where a dataclass instance takes a Python call."""
     policy = inventory.port_policy
     fallback = policy.fallback_offset if policy else None
     return [
-        variable
+        {"name": variable.name, "value": variable.value}
         for name in sorted(services)
         for port_name, port in inventory.services[name].ports.items()
         for variable in port_variables(name, port_name, port, fallback)
