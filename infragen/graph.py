@@ -11,27 +11,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from infragen.inventory.model import Inventory
+from infragen.inventory.query import index_of
 
 EdgeKind = Literal["depends_on", "uses"]
 MERMAID_SAFE = re.compile(r"[A-Za-z0-9 .,:/_-]")
+MERMAID_PLAIN = re.compile(r"[A-Za-z0-9 .,:/_-]*")
 MERMAID_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
-@dataclass(frozen=True)
-class Node:
-    """One service and the hosts it runs on."""
+class Node(NamedTuple):
+    """One service and the hosts it runs on (tuples: a large estate has tens of thousands)."""
 
     name: str
     hosts: tuple[str, ...]
     status: str
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """`source` needs `target`: to start first (`depends_on`) or to reach it (`uses`)."""
 
     source: str
@@ -39,16 +38,16 @@ class Edge:
     kind: EdgeKind
 
 
-@dataclass(frozen=True)
-class Graph:
+class Graph(NamedTuple):
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
 
 
 def dependency_graph(inventory: Inventory) -> Graph:
     """Every service as a node, sorted by name; edges sorted by source, kind and target."""
+    hosts_of = index_of(inventory).hosts_of
     nodes = tuple(
-        Node(name, tuple(sorted(inventory.service_hosts(name))), service.status)
+        Node(name, tuple(sorted(hosts_of[name])), service.status)
         for name, service in sorted(inventory.services.items())
     )
     edges = {
@@ -62,6 +61,8 @@ def dependency_graph(inventory: Inventory) -> Graph:
 
 def mermaid_text(value: str) -> str:
     """Label text for Mermaid: anything beyond letters, digits and `.,:/_-` as `#NN;`."""
+    if MERMAID_PLAIN.fullmatch(value):
+        return value  # most names and host lists: nothing to escape, no walk per character
     return "".join(c if MERMAID_SAFE.match(c) else f"#{ord(c)};" for c in value)
 
 

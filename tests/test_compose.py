@@ -17,11 +17,14 @@ from infragen.adopt.compose import adopt
 from infragen.cli import main
 from infragen.inventory.kept import recorded_sides
 from infragen.inventory.load import Loaded, load
+from infragen.inventory.model import Service
 from infragen.pipeline import render_file
 from infragen.render.environment import make_environment
 from infragen.render.filters import yaml_document
 from infragen.rules import check
 from infragen.targets.compose import files as compose_files
+from infragen.targets.compose.interpolation import OPERATORS, Reference, parse, render
+from infragen.targets.compose.settings import KEYS, container_settings
 from infragen.validate import Rendered, validate
 from infragen.validate.compose import _errors, compose_schema, compose_spec, compose_validator
 
@@ -611,3 +614,57 @@ def test_a_short_reference_means_its_own_stacks_service_when_each_is_valid_alone
     text += "  tools/web:\n    stack: tools\n    image: x:1\n    depends_on: [cache]\n"
     services = load_text(tmp_path, text).inventory.services
     assert list(services["tools/web"].depends_on) == ["tools/cache"]
+
+
+# A literal of compose text: never a `$` (written `$$` when meant) nor the `}` that closes a
+# default; references with and without an argument, nested ones included.
+_LITERALS = (
+    st.text(alphabet="ab:-?+{ $\\\"'\n", min_size=1, max_size=6)
+    .map(lambda t: t.replace("$", "").replace("}", ""))
+    .filter(bool)
+)
+_NAMES = st.sampled_from(["A", "b_1", "HOME"])
+_TOKENS = st.recursive(
+    st.one_of(_LITERALS, _NAMES.map(Reference)),
+    lambda inner: st.builds(
+        Reference,
+        _NAMES,
+        st.sampled_from(OPERATORS),
+        st.lists(inner, max_size=3).map(lambda parts: tuple(_joined(parts))),
+    ),
+    max_leaves=6,
+)
+
+
+def _joined(tokens):
+    """Adjacent literals as one, as the parser reads them."""
+    found = []
+    for token in tokens:
+        if isinstance(token, str) and found and isinstance(found[-1], str):
+            found[-1] += token
+        else:
+            found.append(token)
+    return found
+
+
+@given(st.lists(_TOKENS, max_size=5))
+def test_compose_text_parses_back_into_its_tokens(tokens):
+    """`parse` skips from `$` to `$` (and to a closing `}`); it must still find every
+    reference and keep every literal, with a literal `$` (written `$$`) inside."""
+    tokens = tuple(_joined(tokens))
+    assert parse(render(tokens)) == tokens
+    assert parse(render(tokens) + "$$x") == tuple(_joined([*tokens, "$x"]))
+
+
+def test_settings_left_at_their_default_add_no_key():
+    """`container_settings` skips a field at None, False or empty before making its key;
+    each key is a field of that name whose default makes nothing, and a 0 is kept."""
+    bare = Service(image="x:1", stack="s")
+    for keys in KEYS.values():
+        for key, make in keys.items():
+            assert key in Service.model_fields
+            assert make(bare) in (None, [], {})
+    assert container_settings(Service(image="x:1", stack="s", shm_size=0), "tail") == {
+        "shm_size": 0
+    }
+    assert not any(container_settings(bare, group) for group in KEYS)

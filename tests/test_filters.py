@@ -14,6 +14,7 @@ from infragen.render.filters import (
     env_value,
     json_value,
     markdown_cell,
+    markdown_row,
     nix_attr,
     nix_string,
     nix_value,
@@ -79,6 +80,15 @@ def test_env_value_is_one_line(value):
 def test_markdown_cell_cannot_break_a_table():
     assert "|" not in markdown_cell("a|b").replace("\\|", "")
     assert json.dumps(markdown_cell("x\ny")) == '"x y"'
+
+
+_CELLS = st.one_of(st.none(), st.integers(), st.text(alphabet="ab |*_`<>[]\\\n—"))
+
+
+@given(st.lists(_CELLS, max_size=8))
+def test_markdown_row_is_its_cells_each_escaped(cells):
+    """`md_row` searches a whole row at once; each cell must still read as `md` writes it."""
+    assert markdown_row(cells) == "| " + " | ".join(markdown_cell(c) for c in cells) + " |"
 
 
 _LEAVES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(), st.floats())

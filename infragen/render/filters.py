@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -231,6 +231,20 @@ def markdown_cell(value: Any) -> str:
     return text.translate(MARKDOWN_CELL) if MARKDOWN_SPECIAL.search(text) else text
 
 
+@jinja_filter("md_row")
+def markdown_row(cells: Iterable[Any]) -> str:
+    """A Markdown table row, `| a | b |`, each cell escaped as `md` escapes it.
+
+    One call per row and one search over the whole row: the tables of a large estate hold
+    hundreds of thousands of cells, nearly all needing no escape. Translating a cell with
+    nothing to escape leaves it as it is, so a row with one cell to escape may translate all.
+    """
+    texts = ["" if cell is None else str(cell) for cell in cells]
+    if MARKDOWN_SPECIAL.search("".join(texts)):
+        texts = [text.translate(MARKDOWN_CELL) for text in texts]
+    return "| " + " | ".join(texts) + " |"
+
+
 NFT_UNQUOTABLE = re.compile(r'["\x00-\x1f\x7f]')
 
 
@@ -284,6 +298,8 @@ YAML_KEYWORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~
 
 
 def _block_scalar(value: Any) -> str:
+    if type(value) is str:
+        return _block_text(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -293,11 +309,20 @@ def _block_scalar(value: Any) -> str:
     if isinstance(value, float):
         mantissa, e, exponent = repr(value).partition("e")
         return mantissa + ("" if "." in mantissa or not e else ".0") + e + exponent
-    text = str(value)
+    return _block_text(str(value))
+
+
+@functools.lru_cache(maxsize=16384)
+def _block_text(text: str) -> str:
+    """A string, plain or double-quoted; remembered, as the keys of a large estate's
+    compose files (`image`, `restart`, `environment`...) come back thousands of times."""
     if YAML_PLAIN_TEXT.fullmatch(text) and text.lower() not in YAML_KEYWORDS:
         return text
     quoted = json.dumps(text, ensure_ascii=False)
     return YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+CONTAINERS = (dict, list)
 
 
 def _block(value: Any, indent: int, out: list[str]) -> None:
@@ -305,19 +330,21 @@ def _block(value: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
     if isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(item, dict | list) and item:
-                out.append(f"{pad}{_block_scalar(key)}:\n")
+            name = _block_text(key) if type(key) is str else _block_scalar(key)
+            if isinstance(item, CONTAINERS) and item:
+                out.append(f"{pad}{name}:\n")
                 _block(item, indent + 2 if isinstance(item, dict) else indent, out)
             else:
-                out.append(f"{pad}{_block_scalar(key)}: {_leaf(item)}\n")
+                text = _block_text(item) if type(item) is str else _leaf(item)
+                out.append(f"{pad}{name}: {text}\n")
         return
     for item in value:
-        if isinstance(item, dict | list) and item:
+        if isinstance(item, CONTAINERS) and item:
             start = len(out)
             _block(item, indent + 2, out)
             out[start] = f"{pad}- {out[start][indent + 2 :]}"
         else:
-            out.append(f"{pad}- {_leaf(item)}\n")
+            out.append(f"{pad}- {_block_text(item) if type(item) is str else _leaf(item)}\n")
 
 
 def _leaf(value: Any) -> str:

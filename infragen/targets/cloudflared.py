@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from infragen.inventory.ingress import ingress
 from infragen.inventory.model import Inventory
+from infragen.inventory.query import per_inventory
 from infragen.targets import OutputFile, target
 
 CONFIG_DIR = "/etc/cloudflared"
@@ -27,6 +28,15 @@ def installed_config(name: str) -> str:
 
 def unit_name(name: str) -> str:
     return f"cloudflared-{name}.service"
+
+
+@per_inventory
+def tunnels_by_host(inventory: Inventory) -> dict[str, list[str]]:
+    """Each host's tunnels, sorted by name (asked per host by the NixOS and Ansible targets)."""
+    found: dict[str, list[str]] = {}
+    for name, tunnel in sorted(inventory.tunnels.items()):
+        found.setdefault(tunnel.host, []).append(name)
+    return found
 
 
 @target("cloudflared")

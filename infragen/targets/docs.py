@@ -4,23 +4,27 @@
 inventory has a port policy, seed 003's policy tables (see `docs_policy`). `SERVICES.md` is
 seed 000's service-to-device matrix and per-node lists, seed 002's health-check table and
 the dependency graph as Mermaid. Tables are built here as rows of plain strings; the
-templates pass every cell through `md`.
+templates pass every row through `md_row`, every other value through `md`.
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from infragen.graph import dependency_graph, mermaid
 from infragen.inventory.model import Host, Inventory, Port, Service
-from infragen.inventory.query import index_of, services_on
+from infragen.inventory.query import index_of
 from infragen.targets import OutputFile, target
 from infragen.targets.docs_policy import policy_context
 from infragen.targets.registry import port_rows
 
 NONE = "—"
+# A table row's cells, in the table's column order; the template writes it with `md_row`.
+# Contexts hold plain dicts, lists and tuples: pickled for their context key, those are
+# written by pickle's C code, where a class instance (even a named tuple) costs a Python call.
+Cells = tuple[str, ...]
 DEFAULT_EXPECT = {"http": "HTTP 2xx", "tcp": "connection accepted", "command": "exit status 0"}
 
 
@@ -29,6 +33,12 @@ def port_text(first: int | None, last: int | None = None) -> str:
     if first is None:
         return NONE
     return f"{first}-{last}" if last is not None and last != first else str(first)
+
+
+def number_text(port: Port) -> str:
+    """The port's number or range as `port_text` writes it, read once from the model."""
+    span = port.range
+    return port_text(span[0], span[1]) if span else port_text(port.port)
 
 
 def protocol_text(protocol: str) -> str:
@@ -42,44 +52,42 @@ def addresses_text(host: Host) -> str:
 # --------------------------------------------------------------------------- PORTS.md
 
 
-def _row_description(inventory: Inventory, row: dict[str, Any]) -> str:
+def _row_description(services: dict[str, Service], row: dict[str, Any]) -> str:
     """The port's description, else its service's; the registry's own SSH rows say SSH."""
-    service = inventory.services.get(row["service"])
+    service = services.get(row["service"])
     port = service.ports.get(row["name"]) if service else None
     if service is None or port is None:
         return "SSH"
     return port.description or service.description or ""
 
 
+def _port_cells(services: dict[str, Service], row: dict[str, Any]) -> Cells:
+    return (
+        port_text(row["port"], row["end"]),
+        row["service"],
+        row["name"],
+        protocol_text(row["protocol"]),
+        row["exposure"],
+        row["status"],
+        _row_description(services, row),
+    )
+
+
 def host_port_tables(inventory: Inventory) -> list[dict[str, Any]]:
     """One table per host, ordered by host then port, from the port registry's rows."""
-    rows_of: dict[str, list[dict[str, Any]]] = {}
+    rows_of: dict[str, list[Cells]] = {}
     for row in port_rows(inventory):
-        rows_of.setdefault(row["host"], []).append(row)
-    tables = []
-    for name in sorted(inventory.hosts):
-        host = inventory.hosts[name]
-        tables.append(
-            {
-                "name": name,
-                "addresses": addresses_text(host),
-                "os": host.os,
-                "status": host.status,
-                "rows": [
-                    {
-                        "port": port_text(row["port"], row["end"]),
-                        "service": row["service"],
-                        "name": row["name"],
-                        "protocol": protocol_text(row["protocol"]),
-                        "exposure": row["exposure"],
-                        "status": row["status"],
-                        "description": _row_description(inventory, row),
-                    }
-                    for row in rows_of.get(name, [])
-                ],
-            }
-        )
-    return tables
+        rows_of.setdefault(row["host"], []).append(_port_cells(inventory.services, row))
+    return [
+        {
+            "name": name,
+            "addresses": addresses_text(host),
+            "os": host.os,
+            "status": host.status,
+            "rows": rows_of.get(name, []),
+        }
+        for name, host in sorted(inventory.hosts.items())
+    ]
 
 
 # --------------------------------------------------------------------------- SERVICES.md
@@ -90,14 +98,11 @@ def ports_cell(service: Service) -> str:
     if not service.ports:
         return NONE
     if len(service.ports) == 1:
-        port = next(iter(service.ports.values()))
-        return port_text(port.first, port.last)
-    return ", ".join(
-        f"{port_text(port.first, port.last)} ({name})" for name, port in service.ports.items()
-    )
+        return number_text(next(iter(service.ports.values())))
+    return ", ".join([f"{number_text(port)} ({name})" for name, port in service.ports.items()])
 
 
-def _distinct(values: list[str]) -> str:
+def _distinct(values: Iterable[str]) -> str:
     return ", ".join(dict.fromkeys(values)) or NONE
 
 
@@ -107,61 +112,56 @@ def nodes_cells(inventory: Inventory) -> dict[str, str]:
     return {name: ", ".join(sorted(hosts_of[name])) or NONE for name in inventory.services}
 
 
-def matrix(inventory: Inventory, nodes: dict[str, str]) -> list[dict[str, str]]:
+def matrix(inventory: Inventory, nodes: dict[str, str], ports: dict[str, str]) -> list[Cells]:
     """Seed 000's service-to-device matrix: one row per service, sorted by name."""
     return [
-        {
-            "service": name,
-            "ports": ports_cell(service),
-            "nodes": nodes[name],
-            "protocol": _distinct([protocol_text(p.protocol) for p in service.ports.values()]),
-            "exposure": _distinct([service.exposure_of(p) for p in service.ports.values()]),
-            "status": service.status,
-            "description": service.description or "",
-        }
+        (
+            name,
+            ports[name],
+            nodes[name],
+            _distinct(protocol_text(p.protocol) for p in service.ports.values()),
+            _distinct(p.exposure or service.exposure for p in service.ports.values()),
+            service.status,
+            service.description or "",
+        )
         for name, service in sorted(inventory.services.items())
     ]
 
 
-def _ports_phrase(service: Service) -> str:
+def _ports_phrase(service: Service, cell: str) -> str:
     """`port 4222`, `ports 53 (dns), 8081 (api)`, `port not allocated yet`, or nothing."""
     if not service.ports:
         return ""
     if not any(port.allocated for port in service.ports.values()):
         return "port not allocated yet"
-    return ("port " if len(service.ports) == 1 else "ports ") + ports_cell(service)
+    return ("port " if len(service.ports) == 1 else "ports ") + cell
 
 
-def _node_service(inventory: Inventory, name: str, host: str) -> dict[str, str]:
-    service = inventory.services[name]
-    return {
-        "name": name,
-        "description": service.description or "",
-        "ports": _ports_phrase(service),
-        "status": inventory.placement(name, host).status or "",
-    }
-
-
-def node_lists(inventory: Inventory) -> list[dict[str, Any]]:
+def node_lists(inventory: Inventory, ports: dict[str, str]) -> list[dict[str, Any]]:
     """Seed 000's per-node lists: each host with the services placed on it, by name."""
-    nodes = []
-    for name in sorted(inventory.hosts):
-        host = inventory.hosts[name]
-        facts = [host.os, host.arch] + ([host.board] if host.board else [])
-        nodes.append(
-            {
-                "name": name,
-                "addresses": addresses_text(host),
-                "facts": ", ".join(facts),
-                "status": host.status,
-                "description": host.description or "",
-                "services": [
-                    _node_service(inventory, service_name, name)
-                    for service_name, _ in services_on(inventory, name)
-                ],
-            }
-        )
-    return nodes
+    index = index_of(inventory)
+    phrases = {
+        name: _ports_phrase(service, ports[name]) for name, service in inventory.services.items()
+    }
+    return [
+        {
+            "name": name,
+            "addresses": addresses_text(host),
+            "facts": ", ".join([host.os, host.arch] + ([host.board] if host.board else [])),
+            "status": host.status,
+            "description": host.description or "",
+            "services": [
+                {
+                    "name": service_name,
+                    "description": service.description or "",
+                    "ports": phrases[service_name],
+                    "status": index.placed[(service_name, name)].status or "",
+                }
+                for service_name, service in index.services_on.get(name, [])
+            ],
+        }
+        for name, host in sorted(inventory.hosts.items())
+    ]
 
 
 def _health_port(service: Service) -> Port | None:
@@ -183,7 +183,7 @@ def _where(service: Service, port: Port | None) -> tuple[str, str]:
         return f"localhost:{NONE}", ""
     if service.kind == "compose" and service.exposure_of(port) == "tunnel":
         return f"localhost:{port.target}", " (inside the container)"
-    return f"localhost:{port_text(port.first, port.last)}", ""
+    return f"localhost:{number_text(port)}", ""
 
 
 def health_check(service: Service) -> tuple[str, str]:
@@ -200,19 +200,18 @@ def health_check(service: Service) -> tuple[str, str]:
     return f"tcp connect {where}{note}", health.expect or DEFAULT_EXPECT["tcp"]
 
 
-def health_rows(inventory: Inventory, nodes: dict[str, str]) -> list[dict[str, str]]:
-    rows = []
-    for name, service in sorted(inventory.services.items()):
-        if service.health is None:
-            continue
-        check, expect = health_check(service)
-        rows.append({"service": name, "nodes": nodes[name], "check": check, "expect": expect})
-    return rows
+def health_rows(inventory: Inventory, nodes: dict[str, str]) -> list[Cells]:
+    return [
+        (name, nodes[name], *health_check(service))
+        for name, service in sorted(inventory.services.items())
+        if service.health is not None
+    ]
 
 
 @target("docs")
 def files(inventory: Inventory) -> Iterator[OutputFile]:
     nodes = nodes_cells(inventory)
+    ports = {name: ports_cell(service) for name, service in inventory.services.items()}
     yield OutputFile(
         "docs/PORTS.md",
         "docs/PORTS.md.j2",
@@ -229,8 +228,8 @@ def files(inventory: Inventory) -> Iterator[OutputFile]:
         "markdown",
         {
             "estate": inventory.estate.name,
-            "matrix": matrix(inventory, nodes),
-            "nodes": node_lists(inventory),
+            "matrix": matrix(inventory, nodes, ports),
+            "nodes": node_lists(inventory, ports),
             "health": health_rows(inventory, nodes),
             "graph": mermaid(dependency_graph(inventory)).rstrip("\n"),
         },

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from infragen.inventory.model import Host, Inventory
-from infragen.inventory.nfs import export_line, export_options, export_rules, mounts_of
+from infragen.inventory.nfs import export_line, export_options, export_rules
 from infragen.targets import OutputFile, target
 
 
@@ -27,11 +27,22 @@ def where_to_set(inventory: Inventory, name: str, host: Host, export: str) -> tu
     return "/etc/exports, then sudo exportfs -ra", export_line(inventory, spec)
 
 
+def mounted_at(inventory: Inventory) -> dict[str, list[str]]:
+    """Each export (`server:name`) with where it is mounted, `host at path`, in host order:
+    `mounts_of` for every export at once (asking it per export walks every host each time)."""
+    found: dict[str, list[str]] = {}
+    for name, host in sorted(inventory.hosts.items()):
+        for mount in host.mounts:
+            found.setdefault(mount.export, []).append(f"{name} at {mount.path}")
+    return found
+
+
 def export_rows(inventory: Inventory) -> list[dict[str, Any]]:
     rows = []
+    mounted = mounted_at(inventory)
     for name, host in sorted(inventory.hosts.items()):
         for export, spec in sorted(host.exports.items()):
-            mounts = [f"{h} at {m.path}" for h, m in mounts_of(inventory, name, export)]
+            mounts = mounted.get(f"{name}:{export}", [])
             rows.append(
                 {
                     "export": f"{name}:{export}",

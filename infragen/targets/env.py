@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from infragen.inventory.model import Inventory, Port, Service
+from infragen.inventory.query import index_of, per_inventory
 from infragen.targets import OutputFile, target
 
 NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
@@ -59,11 +61,14 @@ def project_paths(inventory: Inventory, name: str, service: Service) -> list[str
     """The env files a service's ports go to: its stack's, or each of its hosts'."""
     if service.stack:
         return [f"env/stacks/{service.stack}.env"]
-    return [f"env/hosts/{host}.env" for host in inventory.service_hosts(name)]
+    return [f"env/hosts/{host}.env" for host in index_of(inventory).hosts_of[name]]
 
 
+@per_inventory
 def project_files(inventory: Inventory) -> dict[str, list[str]]:
-    """Output path → services of that project, for projects with at least one port."""
+    """Output path → services of that project, for projects with at least one port.
+
+    Built once per inventory (this target and the Ansible one ask); read-only."""
     projects: dict[str, list[str]] = {}
     for name, service in sorted(inventory.services.items()):
         if not service.ports:
@@ -73,11 +78,13 @@ def project_files(inventory: Inventory) -> dict[str, list[str]]:
     return projects
 
 
-def variables(inventory: Inventory, services: list[str]) -> list[Variable]:
+def variables(inventory: Inventory, services: list[str]) -> list[dict[str, Any]]:
+    """The lines of one env file, as plain dicts: the context is pickled for its key, and
+    pickle writes a dict in C where a dataclass instance takes a Python call."""
     policy = inventory.port_policy
     fallback = policy.fallback_offset if policy else None
     return [
-        variable
+        {"name": variable.name, "value": variable.value}
         for name in sorted(services)
         for port_name, port in inventory.services[name].ports.items()
         for variable in port_variables(name, port_name, port, fallback)

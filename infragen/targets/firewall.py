@@ -10,7 +10,6 @@ distribution keep are left alone and `nft -f` can be re-run at any time.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from infragen.inventory.firewall import Opening, openings
 from infragen.inventory.model import Inventory
@@ -21,35 +20,14 @@ FIREWALLED_OS = ("debian", "raspios", "ubuntu")
 COMMENT_LIMIT = 128  # nft refuses longer rule comments
 
 
-@dataclass(frozen=True)
-class NftRule:
-    """One accept rule of the input chain, already in nft's vocabulary."""
-
-    protocol: str
-    ports: str
-    comment: str
-    source: str | None = None
-    interface: str | None = None
-
-
-def nft_rule(opening: Opening) -> NftRule:
-    """An opening as a rule: a port or `A-B` range, its source CIDR and NIC when `lan`."""
-    ports = f"{opening.first}-{opening.last}" if opening.is_range else str(opening.first)
-    return NftRule(
-        protocol=opening.protocol,
-        ports=ports,
-        comment=f"{opening.service}.{opening.port_name}"[:COMMENT_LIMIT],
-        source=str(opening.source) if opening.source else None,
-        interface=opening.interface,
-    )
-
-
 def accept_rule(opening: Opening) -> str:
-    """The nft rule admitting an opening: NIC and source first when it has them."""
-    rule = nft_rule(opening)
-    words = [f"iifname {nft_string(rule.interface)}"] if rule.interface else []
-    words += [f"ip saddr {rule.source}"] if rule.source else []
-    words += [f"{rule.protocol} dport {rule.ports} accept comment {nft_string(rule.comment)}"]
+    """The nft rule admitting an opening: NIC and source CIDR first when it has them (a
+    `lan` opening), then the port or `A-B` range and a comment naming the port."""
+    ports = f"{opening.first}-{opening.last}" if opening.is_range else str(opening.first)
+    comment = nft_string(f"{opening.service}.{opening.port_name}"[:COMMENT_LIMIT])
+    words = [f"iifname {nft_string(opening.interface)}"] if opening.interface else []
+    words += [f"ip saddr {opening.source}"] if opening.source else []
+    words.append(f"{opening.protocol} dport {ports} accept comment {comment}")
     return " ".join(words)
 
 

@@ -16,7 +16,7 @@ from infragen.inventory.nfs import mount_options, mount_unit, nfs_device
 from infragen.inventory.packages import is_nameserver
 from infragen.inventory.query import per_inventory
 from infragen.inventory.zones import estate_zones
-from infragen.targets.cloudflared import installed_config, unit_name
+from infragen.targets.cloudflared import installed_config, tunnels_by_host, unit_name
 from infragen.targets.env import project_files
 from infragen.targets.firewall import FIREWALLED_OS, firewalled_hosts
 
@@ -51,14 +51,6 @@ def _stacks_by_host(inventory: Inventory) -> dict[str, list[str]]:
     for stack, spec in sorted(inventory.stacks.items()):
         if spec.status != "planned":
             index.setdefault(spec.host, []).append(stack)
-    return index
-
-
-@per_inventory
-def _tunnels_by_host(inventory: Inventory) -> dict[str, list[str]]:
-    index: dict[str, list[str]] = {}
-    for tunnel, spec in sorted(inventory.tunnels.items()):
-        index.setdefault(spec.host, []).append(tunnel)
     return index
 
 
@@ -121,7 +113,7 @@ def env_files(inventory: Inventory, name: str) -> list[dict[str, str]]:
 def concerns(inventory: Inventory, name: str) -> dict[str, Any]:
     """What each role deploys on the host; an empty value leaves that role out."""
     host = inventory.hosts[name]
-    tunnels = _tunnels_by_host(inventory).get(name, [])
+    tunnels = tunnels_by_host(inventory).get(name, [])
     found: dict[str, Any] = {
         "infragen_firewall": host.os in FIREWALLED_OS,
         "infragen_stacks": [

@@ -9,6 +9,7 @@ Unknown images try `wget`, then `curl`.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from typing import Any, Literal
@@ -39,8 +40,11 @@ IMAGE_PROBES: tuple[tuple[str, Probe | None], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def image_probe(image: str | None) -> Probe | None:
-    """What can probe inside `image`: a known family, Alpine tags use wget, else any."""
+    """What can probe inside `image`: a known family, Alpine tags use wget, else any.
+
+    Remembered: asked twice per service, and an estate runs few distinct images."""
     if image is None:
         return "any"
     repository, _, tag = image.split("@")[0].partition(":")

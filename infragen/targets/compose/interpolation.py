@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 OPERATORS = (":-", ":?", ":+", "-", "?", "+")
+DOLLAR = re.compile(r"\$")
+CLOSING_OR_DOLLAR = re.compile(r"[$}]")
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,11 @@ def _tokens(text: str, at: int, closing: bool = False) -> tuple[list[Token], int
         char = text[at]
         if closing and char == "}":
             break
-        if char != "$":
-            literal += char
-            at += 1
+        if char != "$":  # the literal runs on to the next `$` (or the closing `}`)
+            stop = (CLOSING_OR_DOLLAR if closing else DOLLAR).search(text, at)
+            end = stop.start() if stop else len(text)
+            literal += text[at:end]
+            at = end
             continue
         following = text[at + 1 : at + 2]
         reference: tuple[Reference, int] | None = None
@@ -91,6 +95,8 @@ def _tokens(text: str, at: int, closing: bool = False) -> tuple[list[Token], int
 
 def parse(text: str) -> tuple[Token, ...]:
     """Literal text and references, in order; a literal `$` is plain text here."""
+    if "$" not in text:  # nothing to parse: most strings of a compose file
+        return (text,) if text else ()
     return tuple(_tokens(text, 0)[0])
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from infragen.inventory.model import Port, Service
 from infragen.targets.compose.interpolation import keep
-from infragen.targets.compose.stack import StackView, lan_addresses
+from infragen.targets.compose.stack import StackView
 
 LOCALHOST = "127.0.0.1"
 
@@ -29,7 +29,7 @@ def bind_addresses(view: StackView, service: Service, port: Port) -> list[str | 
     if exposure == "localhost":
         return [LOCALHOST]
     if exposure == "lan":
-        return list(lan_addresses(view.inventory, view.host))
+        return list(view.lan_binds)
     if exposure == "public":
         return [None]
     return []

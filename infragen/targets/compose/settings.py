@@ -88,9 +88,20 @@ KEYS: dict[Group, dict[str, Callable[[Service], Any]]] = {
 }
 
 
+def _unset(value: Any) -> bool:
+    """A field at None, False or empty, which every key of `KEYS` leaves out."""
+    return value is None or value is False or (type(value) in (list, dict) and not value)
+
+
 def container_settings(service: Service, group: Group) -> dict[str, Any]:
-    """The compose keys of one group that the service sets."""
-    found = {key: make(service) for key, make in KEYS[group].items()}
+    """The compose keys of one group that the service sets.
+
+    Each key is the name of the field it is made from; a field left unset is skipped
+    before its key is made (most services set none of them).
+    """
+    found = {
+        key: make(service) for key, make in KEYS[group].items() if not _unset(getattr(service, key))
+    }
     return {key: value for key, value in found.items() if value not in (None, [], {})}
 
 

@@ -52,6 +52,11 @@ class StackView:
 
         return {name: healthcheck(service) for name, service in self.services.items()}
 
+    @cached_property
+    def lan_binds(self) -> tuple[str, ...]:
+        """The host's LAN addresses (`lan_addresses`), asked per `lan` port of the stack."""
+        return tuple(lan_addresses(self.inventory, self.host))
+
     @property
     def data_root(self) -> str | None:
         return self.stack.data_root or self.host.appdata

@@ -9,7 +9,6 @@ nothing). Values are written in the dotenv syntax compose reads.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,16 +28,28 @@ class Variable:
     users: list[str] = field(default_factory=list)
 
 
-def _strings(value: Any) -> Iterator[str]:
+def _referring(value: Any, found: list[str]) -> list[str]:
+    """Every string with a `$` in `value` (keys too), in document order, added to `found`;
+    a reference needs a `$`, and most of a compose file's strings hold none. (Strings
+    inside a container are looked at in place: a call per leaf showed at 1,000 hosts.)"""
     if isinstance(value, str):
-        yield value
+        if "$" in value:
+            found.append(value)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            _visit(item, found)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _strings(key)
-            yield from _strings(item)
+            _visit(key, found)
+            _visit(item, found)
+    return found
+
+
+def _visit(value: Any, found: list[str]) -> None:
+    if type(value) is not str:
+        _referring(value, found)
+    elif "$" in value:
+        found.append(value)
 
 
 def referenced(document: dict[str, Any]) -> dict[str, Variable]:
@@ -47,9 +58,7 @@ def referenced(document: dict[str, Any]) -> dict[str, Variable]:
     parts = [(name, spec) for name, spec in document.get("services", {}).items()]
     parts += [(None, spec) for key, spec in document.items() if key != "services"]
     for user, spec in parts:
-        for text in _strings(spec):
-            if "$" not in text:  # no reference without a `$`; most strings have none
-                continue
+        for text in _referring(spec, []):
             for reference in references(parse(text)):
                 variable = found.setdefault(reference.name, Variable(reference.name))
                 if variable.default is None:

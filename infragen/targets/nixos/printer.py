@@ -76,7 +76,7 @@ def emit(value: Any, depth: int = 0) -> str:
     """`value` as Nix; the first line is unindented, the following ones at `depth`."""
     kind = type(value)  # the common exact types first: a large estate emits millions
     if kind is str:
-        return nix_string(value)
+        return string(value)
     if kind is Raw:
         return value.text  # type: ignore[no-any-return]
     if kind is bool or kind is int or value is None:
@@ -123,11 +123,30 @@ def attr_path(key: str | tuple[str, ...]) -> str:
     return ".".join(nix_attr(name) for name in key)
 
 
+@functools.lru_cache(maxsize=16384)
+def string(text: str) -> str:
+    """`nix_str`, remembered: unit settings, targets and paths repeat across hosts."""
+    return nix_string(text)
+
+
+# How `emit` writes the leaves most bindings hold, by exact type: called in place by `_set`
+# and `_list` (a call of `emit` per leaf showed at a thousand hosts' worth of modules).
+LEAF_TEXT: dict[type, Any] = {
+    str: string,
+    bool: {True: "true", False: "false"}.__getitem__,
+    int: int.__repr__,
+}
+
+
 def _set(value: dict[Any, Any], depth: int) -> str:
     if not value:
         return "{ }"
-    inner = INDENT * (depth + 1)
-    lines = [f"{inner}{attr_path(k)} = {emit(v, depth + 1)};" for k, v in value.items()]
+    inner, below = INDENT * (depth + 1), depth + 1
+    lines = []
+    for key, item in value.items():
+        leaf = LEAF_TEXT.get(type(item))
+        text = leaf(item) if leaf is not None else emit(item, below)
+        lines.append(f"{inner}{attr_path(key)} = {text};")
     return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
 
 
@@ -135,9 +154,13 @@ def _list(value: Sequence[Any], depth: int) -> str:
     if not value:
         return "[ ]"
     if len(value) == 1 and isinstance(value[0], SCALARS):
-        return f"[ {scalar(value[0])} ]"
-    inner = INDENT * (depth + 1)
-    lines = [inner + emit(item, depth + 1) for item in value]
+        leaf = LEAF_TEXT.get(type(value[0]))
+        return f"[ {leaf(value[0]) if leaf is not None else scalar(value[0])} ]"
+    inner, below = INDENT * (depth + 1), depth + 1
+    lines = []
+    for item in value:
+        leaf = LEAF_TEXT.get(type(item))
+        lines.append(inner + (leaf(item) if leaf is not None else emit(item, below)))
     return "[\n" + "\n".join(lines) + "\n" + INDENT * depth + "]"
 
 

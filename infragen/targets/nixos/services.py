@@ -12,6 +12,7 @@ a file, sops or agenix reference is a file the unit loads as a systemd credentia
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,9 @@ CDI_GENERATOR = "nvidia-container-toolkit-cdi-generator.service"
 RESTART = {"no": "no", "always": "always", "unless-stopped": "always", "on-failure": "on-failure"}
 # Device groups the NVIDIA driver registers: what a CUDA process opens under DevicePolicy.
 NVIDIA_DEVICES = ["char-nvidia-caps", "char-nvidia-frontend", "char-nvidia-uvm", "char-nvidiactl"]
+# A word systemd takes unquoted: letters and digits (`\w` is `str.isalnum()` and `_`) and
+# a few path and option characters.
+SYSTEMD_PLAIN = re.compile(r"[\w/.=:,+@-]+")
 HARDENING: Body = {
     "NoNewPrivileges": True,
     "ProtectSystem": "strict",
@@ -83,6 +87,8 @@ class Placed:
 
     def mounts(self) -> list[Mount]:
         """The host's NFS mounts this service uses: by share, or by a path inside one."""
+        if not self.host.mounts:
+            return []  # most hosts mount nothing: no paths to gather
         shares = {v.share for v in self.service.volumes if v.share}
         paths = [v.source for v in self.service.volumes if v.source]
         paths += [w for w in self.service.command or [] if w.startswith("/")]
@@ -174,7 +180,7 @@ def container_ordering(placed: Placed) -> Body:
 def systemd_word(word: str) -> str:
     """One ExecStart argument, quoted for systemd; `$` and `%` kept literal."""
     text = word.replace("%", "%%").replace("$", "$$")
-    if text and all(c.isalnum() or c in "/._-=:,+@" for c in text):
+    if SYSTEMD_PLAIN.fullmatch(text):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from infragen.inventory.model import Inventory
+from infragen.targets.cloudflared import tunnels_by_host
 
 
 def tunnels_on(inventory: Inventory, host: str) -> list[str]:
-    return sorted(name for name, tunnel in inventory.tunnels.items() if tunnel.host == host)
+    return list(tunnels_by_host(inventory).get(host, ()))
 
 
 def _rule(service: str, path: str | None, origin: dict[str, Any]) -> Any:

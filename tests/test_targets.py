@@ -1,0 +1,94 @@
+"""The targets package's own mechanisms, apart from any one target."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infragen.inventory.load import load
+from infragen.inventory.nfs import mounts_of
+from infragen.targets import OutputFile, all_targets, inside_out
+from infragen.targets.docs_nfs import mounted_at
+from infragen.targets.nixos.printer import emit, scalar
+from infragen.targets.nixos.services import systemd_word
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_PATHS = st.lists(st.sampled_from(["a", "b.nix", ".", "..", "", "..a", ".x"]), max_size=5).map(
+    "/".join
+)
+
+
+@given(_PATHS)
+def test_inside_out_says_what_pure_posix_path_says(path: str) -> None:
+    """`inside_out` reads the string itself; `PurePosixPath`'s view is the reference."""
+    pure = PurePosixPath(path)
+    assert inside_out(path) == bool(
+        not pure.is_absolute() and ".." not in pure.parts and pure.parts
+    )
+
+
+@pytest.mark.parametrize("path", ["", ".", "/etc/passwd", "a/../../b", "./", "//x"])
+def test_an_output_outside_out_is_refused(path: str) -> None:
+    with pytest.raises(ValueError, match="must stay inside out/"):
+        OutputFile(path, "x.j2", "json")
+
+
+@pytest.mark.parametrize(
+    "estate", [ROOT / "inventory.yaml", ROOT / "tests" / "ansible" / "estate.yaml"]
+)
+def test_mounts_of_every_export_at_once_are_mounts_of_each(estate: Path) -> None:
+    """NFS.md reads each export's mounts from one pass over the hosts (`mounted_at`);
+    the answer per export is `mounts_of`'s."""
+    inventory = load(estate).inventory
+    mounted = mounted_at(inventory)
+    exports = [(n, e) for n, host in inventory.hosts.items() for e in host.exports]
+    assert exports
+    for server, export in exports:
+        expected = [f"{h} at {m.path}" for h, m in mounts_of(inventory, server, export)]
+        assert mounted.get(f"{server}:{export}", []) == expected
+
+
+_LEAVES = st.one_of(st.booleans(), st.integers(), st.text(max_size=12))
+
+
+@given(_LEAVES)
+def test_the_nix_printer_writes_leaves_in_place_as_scalar_does(value: object) -> None:
+    """`_set` and `_list` write bools, integers and strings without `emit` (LEAF_TEXT);
+    each must read as `scalar` writes it."""
+    assert emit({"k": value}) == "{\n  k = " + scalar(value) + ";\n}"
+    assert emit([value]) == f"[ {scalar(value)} ]"
+    assert emit([value, value]) == f"[\n  {scalar(value)}\n  {scalar(value)}\n]"
+
+
+@given(st.text(alphabet="aZ9_é\u0301٣/.=:,+@- %$\"'\\", max_size=8))
+def test_a_systemd_word_is_bare_exactly_when_every_character_is_plain(word: str) -> None:
+    text = word.replace("%", "%%").replace("$", "$$")
+    plain = bool(text) and all(c.isalnum() or c in "/._-=:,+@" for c in text)
+    assert (systemd_word(word) == text) == plain
+
+
+PLAIN = (dict, list, tuple, str, int, float, bool, type(None))
+
+
+def _class_instances(value: object) -> list[type]:
+    if type(value) is dict:
+        return [t for pair in value.items() for part in pair for t in _class_instances(part)]
+    if type(value) in (list, tuple):
+        return [t for item in value for t in _class_instances(item)]  # type: ignore[attr-defined]
+    return [] if type(value) in PLAIN else [type(value)]
+
+
+@pytest.mark.parametrize("name", ["docs", "env"])
+def test_the_largest_tables_are_plain_data(name: str) -> None:
+    """Every context is pickled for its key; pickle writes dicts, lists and tuples in C and
+    takes a Python call per class instance (named tuples included): the env lines and the
+    docs tables, tens of thousands of rows at 1,000 hosts, must stay plain."""
+    inventory = load(ROOT / "inventory.yaml").inventory
+    outputs = list(all_targets()[name](inventory))
+    assert outputs
+    for output in outputs:
+        assert _class_instances(dict(output.context)) == [], output.path
