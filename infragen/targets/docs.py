@@ -120,7 +120,7 @@ def matrix(inventory: Inventory, nodes: dict[str, str], ports: dict[str, str]) -
             ports[name],
             nodes[name],
             _distinct(protocol_text(p.protocol) for p in service.ports.values()),
-            _distinct(p.exposure or service.exposure for p in service.ports.values()),
+            _distinct(service.exposure_of(p) for p in service.ports.values()),
             service.status,
             service.description or "",
         )
