@@ -25,6 +25,7 @@ from typing import Any
 
 from infragen.errors import InvalidInput, UsageError
 from infragen.findings import Finding, errors
+from infragen.forked import Forked, worth_forking
 from infragen.inventory.kept import keep_container_sides
 from infragen.inventory.load import Loaded, load
 from infragen.inventory.model import Inventory
@@ -36,7 +37,6 @@ from infragen.output.transaction import Transaction
 from infragen.render import shares
 from infragen.render.environment import make_environment
 from infragen.render.files import RecordingReader, render_file, target_outputs
-from infragen.render.forked import Forked
 from infragen.rules import check
 from infragen.targets import Beside, Previous, all_targets
 from infragen.validate import Rendered, Validation
@@ -166,11 +166,11 @@ def _plan(
     """
     beside = RecordingReader(source.parent)
     readers = (state, beside)
-    queue = shares.TargetQueue(all_targets())
+    queue = shares.target_queue(all_targets())
     validation = Validation()  # its validators imported once, before the fork
     child = (
         Forked(lambda: shares.forked_share(queue, inventory, source, readers, planner))
-        if shares.forks(inventory)
+        if worth_forking(len(inventory.hosts))
         else None
     )
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import infragen
-from infragen import pipeline
+from infragen import forked, pipeline
 from infragen.output import fingerprint
 from infragen.output.plan import Action
 from infragen.render import shares
@@ -154,7 +154,7 @@ def test_the_forked_share_renders_the_same_bytes(tmp_path, monkeypatch):
     and the next render reuses what either process rendered."""
     alone = copy_small(tmp_path / "alone")
     pipeline.render(alone, alone.parent / "out")
-    monkeypatch.setattr(shares, "FORK_AFTER_HOSTS", 0)
+    monkeypatch.setattr(forked, "FORK_AFTER_HOSTS", 0)
     inventory = copy_small(tmp_path / "forked")
     out = inventory.parent / "out"
     pipeline.render(inventory, out)
@@ -199,7 +199,7 @@ def test_a_failure_in_the_forked_share_leaves_out_as_it_was(small, monkeypatch):
     out = small.parent / "out"
     pipeline.render(small, out)
     before = files_of(out)
-    monkeypatch.setattr(shares, "FORK_AFTER_HOSTS", 0)
+    monkeypatch.setattr(forked, "FORK_AFTER_HOSTS", 0)
     problem = Finding(Location("out/nixos/gpu/default.nix", 1, 1), "error", "refused")
 
     def refusing(produce, *arguments, **options):  # type: ignore[no-untyped-def]
@@ -224,7 +224,7 @@ def test_a_process_held_up_leaves_the_other_targets_to_the_other(tmp_path, monke
     alone = copy_small(tmp_path / "alone")
     pipeline.render(alone, alone.parent / "out")
     inventory = copy_small(tmp_path / "forked")
-    monkeypatch.setattr(shares, "FORK_AFTER_HOSTS", 0)
+    monkeypatch.setattr(forked, "FORK_AFTER_HOSTS", 0)
     taken = tmp_path / "taken"
     log = tmp_path / "log"
 
@@ -247,7 +247,7 @@ def test_a_process_held_up_leaves_the_other_targets_to_the_other(tmp_path, monke
 
 
 def test_the_target_queue_hands_each_target_out_once_heaviest_first():
-    queue = shares.TargetQueue(["schema", "compose", "dns", "docs", "nixos"])
+    queue = shares.target_queue(["schema", "compose", "dns", "docs", "nixos"])
     assert list(queue) == ["docs", "compose", "nixos", "dns", "schema"]
     assert list(queue) == []
     queue.close()

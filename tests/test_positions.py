@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from infragen import forked
 from infragen.errors import InvalidInput
 from infragen.findings import Finding
 from infragen.inventory.load import load
@@ -44,3 +45,12 @@ def test_findings_keep_their_positions(case, snapshot):
     lines = sorted(str(finding) for finding in set(findings_of(CASES[case])))
     assert lines, f"{case}: a fixture with nothing to report proves nothing"
     snapshot.assert_match("".join(f"{line}\n" for line in lines), f"{case}.txt")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rules_shared_with_a_second_process_find_the_same(case, monkeypatch):
+    """On a large estate a forked process runs some of the rules (forked.py): the same
+    findings come back, in the same order, whichever process ran which rule."""
+    alone = findings_of(CASES[case])
+    monkeypatch.setattr(forked, "FORK_AFTER_HOSTS", 0)
+    assert findings_of(CASES[case]) == alone

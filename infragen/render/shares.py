@@ -1,4 +1,4 @@
-"""A render's targets in two shares: on a large estate a forked process (render/forked.py)
+"""A render's targets in two shares: on a large estate a forked process (forked.py)
 renders beside this one, each into its copy of the planner. Neither share is fixed: both
 processes take the next target from one queue (heaviest first) whenever they are free, so
 they finish together whether everything is rendered or only what a change touched.
@@ -10,13 +10,13 @@ neither rendered nor validated.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from infragen.findings import Finding
+from infragen.forked import Queue
 from infragen.inventory.model import Inventory
 from infragen.output import fingerprint
 from infragen.output.manifest import Manifest, digest
@@ -27,8 +27,6 @@ from infragen.render.files import RecordingReader, render_file, target_outputs
 from infragen.validate import Validation
 from infragen.validate.nix import nixfmt_binary
 
-# From this many hosts on, a forked process renders beside this one (render/forked.py).
-FORK_AFTER_HOSTS = 100
 # The targets that take longest at 1,000 hosts (bench: contexts + templates), first: the
 # queue hands them out before the small ones, which then fill the gaps. Others follow in
 # name order.
@@ -127,33 +125,10 @@ def forked_share(
     )
 
 
-class TargetQueue:
-    """Target names in a pipe, one byte each: whichever process reads a byte renders that
-    target. A read of one byte from a pipe is atomic, so every target is taken exactly
-    once, by the process that was free first; at the end both see the pipe empty."""
-
-    def __init__(self, names: Collection[str]) -> None:
-        self.names = sorted(names, key=_weight)
-        if len(self.names) > 256:
-            raise ValueError("more targets than a byte can number")
-        self._read, write = os.pipe()
-        try:
-            os.write(write, bytes(range(len(self.names))))
-        finally:
-            os.close(write)
-
-    def __iter__(self) -> Iterator[str]:
-        while taken := os.read(self._read, 1):
-            yield self.names[taken[0]]
-
-    def close(self) -> None:
-        os.close(self._read)
+def target_queue(names: Collection[str]) -> Queue[str]:
+    """The targets `names` for both processes to take from, heaviest first."""
+    return Queue(sorted(names, key=_weight))
 
 
 def _weight(name: str) -> tuple[int, str]:
     return (HEAVIEST.index(name) if name in HEAVIEST else len(HEAVIEST), name)
-
-
-def forks(inventory: Inventory) -> bool:
-    """Whether a forked process renders beside this one (not on a small estate)."""
-    return len(inventory.hosts) >= FORK_AFTER_HOSTS

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from infragen.discovery import import_all
 from infragen.findings import Finding
+from infragen.forked import Forked, Queue, worth_forking
 from infragen.inventory.document import Sources
 from infragen.inventory.load import Loaded
 from infragen.inventory.model import Inventory
+from infragen.inventory.query import index_of
 from infragen.inventory.source import Location, Path_
 
 
@@ -54,10 +56,26 @@ def _load_rules() -> None:
 
 
 def check(loaded: Loaded) -> list[Finding]:
-    """Run every rule over the inventory and return all findings, sorted by position."""
+    """Run every rule over the inventory and return all findings, sorted by position.
+
+    On a large estate a forked process takes rules from the same queue as this one: the
+    findings are sorted in the end, so which process ran a rule changes nothing. The
+    inventory's shared index is built before the fork, for both to read.
+    """
     _load_rules()
     context = Context(loaded.inventory, loaded.sources, loaded.root)
-    findings: list[Finding] = []
-    for run in RULES:
-        findings.extend(run(context))
+    if not worth_forking(len(loaded.inventory.hosts)):
+        return sorted(set(_run(RULES, context)))
+    index_of(loaded.inventory)
+    queue = Queue(RULES)
+    child = Forked(lambda: _run(queue, context))
+    try:
+        findings = _run(queue, context) + child.result()
+    finally:
+        queue.close()
+        child.cancel()
     return sorted(set(findings))
+
+
+def _run(rules: Iterable[Rule], context: Context) -> list[Finding]:
+    return [finding for run in rules for finding in run(context)]

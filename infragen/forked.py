@@ -1,4 +1,4 @@
-"""Work in a forked process beside the render: the machine has two cores, a render uses one.
+"""Work in a forked process beside this one: the machine has two cores, Python uses one.
 
 The child starts with the parent's memory as it is at the fork (the checked model, the
 plan so far), does its share of the work and sends back one pickled answer through a
@@ -7,7 +7,9 @@ child meets come back as the same errors. The child dies with its parent, so an 
 render leaves nothing running that could write after the next render cleaned up.
 
 Only where `os.fork` exists (Linux, the BSDs) and succeeds; else the work runs in turn,
-at `result`.
+at `result`. Both halves of a stage share the work through a `Queue`, so neither is left
+idle while the other still has a long list. The rules (rules/__init__.py) and the targets
+(render/shares.py) are split this way from `FORK_AFTER_HOSTS` hosts on.
 """
 
 from __future__ import annotations
@@ -18,13 +20,21 @@ import os
 import pickle
 import signal
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, Generic, TypeVar
 
 from infragen.errors import InfragenError, InvalidInput
 
 T = TypeVar("T")
 PR_SET_PDEATHSIG = 1
+# From this many hosts on, a stage's work is shared with a forked process: below it the
+# whole stage takes less than the fork and the answer's journey back cost.
+FORK_AFTER_HOSTS = 100
+
+
+def worth_forking(hosts: int) -> bool:
+    """Whether an estate of `hosts` hosts shares its stages with a forked process."""
+    return hosts >= FORK_AFTER_HOSTS
 
 
 def _die_with_parent() -> None:
@@ -83,14 +93,14 @@ class Forked(Generic[T]):
         os.waitpid(self.pid, 0)
         self.pid = 0
         if not data:
-            raise RuntimeError("the render's second process ended without an answer")
+            raise RuntimeError("the second process ended without an answer")
         answer = pickle.loads(data)
         if answer[0] == "invalid":
             raise InvalidInput(answer[1])
         if answer[0] == "error":
             raise answer[1](answer[2])
         if answer[0] == "crash":
-            raise RuntimeError(f"the render's second process failed:\n{answer[1]}")
+            raise RuntimeError(f"the second process failed:\n{answer[1]}")
         value: T = answer[1]
         return value
 
@@ -102,3 +112,27 @@ class Forked(Generic[T]):
                 os.waitpid(self.pid, 0)
             os.close(self.read)
             self.pid = 0
+
+
+class Queue(Generic[T]):
+    """Items in a pipe, one byte each: whichever process reads a byte does that item. A
+    read of one byte from a pipe is atomic, so every item is taken exactly once, by the
+    process that was free first; at the end both see the pipe empty. Made before the fork,
+    iterated in both processes."""
+
+    def __init__(self, items: Collection[T]) -> None:
+        self.items = list(items)
+        if len(self.items) > 256:
+            raise ValueError("more items than a byte can number")
+        self._read, write = os.pipe()
+        try:
+            os.write(write, bytes(range(len(self.items))))
+        finally:
+            os.close(write)
+
+    def __iter__(self) -> Iterator[T]:
+        while taken := os.read(self._read, 1):
+            yield self.items[taken[0]]
+
+    def close(self) -> None:
+        os.close(self._read)
