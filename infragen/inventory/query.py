@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 import ipaddress
 import weakref
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
-from infragen.inventory.model import Exposure, Host, Inventory, Port, Service
+from infragen.inventory.model import Exposure, Host, Inventory, Port, Service, Stack
+from infragen.inventory.models.base import Runtime
 from infragen.inventory.source import Path_
 
 T = TypeVar("T")
@@ -58,23 +60,25 @@ class Binding(NamedTuple):
 
 
 class Index:
-    """Each service's hosts and per-host settings, each host's services and ports and each
-    stack's members, built in one pass over the services; which services and ports wrote
-    a field, found the first time a rule asks about that field."""
+    """Each service's hosts, per-host settings and runtime, each host's services and ports,
+    each stack's members, and which services and ports wrote each field: all found in one
+    pass over the services, which every rule and target then shares."""
 
     def __init__(self, inventory: Inventory) -> None:
         self.services = inventory.services  # the mapping, not the inventory: that may go
-        self._having: dict[str, list[tuple[str, Service]]] = {}
-        self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
-        self._written: dict[str, list[tuple[str, Service]]] = {}  # field → services that wrote it
-        self._ports_written: dict[str, list[str]] = {}  # field → services with a port that did
         self.hosts_of: dict[str, tuple[str, ...]] = {}
         self.placed: dict[tuple[str, str], Placed] = {}
-        found: list[Binding] = []
+        self.kind_of: dict[str, Runtime] = {}
         self.stack_members: dict[str, list[str]] = {}
         self.facts: dict[Callable[..., Any], Any] = {}
-        for name, service in inventory.services.items():
-            self._add(inventory, name, service, found)
+        self._of_kind: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
+        self._written: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
+        self._ports_written: defaultdict[str, list[tuple[str, str, Port]]] = defaultdict(list)
+        self._having: dict[str, list[tuple[str, Service]]] = {}
+        self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
+        found: list[Binding] = []
+        for entry in inventory.services.items():
+            self._add(inventory.stacks, entry, found)
         self.bindings = tuple(found)
 
     @functools.cached_property
@@ -94,16 +98,25 @@ class Index:
             found.setdefault(binding.host, []).append(binding)
         return found
 
-    def _add(self, inventory: Inventory, name: str, service: Service, found: list[Binding]) -> None:
+    def _add(
+        self, stacks: dict[str, Stack], entry: tuple[str, Service], found: list[Binding]
+    ) -> None:
+        name, service = entry
+        for field in service.__pydantic_fields_set__:
+            self._written[field].append(entry)
+        for port_name, port in service.ports.items():
+            for field in port.__pydantic_fields_set__:
+                self._ports_written[field].append((name, port_name, port))
+        kind = self.kind_of[name] = service.kind
+        self._of_kind[kind].append(entry)
         if service.stack:
             self.stack_members.setdefault(service.stack, []).append(name)
-            stack = inventory.stacks.get(service.stack)
+            stack = stacks.get(service.stack)
             hosts: tuple[str, ...] = (stack.host,) if stack else ()
         else:
             hosts = (service.host,) if service.host else tuple(service.hosts)
         self.hosts_of[name] = hosts
         shared = Placed(service.gpus, service.accelerators, service.status)
-        kind = service.kind
         for host in hosts:
             own = service.hosts.get(host)
             placed = shared if own is None else _settings(service, own)
@@ -112,30 +125,18 @@ class Index:
                 exposure = port.exposure or service.exposure
                 found.append(Binding(host, name, port_name, port, exposure, kind, placed.status))
 
+    def of_kind(self, kind: Runtime) -> list[tuple[str, Service]]:
+        """Services that run as `kind` (Service.kind), in inventory order."""
+        return self._of_kind.get(kind, [])
+
     def written(self, field: str) -> list[tuple[str, Service]]:
-        """Services that wrote `field`, in inventory order; every other has its default.
+        """Services that wrote `field` (pydantic's fields set), in inventory order.
 
-        A rule looking for a value the default cannot have walks these alone. Found in one
-        walk the first time a field is asked about: the rules ask about a dozen fields,
-        where noting every field of every service up front cost a tenth of the rules.
+        Every other service has the default, so a rule looking for a value the default
+        cannot have walks these alone. Noted in the index's one pass: the rules ask about
+        a dozen fields, and a walk per field asked cost more than noting all as they pass.
         """
-        if field not in self._written:
-            self._written[field] = [
-                (name, service)
-                for name, service in self.services.items()
-                if field in service.__pydantic_fields_set__
-            ]
-        return self._written[field]
-
-    def _port_writers(self, field: str) -> list[str]:
-        """Services with a port that wrote `field`, in inventory order."""
-        if field not in self._ports_written:
-            self._ports_written[field] = [
-                name
-                for name, service in self.services.items()
-                if any(field in port.__pydantic_fields_set__ for port in service.ports.values())
-            ]
-        return self._ports_written[field]
+        return self._written.get(field, [])
 
     def having(self, field: str) -> list[tuple[str, Service]]:
         """Services whose `field` is set (not empty), in inventory order.
@@ -150,14 +151,18 @@ class Index:
         return self._having[field]
 
     def ports_having(self, field: str) -> list[tuple[str, str, Port]]:
-        """(service, port name, port) of every port whose `field` is not None."""
+        """(service, port name, port) of every port whose `field` is not None, in
+        inventory order."""
         if field not in self._ports_having:
             default = Port.model_fields[field].get_default(call_default_factory=True)
-            names = self.services if default is not None else self._port_writers(field)
+            among = (
+                self._ports_written.get(field, [])
+                if default is None
+                else [(n, pn, p) for n, s in self.services.items() for pn, p in s.ports.items()]
+            )
             self._ports_having[field] = [
                 (name, port_name, port)
-                for name in names
-                for port_name, port in self.services[name].ports.items()
+                for name, port_name, port in among
                 if getattr(port, field) is not None
             ]
         return self._ports_having[field]
