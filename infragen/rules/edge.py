@@ -191,12 +191,13 @@ def aliases_unique(ctx: Context) -> Iterator[Finding]:
     """An alias is a CNAME: it may not take a host's name, the apex or another alias."""
     inv = ctx.inventory
     aliased = index_of(inv).having("aliases")
+    hosts_of = index_of(inv).hosts_of
     for zone_name in powerdns_zones(inv):
         hosts = host_names(inv, zone_name)
         taken = {name: f"host '{host}'" for host, (name, _) in hosts.items()}
         taken[zone_name] = "the zone apex"
         for name, service in aliased:
-            if not any(h in hosts for h in inv.service_hosts(name)):
+            if hosts.keys().isdisjoint(hosts_of[name]):
                 continue
             for index, alias in enumerate(service.aliases):
                 owner = alias_name(alias, zone_name)

@@ -6,9 +6,9 @@ import ipaddress
 from collections.abc import Iterator
 
 from infragen.findings import Finding, did_you_mean
-from infragen.inventory.model import Inventory
+from infragen.inventory.model import Inventory, Service
 from infragen.inventory.names import directory
-from infragen.inventory.query import index_of
+from infragen.inventory.query import Index, index_of
 from infragen.rules import Context, rule
 
 
@@ -42,39 +42,50 @@ def host_networks(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def service_placement(ctx: Context) -> Iterator[Finding]:
+    """Hosts, stacks and networks a service names exist (each walk takes only the services
+    that wrote the field: a default names nothing)."""
     inv = ctx.inventory
-    for name, service in inv.services.items():
-        base = ("services", name)
+    index = index_of(inv)
+    for name, service in index.written("host"):
         if service.host and service.host not in inv.hosts:
             yield ctx.error(
-                (*base, "host"),
+                ("services", name, "host"),
                 f"service '{name}' names unknown host '{service.host}'"
                 f"{did_you_mean(service.host, inv.hosts)}",
             )
+    for name, service in index.having("hosts"):
         for host in service.hosts:
             if host not in inv.hosts:
                 yield ctx.error(
-                    (*base, "hosts", host),
+                    ("services", name, "hosts", host),
                     f"service '{name}' names unknown host '{host}'{did_you_mean(host, inv.hosts)}",
                     key=True,
                 )
-        if service.stack and service.stack not in inv.stacks:
+    for name, service in index.having("stack"):
+        if service.stack not in inv.stacks:
             yield ctx.error(
-                (*base, "stack"),
+                ("services", name, "stack"),
                 f"service '{name}' names unknown stack '{service.stack}'"
-                f"{did_you_mean(service.stack, inv.stacks)}",
+                f"{did_you_mean(service.stack or '', inv.stacks)}",
             )
+    yield from _service_networks(ctx)
+
+
+def _service_networks(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for name, service in index_of(inv).having("clients"):
         for index, net in enumerate(service.clients):
             if net not in inv.networks:
                 yield ctx.error(
-                    (*base, "clients", index),
+                    ("services", name, "clients", index),
                     f"unknown network '{net}'{did_you_mean(net, inv.networks)}",
                 )
+    for name, service in index_of(inv).having("networks"):
+        stack = inv.stacks.get(service.stack or "")
         for index, net in enumerate(service.networks):
-            stack = inv.stacks.get(service.stack or "")
             if stack is None or net not in stack.networks:
                 yield ctx.error(
-                    (*base, "networks", index),
+                    ("services", name, "networks", index),
                     f"network '{net}' is not one of the networks of stack '{service.stack}'"
                     f"{did_you_mean(net, stack.networks if stack else [])}",
                 )
@@ -109,9 +120,7 @@ def unknown_service(inventory: Inventory, field: str, reference: str) -> str:
 @rule
 def port_names(ctx: Context) -> Iterator[Finding]:
     """Health checks, routes and SRV records refer to ports by their name."""
-    for name, service in ctx.inventory.services.items():
-        if not (service.routes or service.srv or (service.health and service.health.port)):
-            continue
+    for name, service in _naming_ports(index_of(ctx.inventory)).items():
         refs = [(("health", "port"), service.health.port if service.health else None)]
         refs += [(("routes", i, "port"), r.port) for i, r in enumerate(service.routes)]
         refs += [(("srv", i, "port"), s.port) for i, s in enumerate(service.srv)]
@@ -122,6 +131,12 @@ def port_names(ctx: Context) -> Iterator[Finding]:
                     f"service '{name}' has no port named '{port}'"
                     f"{did_you_mean(port, service.ports)}",
                 )
+
+
+def _naming_ports(index: Index) -> dict[str, Service]:
+    """Services with a route, an SRV record or a health check that may name a port."""
+    checked = {name: s for name, s in index.written("health") if s.health and s.health.port}
+    return {**checked, **dict(index.having("routes")), **dict(index.having("srv"))}
 
 
 @rule
