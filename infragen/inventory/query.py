@@ -59,6 +59,9 @@ class Binding(NamedTuple):
         return self.port.role or self.name
 
 
+Held = tuple[int, int, Binding]  # a published port on its host: first, last, binding
+
+
 class Index:
     """Each service's hosts, per-host settings and runtime, each host's services and ports,
     each stack's members, and which services and ports wrote each field: all found in one
@@ -74,6 +77,7 @@ class Index:
         self._of_kind: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
         self._written: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
         self._ports_written: defaultdict[str, list[tuple[str, str, Port]]] = defaultdict(list)
+        self.held_on: defaultdict[str, list[Held]] = defaultdict(list)  # published, unsorted
         self._having: dict[str, list[tuple[str, Service]]] = {}
         self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
         found: list[Binding] = []
@@ -123,7 +127,11 @@ class Index:
             self.placed[(name, host)] = placed
             for port_name, port in service.ports.items():
                 exposure = port.exposure or service.exposure
-                found.append(Binding(host, name, port_name, port, exposure, kind, placed.status))
+                binding = Binding(host, name, port_name, port, exposure, kind, placed.status)
+                found.append(binding)
+                if binding.holds_host_port:
+                    first, last = port.range or (port.port, port.port)
+                    self.held_on[host].append((first, last, binding))
 
     def of_kind(self, kind: Runtime) -> list[tuple[str, Service]]:
         """Services that run as `kind` (Service.kind), in inventory order."""
@@ -218,17 +226,15 @@ def services_on(inventory: Inventory, host: str) -> list[tuple[str, Service]]:
 
 
 @per_inventory
-def held_ports(inventory: Inventory) -> dict[str, list[tuple[int, int, Binding]]]:
-    """Each host's published ports as (first, last, binding), by first port."""
-    by_host: dict[str, list[tuple[int, int, Binding]]] = {}
-    for binding in index_of(inventory).bindings:
-        if binding.holds_host_port:
-            port = binding.port
-            first, last = port.range or (port.port, port.port)
-            by_host.setdefault(binding.host, []).append((first, last, binding))
-    for held in by_host.values():
-        held.sort(key=lambda entry: entry[0])
-    return by_host
+def held_ports(inventory: Inventory) -> dict[str, list[Held]]:
+    """Each host's published ports as (first, last, binding), by first port (the index
+    notes them as it makes the bindings, in inventory order)."""
+    held = index_of(inventory).held_on
+    return {host: sorted(ports, key=_first) for host, ports in held.items()}
+
+
+def _first(entry: Held) -> int:
+    return entry[0]
 
 
 @per_inventory

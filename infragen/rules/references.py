@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from itertools import chain
 
 from infragen.findings import Finding, did_you_mean
 from infragen.inventory.model import Inventory, Service
@@ -42,10 +43,26 @@ def host_networks(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def service_placement(ctx: Context) -> Iterator[Finding]:
-    """Hosts, stacks and networks a service names exist (each walk takes only the services
-    that wrote the field: a default names nothing)."""
+    """Hosts, stacks and networks a service names exist.
+
+    The index already holds every host a service runs on and every stack named; only
+    when one of those is unknown are the services walked to find who names it.
+    """
     inv = ctx.inventory
     index = index_of(inv)
+    if not inv.hosts.keys() >= set(chain.from_iterable(index.hosts_of.values())):
+        yield from _unknown_hosts(ctx, index)
+    for stack in index.stack_members.keys() - inv.stacks.keys():
+        for name in index.stack_members[stack]:
+            yield ctx.error(
+                ("services", name, "stack"),
+                f"service '{name}' names unknown stack '{stack}'{did_you_mean(stack, inv.stacks)}",
+            )
+    yield from _service_networks(ctx)
+
+
+def _unknown_hosts(ctx: Context, index: Index) -> Iterator[Finding]:
+    inv = ctx.inventory
     for name, service in index.written("host"):
         if service.host and service.host not in inv.hosts:
             yield ctx.error(
@@ -61,14 +78,6 @@ def service_placement(ctx: Context) -> Iterator[Finding]:
                     f"service '{name}' names unknown host '{host}'{did_you_mean(host, inv.hosts)}",
                     key=True,
                 )
-    for name, service in index.having("stack"):
-        if service.stack not in inv.stacks:
-            yield ctx.error(
-                ("services", name, "stack"),
-                f"service '{name}' names unknown stack '{service.stack}'"
-                f"{did_you_mean(service.stack or '', inv.stacks)}",
-            )
-    yield from _service_networks(ctx)
 
 
 def _service_networks(ctx: Context) -> Iterator[Finding]:
