@@ -71,7 +71,6 @@ class Index:
         self.services = inventory.services  # the mapping, not the inventory: that may go
         self.hosts_of: dict[str, tuple[str, ...]] = {}
         self.placed: dict[tuple[str, str], Placed] = {}
-        self.kind_of: dict[str, Runtime] = {}
         self.stack_members: dict[str, list[str]] = {}
         self.facts: dict[Callable[..., Any], Any] = {}
         self._of_kind: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
@@ -106,12 +105,8 @@ class Index:
         self, stacks: dict[str, Stack], entry: tuple[str, Service], found: list[Binding]
     ) -> None:
         name, service = entry
-        for field in service.__pydantic_fields_set__:
-            self._written[field].append(entry)
-        for port_name, port in service.ports.items():
-            for field in port.__pydantic_fields_set__:
-                self._ports_written[field].append((name, port_name, port))
-        kind = self.kind_of[name] = service.kind
+        self._note_written(entry)
+        kind = service.kind
         self._of_kind[kind].append(entry)
         if service.stack:
             self.stack_members.setdefault(service.stack, []).append(name)
@@ -125,13 +120,32 @@ class Index:
             own = service.hosts.get(host)
             placed = shared if own is None else _settings(service, own)
             self.placed[(name, host)] = placed
-            for port_name, port in service.ports.items():
-                exposure = port.exposure or service.exposure
-                binding = Binding(host, name, port_name, port, exposure, kind, placed.status)
-                found.append(binding)
-                if binding.holds_host_port:
-                    first, last = port.range or (port.port, port.port)
-                    self.held_on[host].append((first, last, binding))
+            self._bind(host, entry, kind, placed.status, found)
+
+    def _note_written(self, entry: tuple[str, Service]) -> None:
+        """Note the fields the service and each of its ports were given."""
+        name, service = entry
+        written = self._written
+        for field in service.__pydantic_fields_set__:
+            written[field].append(entry)
+        ports_written = self._ports_written
+        for port_name, port in service.ports.items():
+            row = (name, port_name, port)
+            for field in port.__pydantic_fields_set__:
+                ports_written[field].append(row)
+
+    def _bind(
+        self, host: str, entry: tuple[str, Service], kind: str, status: str, found: list[Binding]
+    ) -> None:
+        """The service's bindings on one host, and which of them the host publishes."""
+        name, service = entry
+        for port_name, port in service.ports.items():
+            exposure = port.exposure or service.exposure
+            binding = Binding(host, name, port_name, port, exposure, kind, status)
+            found.append(binding)
+            if binding.holds_host_port:
+                first, last = port.range or (port.port, port.port)
+                self.held_on[host].append((first, last, binding))
 
     def of_kind(self, kind: Runtime) -> list[tuple[str, Service]]:
         """Services that run as `kind` (Service.kind), in inventory order."""

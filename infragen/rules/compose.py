@@ -177,8 +177,8 @@ def container_settings_outside_containers(ctx: Context) -> Iterator[Finding]:
     """Entrypoint, labels, build... mean something only to a container runtime."""
     index = index_of(ctx.inventory)
     for key in ContainerSettings.model_fields:
-        for name, _ in index.written(key):
-            kind = index.kind_of[name]
+        for name, service in index.written(key):
+            kind = service.kind
             if kind not in ("compose", "oci"):
                 yield ctx.error(
                     ("services", name, key),

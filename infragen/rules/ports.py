@@ -60,9 +60,8 @@ def unallocated_ports(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def container_port_outside_container(ctx: Context) -> Iterator[Finding]:
-    index = index_of(ctx.inventory)
-    for name, port_name, _ in index.ports_having("container"):
-        kind = index.kind_of[name]
+    for name, port_name, _ in index_of(ctx.inventory).ports_having("container"):
+        kind = ctx.inventory.services[name].kind
         if kind not in ("compose", "oci"):
             yield ctx.error(
                 ("services", name, "ports", port_name, "container"),
