@@ -13,9 +13,10 @@ from collections.abc import Iterable, Iterator
 
 from infragen.findings import Finding, did_you_mean
 from infragen.inventory.ingress import ORIGIN_OPTIONS, Unserved, resolve
-from infragen.inventory.model import Zone
-from infragen.inventory.query import Binding, bindings, index_of
+from infragen.inventory.model import Inventory, Zone
+from infragen.inventory.query import Binding, bindings, index_of, per_inventory
 from infragen.inventory.zones import (
+    Hosts,
     alias_name,
     fqdn,
     host_names,
@@ -137,7 +138,7 @@ def zones_have_servers(ctx: Context) -> Iterator[Finding]:
             path = ("zones", zone_name, "nameservers", index)
             if server not in inv.hosts:
                 continue
-            if nameserver_name(inv, zone_name, server) is None:
+            if nameserver_name(inv, zone_name, server, _zone_hosts(inv)[zone_name]) is None:
                 yield ctx.error(path, f"nameserver '{server}' has no DNS name on any network")
             if server not in listeners:
                 yield ctx.warning(
@@ -145,6 +146,12 @@ def zones_have_servers(ctx: Context) -> Iterator[Finding]:
                     f"nameserver '{server}' runs no active service on port {DNS_PORT}, "
                     f"so nothing answers for '{zone_name}'",
                 )
+
+
+@per_inventory
+def _zone_hosts(inventory: Inventory) -> dict[str, Hosts]:
+    """Each served zone's hosts and names, asked by the nameserver and the alias rules."""
+    return {zone_name: host_names(inventory, zone_name) for zone_name in powerdns_zones(inventory)}
 
 
 def _label_problem(name: str) -> str | None:
@@ -200,7 +207,7 @@ def aliases_unique(ctx: Context) -> Iterator[Finding]:
     aliased = index_of(inv).having("aliases")
     hosts_of = index_of(inv).hosts_of
     for zone_name in powerdns_zones(inv):
-        hosts = host_names(inv, zone_name)
+        hosts = _zone_hosts(inv)[zone_name]
         taken = {name: f"host '{host}'" for host, (name, _) in hosts.items()}
         taken[zone_name] = "the zone apex"
         for name, service in aliased:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from infragen.findings import Finding
 from infragen.inventory.model import Inventory
-from infragen.inventory.names import duplicates, key_stack
+from infragen.inventory.names import SEPARATOR, duplicates, key_stack
 from infragen.inventory.profiles import alternatives
 from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
@@ -21,8 +21,9 @@ from infragen.targets.compose.stack import StackView
 
 @rule
 def qualified_keys(ctx: Context) -> Iterator[Finding]:
-    for name, service in ctx.inventory.services.items():
-        stack = key_stack(name)
+    services = ctx.inventory.services
+    for name in [name for name in services if SEPARATOR in name]:  # the others name no stack
+        stack, service = key_stack(name), services[name]
         if stack is not None and service.stack != stack:
             where = f"stack '{service.stack}'" if service.stack else "no stack"
             yield ctx.error(
