@@ -44,6 +44,12 @@ def _check(inventory: Inventory) -> None:
         assert [name for name, _ in index.having(field)] == _walk(inventory, field), field
         written = [n for n, s in inventory.services.items() if field in s.model_fields_set]
         assert [name for name, _ in index.written(field)] == written, field
+    every_port = [
+        (name, port_name, port)
+        for name, service in inventory.services.items()
+        for port_name, port in service.ports.items()
+    ]
+    assert index.ports == every_port
     published: dict[str, list[tuple[int, int, Binding]]] = {}
     for binding in index.bindings:
         if binding.holds_host_port:

@@ -72,6 +72,7 @@ class Index:
         self.hosts_of: dict[str, tuple[str, ...]] = {}
         self.placed: dict[tuple[str, str], Placed] = {}
         self.stack_members: dict[str, list[str]] = {}
+        self.ports: list[tuple[str, str, Port]] = []  # (service, name, port), inventory order
         self.facts: dict[Callable[..., Any], Any] = {}
         self._of_kind: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
         self._written: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
@@ -131,6 +132,7 @@ class Index:
         ports_written = self._ports_written
         for port_name, port in service.ports.items():
             row = (name, port_name, port)
+            self.ports.append(row)
             for field in port.__pydantic_fields_set__:
                 ports_written[field].append(row)
 
@@ -177,11 +179,7 @@ class Index:
         inventory order."""
         if field not in self._ports_having:
             default = Port.model_fields[field].get_default(call_default_factory=True)
-            among = (
-                self._ports_written.get(field, [])
-                if default is None
-                else [(n, pn, p) for n, s in self.services.items() for pn, p in s.ports.items()]
-            )
+            among = self._ports_written.get(field, []) if default is None else self.ports
             self._ports_having[field] = [
                 (name, port_name, port)
                 for name, port_name, port in among

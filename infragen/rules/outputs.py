@@ -29,22 +29,17 @@ def env_variable_clash(ctx: Context) -> Iterator[Finding]:
     cannot clash. Those stripped names are counted in one go; only when one repeats are
     its ports placed in their files and compared variable by variable.
     """
-    with_ports = index_of(ctx.inventory).written("ports")  # an empty one adds nothing
+    ports = index_of(ctx.inventory).ports
     counts = Counter(  # _bare, inlined: a call per port would be half the rule's time
-        [
-            (name + port).replace("-", "").replace("_", "")
-            for name, s in with_ports
-            for port in s.ports
-        ]
+        [(name + port).replace("-", "").replace("_", "") for name, port, _ in ports]
     )
     if len(counts) == counts.total():
         return  # no stripped name twice: the common case, decided without a second walk
     alike: dict[str, list[tuple[str, str]]] = {}
-    for name, service in with_ports:
-        for port_name in service.ports:
-            bare = _bare(name + port_name)
-            if counts[bare] > 1:
-                alike.setdefault(bare, []).append((name, port_name))
+    for name, port_name, _ in ports:
+        bare = _bare(name + port_name)
+        if counts[bare] > 1:
+            alike.setdefault(bare, []).append((name, port_name))
     for ports in alike.values():
         yield from _in_one_file(ctx, ports)
 
