@@ -117,8 +117,10 @@ def _dns_listeners(ctx: Context) -> set[str]:
 
 
 def _at_or_ranged(found: Iterable[Binding], number: int) -> list[Binding]:
-    """The bindings of port `number` and of every range: only those can hold `number`
-    (two attribute reads each, where the properties above cost three calls)."""
+    """The bindings of port `number` and of every range: only those can hold `number`.
+
+    Told by two plain reads per binding, where the Port properties are three calls (each
+    of 40,000 bindings at N=1000)."""
     return [b for b in found if b.port.port == number or b.port.range is not None]
 
 
