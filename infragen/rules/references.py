@@ -104,7 +104,7 @@ def _service_networks(ctx: Context) -> Iterator[Finding]:
 def service_links(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
     for field in ("depends_on", "uses"):
-        for name, service in index_of(inv).having(field):
+        for name, service in index_of(inv).written(field):  # an empty list names nothing
             for index, other in enumerate(getattr(service, field)):
                 if other not in inv.services:
                     yield ctx.error(
@@ -220,7 +220,7 @@ def nfs_mounts(ctx: Context) -> Iterator[Finding]:
                     f"{did_you_mean(mount.export_name, server.exports)}",
                 )
     shares = [f"{h}:{e}" for h, host in inv.hosts.items() for e in host.exports]
-    for name, service in index_of(inv).having("volumes"):
+    for name, service in index_of(inv).written("volumes"):  # an empty list mounts nothing
         for index, volume in enumerate(service.volumes):
             if volume.share is None:
                 continue

@@ -38,7 +38,7 @@ def looks_secret(key: str, value: object) -> bool:
 
 @rule
 def plaintext_secrets(ctx: Context) -> Iterator[Finding]:
-    for name, service in index_of(ctx.inventory).having("env"):
+    for name, service in index_of(ctx.inventory).written("env"):  # an empty env adds nothing
         for key, value in service.env.items():
             if not isinstance(value, SecretRef) and looks_secret(key, value):
                 yield ctx.error(
