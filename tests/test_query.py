@@ -1,5 +1,6 @@
-"""The shared index answers as a walk over every service would, on every inventory here;
-and nothing changes the empty defaults all models share.
+"""The shared index answers as a walk over every service would, on every inventory here
+(which services wrote, set or run as what; which ports each host publishes); and nothing
+changes the empty defaults all models share.
 
 Rules ask the index for the services and ports that set a field; it finds them among
 those that wrote the field (pydantic's fields set), so a field whose value comes from
@@ -9,13 +10,14 @@ anywhere else (a default, a copy with an update) must still be found.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory, Port, Service
-from infragen.inventory.models.base import NO_ENTRIES, NO_ITEMS
-from infragen.inventory.query import Index, index_of
+from infragen.inventory.models.base import NO_ENTRIES, NO_ITEMS, Runtime
+from infragen.inventory.query import Binding, Index, index_of
 from infragen.pipeline import RecordingReader, rendered_targets
 from infragen.rules import check
 
@@ -40,6 +42,24 @@ def _check(inventory: Inventory) -> None:
     index = Index(inventory)
     for field in Service.model_fields:
         assert [name for name, _ in index.having(field)] == _walk(inventory, field), field
+        written = [n for n, s in inventory.services.items() if field in s.model_fields_set]
+        assert [name for name, _ in index.written(field)] == written, field
+    every_port = [
+        (name, port_name, port)
+        for name, service in inventory.services.items()
+        for port_name, port in service.ports.items()
+    ]
+    assert index.ports == every_port
+    published: dict[str, list[tuple[int, int, Binding]]] = {}
+    for binding in index.bindings:
+        if binding.holds_host_port:
+            port = binding.port
+            first, last = port.range or (port.port, port.port)
+            published.setdefault(binding.host, []).append((first, last, binding))
+    assert index.held_on == published
+    for kind in get_args(Runtime):
+        of_kind = [name for name, service in inventory.services.items() if service.kind == kind]
+        assert [name for name, _ in index.of_kind(kind)] == of_kind, kind
     for field in Port.model_fields:
         found = [(name, port_name) for name, port_name, _ in index.ports_having(field)]
         assert found == _walk_ports(inventory, field), field

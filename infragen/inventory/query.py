@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 import ipaddress
 import weakref
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
-from infragen.inventory.model import Exposure, Host, Inventory, Port, Service
+from infragen.inventory.model import Exposure, Host, Inventory, Port, Service, Stack
+from infragen.inventory.models.base import Runtime
 from infragen.inventory.source import Path_
 
 T = TypeVar("T")
@@ -57,24 +59,30 @@ class Binding(NamedTuple):
         return self.port.role or self.name
 
 
+Held = tuple[int, int, Binding]  # a published port on its host: first, last, binding
+
+
 class Index:
-    """Each service's hosts and per-host settings, each host's services and ports and each
-    stack's members, built in one pass over the services; which services and ports wrote
-    a field, found the first time a rule asks about that field."""
+    """Each service's hosts, per-host settings and runtime, each host's services and ports,
+    each stack's members, and which services and ports wrote each field: all found in one
+    pass over the services, which every rule and target then shares."""
 
     def __init__(self, inventory: Inventory) -> None:
         self.services = inventory.services  # the mapping, not the inventory: that may go
-        self._having: dict[str, list[tuple[str, Service]]] = {}
-        self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
-        self._written: dict[str, list[tuple[str, Service]]] = {}  # field → services that wrote it
-        self._ports_written: dict[str, list[str]] = {}  # field → services with a port that did
         self.hosts_of: dict[str, tuple[str, ...]] = {}
         self.placed: dict[tuple[str, str], Placed] = {}
-        found: list[Binding] = []
         self.stack_members: dict[str, list[str]] = {}
+        self.ports: list[tuple[str, str, Port]] = []  # (service, name, port), inventory order
         self.facts: dict[Callable[..., Any], Any] = {}
-        for name, service in inventory.services.items():
-            self._add(inventory, name, service, found)
+        self._of_kind: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
+        self._written: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
+        self._ports_written: defaultdict[str, list[tuple[str, str, Port]]] = defaultdict(list)
+        self.held_on: defaultdict[str, list[Held]] = defaultdict(list)  # published, unsorted
+        self._having: dict[str, list[tuple[str, Service]]] = {}
+        self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
+        found: list[Binding] = []
+        for entry in inventory.services.items():
+            self._add(inventory.stacks, entry, found)
         self.bindings = tuple(found)
 
     @functools.cached_property
@@ -94,48 +102,65 @@ class Index:
             found.setdefault(binding.host, []).append(binding)
         return found
 
-    def _add(self, inventory: Inventory, name: str, service: Service, found: list[Binding]) -> None:
+    def _add(
+        self, stacks: dict[str, Stack], entry: tuple[str, Service], found: list[Binding]
+    ) -> None:
+        name, service = entry
+        self._note_written(entry)
+        kind = service.kind
+        self._of_kind[kind].append(entry)
         if service.stack:
             self.stack_members.setdefault(service.stack, []).append(name)
-            stack = inventory.stacks.get(service.stack)
+            stack = stacks.get(service.stack)
             hosts: tuple[str, ...] = (stack.host,) if stack else ()
         else:
             hosts = (service.host,) if service.host else tuple(service.hosts)
         self.hosts_of[name] = hosts
         shared = Placed(service.gpus, service.accelerators, service.status)
-        kind = service.kind
         for host in hosts:
             own = service.hosts.get(host)
             placed = shared if own is None else _settings(service, own)
             self.placed[(name, host)] = placed
-            for port_name, port in service.ports.items():
-                exposure = port.exposure or service.exposure
-                found.append(Binding(host, name, port_name, port, exposure, kind, placed.status))
+            self._bind(host, entry, kind, placed.status, found)
+
+    def _note_written(self, entry: tuple[str, Service]) -> None:
+        """Note the fields the service and each of its ports were given."""
+        name, service = entry
+        written = self._written
+        for field in service.__pydantic_fields_set__:
+            written[field].append(entry)
+        ports_written = self._ports_written
+        for port_name, port in service.ports.items():
+            row = (name, port_name, port)
+            self.ports.append(row)
+            for field in port.__pydantic_fields_set__:
+                ports_written[field].append(row)
+
+    def _bind(
+        self, host: str, entry: tuple[str, Service], kind: str, status: str, found: list[Binding]
+    ) -> None:
+        """The service's bindings on one host, and which of them the host publishes."""
+        name, service = entry
+        for port_name, port in service.ports.items():
+            exposure = port.exposure or service.exposure
+            binding = Binding(host, name, port_name, port, exposure, kind, status)
+            found.append(binding)
+            if binding.holds_host_port:
+                first, last = port.range or (port.port, port.port)
+                self.held_on[host].append((first, last, binding))
+
+    def of_kind(self, kind: Runtime) -> list[tuple[str, Service]]:
+        """Services that run as `kind` (Service.kind), in inventory order."""
+        return self._of_kind.get(kind, [])
 
     def written(self, field: str) -> list[tuple[str, Service]]:
-        """Services that wrote `field`, in inventory order; every other has its default.
+        """Services that wrote `field` (pydantic's fields set), in inventory order.
 
-        A rule looking for a value the default cannot have walks these alone. Found in one
-        walk the first time a field is asked about: the rules ask about a dozen fields,
-        where noting every field of every service up front cost a tenth of the rules.
+        Every other service has the default, so a rule looking for a value the default
+        cannot have walks these alone. Noted in the index's one pass: the rules ask about
+        a dozen fields, and a walk per field asked cost more than noting all as they pass.
         """
-        if field not in self._written:
-            self._written[field] = [
-                (name, service)
-                for name, service in self.services.items()
-                if field in service.__pydantic_fields_set__
-            ]
-        return self._written[field]
-
-    def _port_writers(self, field: str) -> list[str]:
-        """Services with a port that wrote `field`, in inventory order."""
-        if field not in self._ports_written:
-            self._ports_written[field] = [
-                name
-                for name, service in self.services.items()
-                if any(field in port.__pydantic_fields_set__ for port in service.ports.values())
-            ]
-        return self._ports_written[field]
+        return self._written.get(field, [])
 
     def having(self, field: str) -> list[tuple[str, Service]]:
         """Services whose `field` is set (not empty), in inventory order.
@@ -150,14 +175,14 @@ class Index:
         return self._having[field]
 
     def ports_having(self, field: str) -> list[tuple[str, str, Port]]:
-        """(service, port name, port) of every port whose `field` is not None."""
+        """(service, port name, port) of every port whose `field` is not None, in
+        inventory order."""
         if field not in self._ports_having:
             default = Port.model_fields[field].get_default(call_default_factory=True)
-            names = self.services if default is not None else self._port_writers(field)
+            among = self._ports_written.get(field, []) if default is None else self.ports
             self._ports_having[field] = [
                 (name, port_name, port)
-                for name in names
-                for port_name, port in self.services[name].ports.items()
+                for name, port_name, port in among
                 if getattr(port, field) is not None
             ]
         return self._ports_having[field]
@@ -213,17 +238,15 @@ def services_on(inventory: Inventory, host: str) -> list[tuple[str, Service]]:
 
 
 @per_inventory
-def held_ports(inventory: Inventory) -> dict[str, list[tuple[int, int, Binding]]]:
-    """Each host's published ports as (first, last, binding), by first port."""
-    by_host: dict[str, list[tuple[int, int, Binding]]] = {}
-    for binding in index_of(inventory).bindings:
-        if binding.holds_host_port:
-            port = binding.port
-            first, last = port.range or (port.port, port.port)
-            by_host.setdefault(binding.host, []).append((first, last, binding))
-    for held in by_host.values():
-        held.sort(key=lambda entry: entry[0])
-    return by_host
+def held_ports(inventory: Inventory) -> dict[str, list[Held]]:
+    """Each host's published ports as (first, last, binding), by first port (the index
+    notes them as it makes the bindings, in inventory order)."""
+    held = index_of(inventory).held_on
+    return {host: sorted(ports, key=_first) for host, ports in held.items()}
+
+
+def _first(entry: Held) -> int:
+    return entry[0]
 
 
 @per_inventory

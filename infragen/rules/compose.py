@@ -109,9 +109,12 @@ def runnable_health(ctx: Context) -> Iterator[Finding]:
 @rule
 def published_on_lan(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
+    on_lan: dict[str, bool] = {}  # asked per service, answered per host
     for name, service in _stacked(inv):
         host_name = inv.stacks[service.stack or ""].host
-        if lan_addresses(inv, inv.hosts[host_name]):
+        if host_name not in on_lan:
+            on_lan[host_name] = bool(lan_addresses(inv, inv.hosts[host_name]))
+        if on_lan[host_name]:
             continue
         for port_name, port in service.ports.items():
             if service.exposure_of(port) == "lan" and port.allocated:
@@ -138,8 +141,7 @@ def volume_sources(ctx: Context) -> Iterator[Finding]:
                         f"stack '{service.stack}' has no data_root and host '{stack.host}' no "
                         "appdata: set one so data volumes have a place",
                     )
-                normal = posixpath.normpath(volume.data)
-                if volume.data.startswith("/") or normal.split("/")[0] == "..":
+                if volume.data.startswith("/") or _climbs_out(volume.data):
                     yield ctx.error(
                         (*path, "data"),
                         f"data volume '{volume.data}' must be a path inside the data root",
@@ -152,6 +154,12 @@ def volume_sources(ctx: Context) -> Iterator[Finding]:
                         (*path, "share"),
                         f"host '{stack.host}' does not mount {volume.share}: add it to its mounts",
                     )
+
+
+def _climbs_out(path: str) -> bool:
+    """Whether a relative path leads above its start (normalising cannot make a `..`: a
+    path without one needs no normalising)."""
+    return ".." in path and posixpath.normpath(path).split("/")[0] == ".."
 
 
 @rule
@@ -167,13 +175,13 @@ def metrics_paths(ctx: Context) -> Iterator[Finding]:
 @rule
 def container_settings_outside_containers(ctx: Context) -> Iterator[Finding]:
     """Entrypoint, labels, build... mean something only to a container runtime."""
-    settings = set(ContainerSettings.model_fields)
-    for name, service in ctx.inventory.services.items():
-        if service.kind in ("compose", "oci"):
-            continue
-        for key in sorted(settings & service.model_fields_set):
-            yield ctx.error(
-                ("services", name, key),
-                f"'{key}' is a container setting; '{name}' runs as {service.kind}",
-                key=True,
-            )
+    index = index_of(ctx.inventory)
+    for key in ContainerSettings.model_fields:
+        for name, service in index.written(key):
+            kind = service.kind
+            if kind not in ("compose", "oci"):
+                yield ctx.error(
+                    ("services", name, key),
+                    f"'{key}' is a container setting; '{name}' runs as {kind}",
+                    key=True,
+                )

@@ -38,7 +38,8 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
 
 @rule
 def dependency_cycle(ctx: Context) -> Iterator[Finding]:
-    graph = {name: s.depends_on for name, s in index_of(ctx.inventory).having("depends_on")}
+    # An empty depends_on someone wrote is a node without edges: no cycle runs through it.
+    graph = {name: s.depends_on for name, s in index_of(ctx.inventory).written("depends_on")}
     cycle = find_cycle(graph)
     if cycle:
         yield ctx.error(

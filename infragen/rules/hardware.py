@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from infragen.findings import Finding
-from infragen.inventory.model import Host
-from infragen.inventory.query import index_of
+from infragen.inventory.model import Host, Service
+from infragen.inventory.query import Index, index_of
 from infragen.rules import Context, rule
 
 
@@ -54,15 +54,23 @@ def _unheld(
     """(service, host, claim, what the host has) for each GPU or accelerator a placement
     claims that its host lacks."""
     inv = ctx.inventory
-    for (name, host_name), placed in index_of(inv).placed.items():
-        host = inv.hosts.get(host_name)
-        claims = getattr(placed, field)
-        if not claims or host is None:
-            continue
-        have = owned(host)
-        for claim in claims:
-            if claim not in have:
-                yield name, host_name, claim, have
+    index = index_of(inv)
+    for name in _claimants(index, field):
+        for host_name in index.hosts_of[name]:
+            host = inv.hosts.get(host_name)
+            claims = getattr(index.placed[(name, host_name)], field)
+            if not claims or host is None:
+                continue
+            have = owned(host)
+            for claim in claims:
+                if claim not in have:
+                    yield name, host_name, claim, have
+
+
+def _claimants(index: Index, field: str) -> dict[str, Service]:
+    """Services whose placements may claim GPUs or accelerators: those that claim them for
+    every host and those with per-host settings, which may claim them for one."""
+    return {**dict(index.having(field)), **dict(index.having("hosts"))}
 
 
 def _claim_path(ctx: Context, service: str, host: str, field: str) -> tuple[str, ...]:

@@ -38,10 +38,9 @@ COLMENA_RESERVED = ("meta", "defaults")
 def nixos_runtime_host(ctx: Context) -> Iterator[Finding]:
     """A `nixos` service is a NixOS module: it cannot run anywhere else."""
     inv = ctx.inventory
-    for name, service in index_of(inv).having("runtime"):
-        if service.kind != "nixos":
-            continue
-        for host in inv.service_hosts(name):
+    index = index_of(inv)
+    for name, _ in index.of_kind("nixos"):
+        for host in index.hosts_of[name]:
             if host in inv.hosts and inv.hosts[host].os != "nixos":
                 yield ctx.error(
                     ("services", name, "runtime"),
@@ -55,18 +54,18 @@ def nixos_runnable(ctx: Context) -> Iterator[Finding]:
     """On a NixOS host a systemd unit needs its command and a container its image."""
     inv = ctx.inventory
     nixos = {name for name, host in inv.hosts.items() if host.os == "nixos"}
-    hosts_of = index_of(inv).hosts_of
-    for name, service in index_of(inv).having("runtime"):
-        if service.kind not in ("systemd", "oci") or not any(h in nixos for h in hosts_of[name]):
-            continue
-        if service.kind == "systemd" and not service.command:
+    index = index_of(inv)
+    for name, service in index.of_kind("systemd"):
+        if not service.command and not nixos.isdisjoint(index.hosts_of[name]):
             yield ctx.error(
                 ("services", name), f"systemd service '{name}' has no command to run", key=True
             )
-        if service.kind == "oci" and not service.image:
+    for name, service in index.of_kind("oci"):
+        if nixos.isdisjoint(index.hosts_of[name]):
+            continue
+        if not service.image:
             yield ctx.error(("services", name), f"oci service '{name}' has no image", key=True)
-        if service.kind == "oci":
-            yield from _oci_secrets(ctx, name)
+        yield from _oci_secrets(ctx, name)
 
 
 def _oci_secrets(ctx: Context, name: str) -> Iterator[Finding]:

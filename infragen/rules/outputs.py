@@ -8,7 +8,7 @@ keeps it quotable in nftables (nft strings have no escapes).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 from infragen.findings import Finding
@@ -26,25 +26,29 @@ def env_variable_clash(ctx: Context) -> Iterator[Finding]:
     Variables are `<stem>_<suffix>` and no suffix ends another, so only ports with one
     stem can clash. A stem joins the service and port names with `_` for every run of
     `-` and `_` (names hold nothing else), so ports whose names, stripped of both, differ
-    cannot clash; only the few others are placed in their files and compared variable by
-    variable.
+    cannot clash. Those stripped names are counted in one go; only when one repeats are
+    its ports placed in their files and compared variable by variable.
     """
-    seen: dict[str, tuple[str, str]] = {}
+    ports = index_of(ctx.inventory).ports
+    counts = Counter(  # _bare, inlined: a call per port would be half the rule's time
+        [(name + port).replace("-", "").replace("_", "") for name, port, _ in ports]
+    )
+    if len(counts) == counts.total():
+        return  # no stripped name twice: the common case, decided without a second walk
     alike: dict[str, list[tuple[str, str]]] = {}
-    for name, service in index_of(ctx.inventory).having("ports"):
-        stem = _bare(name)
-        for port_name in service.ports:
-            port = (name, port_name)
-            bare = stem + _bare(port_name)
-            first = seen.setdefault(bare, port)
-            if first is not port:
-                alike.setdefault(bare, [first]).append(port)
+    for name, port_name, _ in ports:
+        bare = _bare(name + port_name)
+        if counts[bare] > 1:
+            alike.setdefault(bare, []).append((name, port_name))
     for ports in alike.values():
         yield from _in_one_file(ctx, ports)
 
 
 def _bare(name: str) -> str:
-    """The name without `-` and `_` (two replaces: str.translate is slower by far)."""
+    """The name without `-` and `_` (two replaces: str.translate is slower by far).
+
+    Dropping characters commutes with joining, so `_bare(a + b) == _bare(a) + _bare(b)`.
+    """
     return name.replace("-", "").replace("_", "")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from infragen.findings import Finding, did_you_mean
 from infragen.inventory.policy import Block, blocks, reserved_range, role_offsets
-from infragen.inventory.query import bindings
+from infragen.inventory.query import bindings, index_of
 from infragen.rules import Context, rule
 
 
@@ -125,7 +125,7 @@ def redis_databases(ctx: Context) -> Iterator[Finding]:
     inventory = ctx.inventory
     limit = inventory.port_policy.redis_max_db if inventory.port_policy else 15
     owners: dict[int, str] = {}
-    for name, service in inventory.services.items():
+    for name, service in index_of(inventory).written("redis_db"):
         if service.redis_db is None:
             continue
         path = ("services", name, "redis_db")

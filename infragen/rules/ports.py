@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from infragen.findings import Finding
 from infragen.inventory.profiles import alternatives
-from infragen.inventory.query import Binding, bindings, held_ports, index_of
+from infragen.inventory.query import Binding, Held, bindings, held_ports, index_of
 from infragen.rules import Context, rule
 
 
@@ -32,19 +32,26 @@ def port_clash(ctx: Context) -> Iterator[Finding]:
                 yield ctx.error(
                     binding.path, f"{_describe(binding)} clashes with SSH on host '{host}'"
                 )
-            for later in range(index + 1, len(held)):
-                other = held[later][2]
-                if held[later][0] > last:
-                    break
-                if (
-                    _overlap(binding, other)
-                    and (binding.service, binding.name) != (other.service, other.name)
-                    and not alternatives(ctx.inventory, binding.service, other.service)
-                ):
-                    yield ctx.error(
-                        other.path,
-                        f"port clash on host '{host}': {_describe(other)} and {_describe(binding)}",
-                    )
+            if index + 1 < len(held) and held[index + 1][0] <= last:  # else none overlaps
+                yield from _clashes(ctx, host, held, index)
+
+
+def _clashes(ctx: Context, host: str, held: list[Held], index: int) -> Iterator[Finding]:
+    """The later ports of `held` (sorted by first port) that overlap the one at `index`."""
+    _, last, binding = held[index]
+    for later in range(index + 1, len(held)):
+        later_first, _, other = held[later]
+        if later_first > last:
+            break
+        if (
+            _overlap(binding, other)
+            and (binding.service, binding.name) != (other.service, other.name)
+            and not alternatives(ctx.inventory, binding.service, other.service)
+        ):
+            yield ctx.error(
+                other.path,
+                f"port clash on host '{host}': {_describe(other)} and {_describe(binding)}",
+            )
 
 
 @rule

@@ -82,7 +82,8 @@ def used_services_reachable(ctx: Context) -> Iterator[Finding]:
 def tunnel_without_route(ctx: Context) -> Iterator[Finding]:
     """A port exposed only through a tunnel that no route serves is reachable by nothing."""
     inv = ctx.inventory
-    for name, service in inv.services.items():
+    index = index_of(inv)
+    for name, service in index.written("exposure"):  # the default is not the tunnel
         if service.exposure != "tunnel" or service.routes:
             continue
         if any(port.exposure is None for port in service.ports.values()):
@@ -91,7 +92,7 @@ def tunnel_without_route(ctx: Context) -> Iterator[Finding]:
                 f"'{name}' is exposed through a tunnel, but no route serves it: "
                 "add a route, or expose it otherwise",
             )
-    for name, port_name, port in index_of(inv).ports_having("exposure"):
+    for name, port_name, port in index.ports_having("exposure"):
         if port.exposure == "tunnel" and not inv.services[name].routes:
             yield ctx.warning(
                 ("services", name, "ports", port_name, "exposure"),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from itertools import chain
 
 from infragen.findings import Finding, did_you_mean
-from infragen.inventory.model import Inventory
+from infragen.inventory.model import Inventory, Service
 from infragen.inventory.names import directory
-from infragen.inventory.query import index_of
+from infragen.inventory.query import Index, index_of
 from infragen.rules import Context, rule
 
 
@@ -42,39 +43,58 @@ def host_networks(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def service_placement(ctx: Context) -> Iterator[Finding]:
+    """Hosts, stacks and networks a service names exist.
+
+    The index already holds every host a service runs on and every stack named; only
+    when one of those is unknown are the services walked to find who names it.
+    """
     inv = ctx.inventory
-    for name, service in inv.services.items():
-        base = ("services", name)
+    index = index_of(inv)
+    if not inv.hosts.keys() >= set(chain.from_iterable(index.hosts_of.values())):
+        yield from _unknown_hosts(ctx, index)
+    for stack in index.stack_members.keys() - inv.stacks.keys():
+        for name in index.stack_members[stack]:
+            yield ctx.error(
+                ("services", name, "stack"),
+                f"service '{name}' names unknown stack '{stack}'{did_you_mean(stack, inv.stacks)}",
+            )
+    yield from _service_networks(ctx)
+
+
+def _unknown_hosts(ctx: Context, index: Index) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for name, service in index.written("host"):
         if service.host and service.host not in inv.hosts:
             yield ctx.error(
-                (*base, "host"),
+                ("services", name, "host"),
                 f"service '{name}' names unknown host '{service.host}'"
                 f"{did_you_mean(service.host, inv.hosts)}",
             )
+    for name, service in index.having("hosts"):
         for host in service.hosts:
             if host not in inv.hosts:
                 yield ctx.error(
-                    (*base, "hosts", host),
+                    ("services", name, "hosts", host),
                     f"service '{name}' names unknown host '{host}'{did_you_mean(host, inv.hosts)}",
                     key=True,
                 )
-        if service.stack and service.stack not in inv.stacks:
-            yield ctx.error(
-                (*base, "stack"),
-                f"service '{name}' names unknown stack '{service.stack}'"
-                f"{did_you_mean(service.stack, inv.stacks)}",
-            )
+
+
+def _service_networks(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for name, service in index_of(inv).having("clients"):
         for index, net in enumerate(service.clients):
             if net not in inv.networks:
                 yield ctx.error(
-                    (*base, "clients", index),
+                    ("services", name, "clients", index),
                     f"unknown network '{net}'{did_you_mean(net, inv.networks)}",
                 )
+    for name, service in index_of(inv).having("networks"):
+        stack = inv.stacks.get(service.stack or "")
         for index, net in enumerate(service.networks):
-            stack = inv.stacks.get(service.stack or "")
             if stack is None or net not in stack.networks:
                 yield ctx.error(
-                    (*base, "networks", index),
+                    ("services", name, "networks", index),
                     f"network '{net}' is not one of the networks of stack '{service.stack}'"
                     f"{did_you_mean(net, stack.networks if stack else [])}",
                 )
@@ -84,7 +104,7 @@ def service_placement(ctx: Context) -> Iterator[Finding]:
 def service_links(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
     for field in ("depends_on", "uses"):
-        for name, service in index_of(inv).having(field):
+        for name, service in index_of(inv).written(field):  # an empty list names nothing
             for index, other in enumerate(getattr(service, field)):
                 if other not in inv.services:
                     yield ctx.error(
@@ -109,9 +129,7 @@ def unknown_service(inventory: Inventory, field: str, reference: str) -> str:
 @rule
 def port_names(ctx: Context) -> Iterator[Finding]:
     """Health checks, routes and SRV records refer to ports by their name."""
-    for name, service in ctx.inventory.services.items():
-        if not (service.routes or service.srv or (service.health and service.health.port)):
-            continue
+    for name, service in _naming_ports(index_of(ctx.inventory)).items():
         refs = [(("health", "port"), service.health.port if service.health else None)]
         refs += [(("routes", i, "port"), r.port) for i, r in enumerate(service.routes)]
         refs += [(("srv", i, "port"), s.port) for i, s in enumerate(service.srv)]
@@ -122,6 +140,12 @@ def port_names(ctx: Context) -> Iterator[Finding]:
                     f"service '{name}' has no port named '{port}'"
                     f"{did_you_mean(port, service.ports)}",
                 )
+
+
+def _naming_ports(index: Index) -> dict[str, Service]:
+    """Services with a route, an SRV record or a health check that may name a port."""
+    checked = {name: s for name, s in index.written("health") if s.health and s.health.port}
+    return {**checked, **dict(index.having("routes")), **dict(index.having("srv"))}
 
 
 @rule
@@ -196,7 +220,7 @@ def nfs_mounts(ctx: Context) -> Iterator[Finding]:
                     f"{did_you_mean(mount.export_name, server.exports)}",
                 )
     shares = [f"{h}:{e}" for h, host in inv.hosts.items() for e in host.exports]
-    for name, service in index_of(inv).having("volumes"):
+    for name, service in index_of(inv).written("volumes"):  # an empty list mounts nothing
         for index, volume in enumerate(service.volumes):
             if volume.share is None:
                 continue

@@ -13,6 +13,8 @@ from infragen.rules import Context, rule
 def active_on_planned_host(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
     asleep = {name for name, host in inv.hosts.items() if host.status != "active"}
+    if not asleep:
+        return  # every host is up: no placement can be ahead of its host
     for (name, host_name), placed in index_of(inv).placed.items():
         if host_name in asleep and placed.status == "active":
             host = inv.hosts[host_name]
