@@ -6,12 +6,14 @@ one-port change, `check` on the unchanged tree, the per-host cost, and each stag
 own. Also `infragen --version` and `check` on the repository's own estate. Times are
 medians of `--repeat` runs, each in a fresh process; the machine is shared, so expect
 noise. Budgets are printed beside the figures; nothing fails: this is a benchmark, not a
-test. bench/README.md explains every key of the JSON.
+test. infragen is byte-compiled first, as an installed package is (see bench/README.md,
+which also explains every key of the JSON).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import shutil
 import statistics
@@ -203,6 +205,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,2000", help="host counts, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     options = parser.parse_args()
+    compileall.compile_dir(ROOT / "infragen", quiet=1)
     figures = measure([int(n) for n in options.sizes.split(",")], options.repeat)
     if options.json:
         print(json.dumps(figures, indent=2))
