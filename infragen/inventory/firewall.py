@@ -7,8 +7,9 @@ never disagree about what is open, or to whom.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from infragen.inventory.model import Inventory
 from infragen.inventory.nfs import client_source
@@ -78,13 +79,23 @@ def nfs_openings(inventory: Inventory, host_name: str) -> list[Opening]:
 
 
 def _admitted(
-    inventory: Inventory, host_name: str, networks: list[str], base: Opening
+    inventory: Inventory, interfaces: dict[str, str], networks: list[str], base: Opening
 ) -> list[Opening]:
-    interfaces = inventory.hosts[host_name].interface
+    """`base` opened from each of `networks`, on the host's NIC there (built directly: a
+    `dataclasses.replace` per opening showed at a thousand hosts)."""
+    protocol, first, last = base.protocol, base.first, base.last
+    service, port = base.service, base.port_name
     return [
-        replace(base, network=name, source=_cidr(inventory, name), interface=interfaces.get(name))
+        Opening(
+            protocol, first, last, service, port, name, _cidr(inventory, name), interfaces.get(name)
+        )
         for name in networks
     ]
+
+
+def internal_networks(inventory: Inventory) -> list[str]:
+    """The networks with a CIDR (SSH is admitted from each), by name."""
+    return sorted(name for name in inventory.networks if _cidr(inventory, name) is not None)
 
 
 def openings(inventory: Inventory, host_name: str) -> list[Opening]:
@@ -100,22 +111,41 @@ def openings(inventory: Inventory, host_name: str) -> list[Opening]:
     if ssh_exposure(inventory, host_name) == "public":
         found = [ssh]
     else:
-        internal = sorted(n for n in inventory.networks if _cidr(inventory, n) is not None)
-        found = _admitted(inventory, host_name, internal, ssh)
+        found = _admitted(inventory, host.interface, internal_networks(inventory), ssh)
     found += nfs_openings(inventory, host_name)
+    found += port_openings(inventory, host_name)
+    return in_order(found)
+
+
+def port_openings(inventory: Inventory, host_name: str) -> list[Opening]:
+    """The openings of the host's active `lan` and `public` ports, in binding order."""
+    interfaces = inventory.hosts[host_name].interface
+    sources_of: dict[str, list[str]] = {}  # a service's ports share its sources
+    found = []
     for binding in host_bindings(inventory, host_name):
         if not binding.opens_firewall or binding.status != "active":
             continue
         first, last = binding.port.first, binding.port.last
         assert first is not None and last is not None
+        if binding.exposure != "public" and binding.service not in sources_of:
+            sources_of[binding.service] = lan_sources(inventory, binding.service, host_name)
         for protocol in binding.port.protocols:
             base = Opening(protocol, first, last, binding.service, binding.name)
             if binding.exposure == "public":
                 found.append(base)
             else:
-                sources = lan_sources(inventory, binding.service, host_name)
-                found.extend(_admitted(inventory, host_name, sources, base))
-    return sorted(set(found), key=_order)
+                found += _admitted(inventory, interfaces, sources_of[binding.service], base)
+    return found
+
+
+def in_order(found: list[Opening]) -> list[Opening]:
+    """Each distinct opening once, by port, protocol, network, source, NIC and name.
+
+    Distinct by the sort key and `last` (what tells two openings apart), so that neither
+    deduplication nor sorting hashes or compares an `IPv4Network` in Python.
+    """
+    distinct = {(_order(opening), opening.last): opening for opening in found}
+    return [distinct[key] for key in sorted(distinct)]
 
 
 def _order(opening: Opening) -> tuple[object, ...]:
@@ -123,8 +153,16 @@ def _order(opening: Opening) -> tuple[object, ...]:
         opening.first,
         opening.protocol,
         opening.network or "",
-        str(opening.source or ""),
+        source_text(opening.source),
         opening.interface or "",
         opening.service,
         opening.port_name,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def source_text(source: ipaddress.IPv4Network | None) -> str:
+    """An opening's source as rules and sort keys spell it (`""` for everyone), remembered:
+    the few networks of an estate recur in every host's openings, and `str` of an
+    `IPv4Network` is Python code."""
+    return str(source or "")
