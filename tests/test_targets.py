@@ -12,7 +12,7 @@ from infragen.inventory.load import load
 from infragen.inventory.nfs import mounts_of
 from infragen.targets import OutputFile, all_targets, inside_out
 from infragen.targets.docs_nfs import mounted_at
-from infragen.targets.nixos.printer import emit, scalar
+from infragen.targets.nixos.printer import Spliced, emit, scalar
 from infragen.targets.nixos.services import systemd_word
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +62,32 @@ def test_the_nix_printer_writes_leaves_in_place_as_scalar_does(value: object) ->
     assert emit({"k": value}) == "{\n  k = " + scalar(value) + ";\n}"
     assert emit([value]) == f"[ {scalar(value)} ]"
     assert emit([value, value]) == f"[\n  {scalar(value)}\n  {scalar(value)}\n]"
+
+
+_BINDINGS = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b-c", "with space", "if"]),
+        st.one_of(_LEAVES, st.lists(_LEAVES).map(tuple)),
+    ),
+    max_size=4,
+    unique_by=lambda binding: binding[0],
+)
+
+
+@given(_BINDINGS, _BINDINGS.filter(bool), st.integers(min_value=0, max_value=3))
+def test_a_spliced_block_prints_as_its_bindings_written_in_place(
+    before: list[tuple[str, object]], block: list[tuple[str, object]], depth: int
+) -> None:
+    """A `Spliced` block (printed once per depth, remembered) reads exactly as the same
+    bindings written into the set one by one, at any depth."""
+    spliced = {f"_{key}": value for key, value in before}
+    spliced["(block)"] = Spliced(tuple((f"x{key}", value) for key, value in block))
+    expanded = {f"_{key}": value for key, value in before}
+    expanded.update((f"x{key}", value) for key, value in block)
+    nested_spliced, nested_expanded = spliced, expanded
+    for _ in range(depth):
+        nested_spliced, nested_expanded = {"n": nested_spliced}, {"n": nested_expanded}
+    assert emit(nested_spliced) == emit(nested_expanded)
 
 
 @given(st.text(alphabet="aZ9_é\u0301٣/.=:,+@- %$\"'\\", max_size=8))

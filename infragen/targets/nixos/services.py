@@ -22,7 +22,7 @@ from infragen.inventory.nfs import mount_unit
 from infragen.inventory.nixos import nvidia_gpus
 from infragen.targets.nixos import apps
 from infragen.targets.nixos.host import Body
-from infragen.targets.nixos.printer import Indented
+from infragen.targets.nixos.printer import Indented, Spliced
 
 # hardware.nvidia-container-toolkit's oneshot that writes the CDI spec for nvidia.com/gpu.
 CDI_GENERATOR = "nvidia-container-toolkit-cdi-generator.service"
@@ -32,21 +32,24 @@ NVIDIA_DEVICES = ["char-nvidia-caps", "char-nvidia-frontend", "char-nvidia-uvm",
 # A word systemd takes unquoted: letters and digits (`\w` is `str.isalnum()` and `_`) and
 # a few path and option characters.
 SYSTEMD_PLAIN = re.compile(r"[\w/.=:,+@-]+")
-HARDENING: Body = {
-    "NoNewPrivileges": True,
-    "ProtectSystem": "strict",
-    "ProtectHome": True,
-    "PrivateTmp": True,
-    "ProtectKernelTunables": True,
-    "ProtectKernelModules": True,
-    "ProtectKernelLogs": True,
-    "ProtectControlGroups": True,
-    "ProtectHostname": True,
-    "RestrictSUIDSGID": True,
-    "RestrictRealtime": True,
-    "LockPersonality": True,
-    "SystemCallArchitectures": "native",
-}
+# The same settings in every unit: printed once (see `Spliced`), where the unit sets them.
+HARDENING = Spliced(
+    (
+        ("NoNewPrivileges", True),
+        ("ProtectSystem", "strict"),
+        ("ProtectHome", True),
+        ("PrivateTmp", True),
+        ("ProtectKernelTunables", True),
+        ("ProtectKernelModules", True),
+        ("ProtectKernelLogs", True),
+        ("ProtectControlGroups", True),
+        ("ProtectHostname", True),
+        ("RestrictSUIDSGID", True),
+        ("RestrictRealtime", True),
+        ("LockPersonality", True),
+        ("SystemCallArchitectures", "native"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -248,7 +251,7 @@ def systemd_unit(placed: Placed) -> Body:
         "DynamicUser": True,
         "StateDirectory": name,
         "WorkingDirectory": f"/var/lib/{name}",
-        **HARDENING,
+        "(hardening)": HARDENING,
         "CapabilityBoundingSet": caps or "",
         **({"AmbientCapabilities": caps} if caps else {}),
         **devices(placed),
