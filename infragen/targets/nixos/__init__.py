@@ -12,6 +12,7 @@ Planned and pending hosts are rendered too: their tree is how a new node is inst
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,9 +75,15 @@ def placed_services(
 
 def module(path: str, args: list[str] | tuple[str, ...], body: dict[Any, Any]) -> OutputFile:
     """One module file: formals in canonical order, body printed by the emitter."""
-    order = [a for a in ARGUMENT_ORDER if a in args]
-    context = {"formals": module_head(order), "body": emit(body)}
+    context = {"formals": formals_of(tuple(args)), "body": emit(body)}
     return OutputFile(path, "nixos/module.nix.j2", "nix", context)
+
+
+@functools.lru_cache(maxsize=64)
+def formals_of(args: tuple[str, ...]) -> str:
+    """A module's formals in canonical order, remembered: thousands of modules take one
+    of a handful of argument lists."""
+    return module_head([a for a in ARGUMENT_ORDER if a in args])
 
 
 def copied(path: str, source: str, data: bytes) -> OutputFile:
