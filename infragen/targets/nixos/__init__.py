@@ -52,13 +52,7 @@ def placed_services(
     tunnel_host = bool(tunnels_on(inventory, host))
     for name, service in services:
         placement = inventory.placement(name, host)
-        if placement.status != "active" or service.kind not in RENDERED_KINDS:
-            continue
-        if (service.kind == "systemd" and not service.command) or (
-            service.kind == "oci" and not service.image
-        ):
-            continue
-        if tunnel_host and name == "cloudflared":
+        if placement.status != "active" or not _rendered(name, service, tunnel_host):
             continue
         found.append(
             Placed(
@@ -71,6 +65,16 @@ def placed_services(
             )
         )
     return found
+
+
+def _rendered(name: str, service: Service, tunnel_host: bool) -> bool:
+    """Whether this target writes the service's module (its `kind` read once: a property)."""
+    kind = service.kind
+    if kind not in RENDERED_KINDS:
+        return False
+    if (kind == "systemd" and not service.command) or (kind == "oci" and not service.image):
+        return False
+    return not (tunnel_host and name == "cloudflared")
 
 
 def module(path: str, args: list[str] | tuple[str, ...], body: dict[Any, Any]) -> OutputFile:

@@ -203,6 +203,8 @@ def devices(placed: Placed) -> Body:
 
 def unit_paths(placed: Placed) -> Body:
     """Binds for volumes whose target differs from the host path; writable shares."""
+    if not placed.service.volumes:
+        return {}  # most services have none: no mounts to index
     mounts = {m.export: m for m in placed.host.mounts}
     binds, readonly, writable = [], [], []
     for volume in placed.service.volumes:
