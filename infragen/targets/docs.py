@@ -39,7 +39,9 @@ def port_text(first: int | None, last: int | None = None) -> str:
 def number_text(port: Port) -> str:
     """The port's number or range as `port_text` writes it, read once from the model."""
     span = port.range
-    return port_text(span[0], span[1]) if span else port_text(port.port)
+    if span:
+        return port_text(span[0], span[1])
+    return NONE if port.port is None else str(port.port)
 
 
 def protocol_text(protocol: str) -> str:
