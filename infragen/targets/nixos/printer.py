@@ -184,9 +184,12 @@ def _spliced(block: Spliced, depth: int) -> str:
 def _list(value: Sequence[Any], depth: int) -> str:
     if not value:
         return "[ ]"
-    if len(value) == 1 and isinstance(value[0], SCALARS):
+    if len(value) == 1:
         leaf = LEAF_TEXT.get(type(value[0]))
-        return f"[ {leaf(value[0]) if leaf is not None else scalar(value[0])} ]"
+        if leaf is not None:
+            return f"[ {leaf(value[0])} ]"
+        if isinstance(value[0], SCALARS):
+            return f"[ {scalar(value[0])} ]"
     inner, below, leaf_of = INDENT * (depth + 1), depth + 1, LEAF_TEXT.get
     lines = []
     for item in value:

@@ -12,6 +12,7 @@ a file, sops or agenix reference is a file the unit loads as a systemd credentia
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from dataclasses import dataclass
@@ -180,8 +181,10 @@ def container_ordering(placed: Placed) -> Body:
     return body
 
 
+@functools.lru_cache(maxsize=16384)
 def systemd_word(word: str) -> str:
-    """One ExecStart argument, quoted for systemd; `$` and `%` kept literal."""
+    """One ExecStart argument, quoted for systemd; `$` and `%` kept literal. Remembered:
+    programs and flags recur in the units of every host."""
     text = word.replace("%", "%%").replace("$", "$$")
     if SYSTEMD_PLAIN.fullmatch(text):
         return text
