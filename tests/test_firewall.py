@@ -149,6 +149,26 @@ def test_every_opening_is_one_rule_and_nothing_else_is_open(
         assert len(rules(text)) == len(openings(inventory, host)), host
 
 
+def test_an_opening_admitted_twice_is_one_rule_in_port_order(tmp_path: Path) -> None:
+    """Two exports to the same network need 2049 opened once; openings are deduplicated
+    by their fields (not their `IPv4Network` objects) and come out by port, protocol,
+    network (a bare CIDR first) and source."""
+    path = tmp_path / "inventory.yaml"
+    path.write_text(
+        ESTATE.replace(
+            "    arch: aarch64\n  box:",
+            "    arch: aarch64\n    exports:\n"
+            "      a: {path: /srv/a, clients: [lan, 10.9.0.0/24]}\n"
+            "      b: {path: /srv/b, clients: [lan, 10.9.0.0/24, mgmt]}\n  box:",
+        )
+    )
+    found = openings(load(path).inventory, "pi")
+    nfs = [(o.network, str(o.source)) for o in found if o.service == "nfs"]
+    assert nfs == [(None, "10.9.0.0/24"), ("lan", "10.0.0.0/24"), ("mgmt", "10.9.0.0/24")]
+    assert len(set(found)) == len(found)
+    assert [o.first for o in found] == sorted(o.first for o in found)
+
+
 def test_default_drop_and_the_essentials(rulesets: dict[str, str]) -> None:
     text = rulesets["pi"]
     assert "type filter hook input priority filter; policy drop;" in text

@@ -12,8 +12,9 @@ from infragen.inventory.load import load
 from infragen.inventory.nfs import mounts_of
 from infragen.targets import OutputFile, all_targets, inside_out
 from infragen.targets.docs_nfs import mounted_at
-from infragen.targets.nixos.printer import emit, scalar
+from infragen.targets.nixos.printer import Spliced, emit, scalar
 from infragen.targets.nixos.services import systemd_word
+from infragen.targets.registry import in_row_order
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +63,59 @@ def test_the_nix_printer_writes_leaves_in_place_as_scalar_does(value: object) ->
     assert emit({"k": value}) == "{\n  k = " + scalar(value) + ";\n}"
     assert emit([value]) == f"[ {scalar(value)} ]"
     assert emit([value, value]) == f"[\n  {scalar(value)}\n  {scalar(value)}\n]"
+
+
+_BINDINGS = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b-c", "with space", "if"]),
+        st.one_of(_LEAVES, st.lists(_LEAVES).map(tuple)),
+    ),
+    max_size=4,
+    unique_by=lambda binding: binding[0],
+)
+
+
+@given(_BINDINGS, _BINDINGS.filter(bool), st.integers(min_value=0, max_value=3))
+def test_a_spliced_block_prints_as_its_bindings_written_in_place(
+    before: list[tuple[str, object]], block: list[tuple[str, object]], depth: int
+) -> None:
+    """A `Spliced` block (printed once per depth, remembered) reads exactly as the same
+    bindings written into the set one by one, at any depth."""
+    spliced = {f"_{key}": value for key, value in before}
+    spliced["(block)"] = Spliced(tuple((f"x{key}", value) for key, value in block))
+    expanded = {f"_{key}": value for key, value in before}
+    expanded.update((f"x{key}", value) for key, value in block)
+    nested_spliced, nested_expanded = spliced, expanded
+    for _ in range(depth):
+        nested_spliced, nested_expanded = {"n": nested_spliced}, {"n": nested_expanded}
+    assert emit(nested_spliced) == emit(nested_expanded)
+
+
+_ROWS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "host": st.sampled_from(["a", "b"]),
+            "port": st.one_of(st.none(), st.sampled_from([22, 80, 8080])),
+            "protocol": st.sampled_from(["tcp", "udp"]),
+            "service": st.sampled_from(["ssh", "web"]),
+            "name": st.sampled_from(["ssh", "http"]),
+            "tag": st.integers(),  # tells apart rows that sort alike
+        }
+    ),
+    max_size=12,
+)
+
+
+@given(_ROWS)
+def test_port_rows_sort_as_a_stable_sort_by_their_key(rows: list[dict[str, object]]) -> None:
+    """`in_row_order` builds its keys in one comprehension; the reference is a stable sort
+    with a key function (unallocated ports after the others, ties kept in order)."""
+
+    def key(row: dict[str, object]) -> tuple[object, ...]:
+        port = row["port"]
+        return (row["host"], port is None, port or 0, row["protocol"], row["service"], row["name"])
+
+    assert in_row_order(rows) == sorted(rows, key=key)
 
 
 @given(st.text(alphabet="aZ9_é\u0301٣/.=:,+@- %$\"'\\", max_size=8))

@@ -7,20 +7,21 @@ never disagree about what is open, or to whom.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from infragen.inventory.model import Inventory
 from infragen.inventory.nfs import client_source
 from infragen.inventory.query import client_networks, host_bindings
 
 
-@dataclass(frozen=True)
-class Opening:
+class Opening(NamedTuple):
     """One port (or range) and protocol opened to a source network, or to everyone.
 
     `source` is None for public openings (and SSH); otherwise the CIDR of the network the
     service is exposed to, with `network` its name and `interface` the host's NIC on it.
+    A tuple: a thousand hosts have tens of thousands of openings.
     """
 
     protocol: str
@@ -78,13 +79,18 @@ def nfs_openings(inventory: Inventory, host_name: str) -> list[Opening]:
 
 
 def _admitted(
-    inventory: Inventory, host_name: str, networks: list[str], base: Opening
+    inventory: Inventory, interfaces: dict[str, str], networks: list[str], base: Opening
 ) -> list[Opening]:
-    interfaces = inventory.hosts[host_name].interface
+    """`base` opened from each of `networks`, on the host's NIC there."""
+    ports = base[:5]  # protocol, first, last, service, port_name: all but where from
     return [
-        replace(base, network=name, source=_cidr(inventory, name), interface=interfaces.get(name))
-        for name in networks
+        Opening(*ports, name, _cidr(inventory, name), interfaces.get(name)) for name in networks
     ]
+
+
+def internal_networks(inventory: Inventory) -> list[str]:
+    """The networks with a CIDR (SSH is admitted from each), by name."""
+    return sorted(name for name in inventory.networks if _cidr(inventory, name) is not None)
 
 
 def openings(inventory: Inventory, host_name: str) -> list[Opening]:
@@ -100,31 +106,64 @@ def openings(inventory: Inventory, host_name: str) -> list[Opening]:
     if ssh_exposure(inventory, host_name) == "public":
         found = [ssh]
     else:
-        internal = sorted(n for n in inventory.networks if _cidr(inventory, n) is not None)
-        found = _admitted(inventory, host_name, internal, ssh)
+        found = _admitted(inventory, host.interface, internal_networks(inventory), ssh)
     found += nfs_openings(inventory, host_name)
+    found += port_openings(inventory, host_name)
+    return in_order(found)
+
+
+def port_openings(inventory: Inventory, host_name: str) -> list[Opening]:
+    """The openings of the host's active `lan` and `public` ports, in binding order."""
+    interfaces = inventory.hosts[host_name].interface
+    sources_of: dict[str, list[str]] = {}  # a service's ports share its sources
+    found: list[Opening] = []
     for binding in host_bindings(inventory, host_name):
-        if not binding.opens_firewall or binding.status != "active":
+        if binding.status != "active" or not binding.opens_firewall:
             continue
-        first, last = binding.port.first, binding.port.last
+        port, service = binding.port, binding.service
+        first, last = port.first, port.last
         assert first is not None and last is not None
-        for protocol in binding.port.protocols:
-            base = Opening(protocol, first, last, binding.service, binding.name)
-            if binding.exposure == "public":
+        public = binding.exposure == "public"
+        if not public and service not in sources_of:
+            sources_of[service] = lan_sources(inventory, service, host_name)
+        for protocol in port.protocols:
+            base = Opening(protocol, first, last, service, binding.name)
+            if public:
                 found.append(base)
             else:
-                sources = lan_sources(inventory, binding.service, host_name)
-                found.extend(_admitted(inventory, host_name, sources, base))
-    return sorted(set(found), key=_order)
+                found += _admitted(inventory, interfaces, sources_of[service], base)
+    return found
+
+
+def in_order(found: list[Opening]) -> list[Opening]:
+    """Each distinct opening once, by port, protocol, network, source, NIC and name.
+
+    Distinct by the sort key and `last` (what tells two openings apart), so that neither
+    deduplication nor sorting hashes or compares an `IPv4Network` in Python.
+    """
+    distinct = {(_order(opening), opening.last): opening for opening in found}
+    return [distinct[key] for key in sorted(distinct)]
 
 
 def _order(opening: Opening) -> tuple[object, ...]:
+    """By port, protocol, network, source, NIC and name. An opening from a named network
+    has that network's CIDR as its source, so the source decides only between bare CIDRs
+    (NFS clients given as such) and is not spelled out for the others."""
+    network = opening.network
     return (
         opening.first,
         opening.protocol,
-        opening.network or "",
-        str(opening.source or ""),
+        network or "",
+        "" if network else source_text(opening.source),
         opening.interface or "",
         opening.service,
         opening.port_name,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def source_text(source: ipaddress.IPv4Network | None) -> str:
+    """An opening's source as rules and sort keys spell it (`""` for everyone), remembered:
+    the few networks of an estate recur in every host's openings, and `str` of an
+    `IPv4Network` is Python code."""
+    return str(source or "")

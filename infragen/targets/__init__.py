@@ -20,9 +20,17 @@ from infragen.render.formats import FORMATS
 def inside_out(path: str) -> bool:
     """Whether a relative POSIX path names something under its folder: not absolute, no
     `..`, not the folder itself. (What `PurePosixPath` says, on the split string: a large
-    estate has tens of thousands of output files.)"""
+    estate has tens of thousands of output files.)
+
+    A path without `..` anywhere has no `..` part, and names the folder itself exactly
+    when it holds nothing but slashes and dots; only the others are split.
+    """
+    if path.startswith("/"):
+        return False
+    if ".." not in path:
+        return bool(path.strip("/."))
     parts = [part for part in path.split("/") if part and part != "."]
-    return not path.startswith("/") and ".." not in parts and bool(parts)
+    return ".." not in parts and bool(parts)
 
 
 @dataclass(frozen=True)

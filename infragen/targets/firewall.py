@@ -9,9 +9,10 @@ distribution keep are left alone and `nft -f` can be re-run at any time.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
-from infragen.inventory.firewall import Opening, openings
+from infragen.inventory.firewall import Opening, openings, source_text
 from infragen.inventory.model import Inventory
 from infragen.render.filters import nft_string
 from infragen.targets import OutputFile, target
@@ -20,13 +21,19 @@ FIREWALLED_OS = ("debian", "raspios", "ubuntu")
 COMMENT_LIMIT = 128  # nft refuses longer rule comments
 
 
+@functools.lru_cache(maxsize=16384)
+def nft_word(text: str) -> str:
+    """`nft_string`, remembered: NIC names and port comments recur across hosts and sources."""
+    return nft_string(text)
+
+
 def accept_rule(opening: Opening) -> str:
     """The nft rule admitting an opening: NIC and source CIDR first when it has them (a
     `lan` opening), then the port or `A-B` range and a comment naming the port."""
     ports = f"{opening.first}-{opening.last}" if opening.is_range else str(opening.first)
-    comment = nft_string(f"{opening.service}.{opening.port_name}"[:COMMENT_LIMIT])
-    words = [f"iifname {nft_string(opening.interface)}"] if opening.interface else []
-    words += [f"ip saddr {opening.source}"] if opening.source else []
+    comment = nft_word(f"{opening.service}.{opening.port_name}"[:COMMENT_LIMIT])
+    words = [f"iifname {nft_word(opening.interface)}"] if opening.interface else []
+    words += [f"ip saddr {source_text(opening.source)}"] if opening.source else []
     words.append(f"{opening.protocol} dport {ports} accept comment {comment}")
     return " ".join(words)
 

@@ -52,12 +52,21 @@ def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
                 "status": binding.status,
             }
         )
-    return sorted(rows, key=_row_order)
+    return in_row_order(rows)
 
 
-def _row_order(row: dict[str, Any]) -> tuple[Any, ...]:
-    port = row["port"]
-    return (row["host"], port is None, port or 0, row["protocol"], row["service"], row["name"])
+def in_row_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows by host, then port (unallocated last), protocol, service and port name.
+
+    The 40,000 keys of a 1,000-host estate are made in one comprehension rather than by
+    a key function called per row; the position breaks ties as a stable sort would, and
+    keeps two rows from ever being compared themselves.
+    """
+    keyed = [
+        (r["host"], r["port"] is None, r["port"] or 0, r["protocol"], r["service"], r["name"], i)
+        for i, r in enumerate(rows)
+    ]
+    return [rows[key[-1]] for key in sorted(keyed)]
 
 
 def registry(inventory: Inventory) -> dict[str, Any]:

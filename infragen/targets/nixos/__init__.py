@@ -12,6 +12,7 @@ Planned and pending hosts are rendered too: their tree is how a new node is inst
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,13 +52,7 @@ def placed_services(
     tunnel_host = bool(tunnels_on(inventory, host))
     for name, service in services:
         placement = inventory.placement(name, host)
-        if placement.status != "active" or service.kind not in RENDERED_KINDS:
-            continue
-        if (service.kind == "systemd" and not service.command) or (
-            service.kind == "oci" and not service.image
-        ):
-            continue
-        if tunnel_host and name == "cloudflared":
+        if placement.status != "active" or not _rendered(name, service, tunnel_host):
             continue
         found.append(
             Placed(
@@ -72,11 +67,27 @@ def placed_services(
     return found
 
 
+def _rendered(name: str, service: Service, tunnel_host: bool) -> bool:
+    """Whether this target writes the service's module (its `kind` read once: a property)."""
+    kind = service.kind
+    if kind not in RENDERED_KINDS:
+        return False
+    if (kind == "systemd" and not service.command) or (kind == "oci" and not service.image):
+        return False
+    return not (tunnel_host and name == "cloudflared")
+
+
 def module(path: str, args: list[str] | tuple[str, ...], body: dict[Any, Any]) -> OutputFile:
     """One module file: formals in canonical order, body printed by the emitter."""
-    order = [a for a in ARGUMENT_ORDER if a in args]
-    context = {"formals": module_head(order), "body": emit(body)}
+    context = {"formals": formals_of(tuple(args)), "body": emit(body)}
     return OutputFile(path, "nixos/module.nix.j2", "nix", context)
+
+
+@functools.lru_cache(maxsize=64)
+def formals_of(args: tuple[str, ...]) -> str:
+    """A module's formals in canonical order, remembered: thousands of modules take one
+    of a handful of argument lists."""
+    return module_head([a for a in ARGUMENT_ORDER if a in args])
 
 
 def copied(path: str, source: str, data: bytes) -> OutputFile:

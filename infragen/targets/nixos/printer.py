@@ -69,6 +69,21 @@ class Lambda:
     ellipsis: bool = False
 
 
+@dataclass(frozen=True)
+class Spliced:
+    """Bindings written into the enclosing set in place of their own key, printed once per
+    depth: a block that thousands of units repeat word for word (the hardening settings)
+    costs one lookup per unit instead of a line each. Its key only names it for readers.
+    Constant by nature: the values are hashable (tuples, not lists) and there is one at
+    least (an empty block would leave an empty line)."""
+
+    bindings: tuple[tuple[str | tuple[str, ...], Any], ...]
+
+    def __post_init__(self) -> None:
+        if not self.bindings:
+            raise ValueError("a spliced block needs one binding at least")
+
+
 SCALARS = (str, int, float, bool, type(None), Raw, Interp)
 
 
@@ -77,6 +92,10 @@ def emit(value: Any, depth: int = 0) -> str:
     kind = type(value)  # the common exact types first: a large estate emits millions
     if kind is str:
         return string(value)
+    if kind is dict:
+        return _set(value, depth)
+    if kind is list:
+        return _list(value, depth)
     if kind is Raw:
         return value.text  # type: ignore[no-any-return]
     if kind is bool or kind is int or value is None:
@@ -141,25 +160,40 @@ LEAF_TEXT: dict[type, Any] = {
 def _set(value: dict[Any, Any], depth: int) -> str:
     if not value:
         return "{ }"
-    inner, below = INDENT * (depth + 1), depth + 1
+    inner, below, leaf_of = INDENT * (depth + 1), depth + 1, LEAF_TEXT.get
     lines = []
     for key, item in value.items():
-        leaf = LEAF_TEXT.get(type(item))
+        leaf = leaf_of(type(item))
+        if leaf is None and type(item) is Spliced:
+            lines.append(_spliced(item, below))
+            continue
         text = leaf(item) if leaf is not None else emit(item, below)
         lines.append(f"{inner}{attr_path(key)} = {text};")
     return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
 
 
+@functools.lru_cache(maxsize=64)
+def _spliced(block: Spliced, depth: int) -> str:
+    """The lines of a spliced block inside a set at `depth - 1`, as `_set` writes them."""
+    inner = INDENT * depth
+    return "\n".join(
+        f"{inner}{attr_path(key)} = {emit(item, depth)};" for key, item in block.bindings
+    )
+
+
 def _list(value: Sequence[Any], depth: int) -> str:
     if not value:
         return "[ ]"
-    if len(value) == 1 and isinstance(value[0], SCALARS):
+    if len(value) == 1:
         leaf = LEAF_TEXT.get(type(value[0]))
-        return f"[ {leaf(value[0]) if leaf is not None else scalar(value[0])} ]"
-    inner, below = INDENT * (depth + 1), depth + 1
+        if leaf is not None:
+            return f"[ {leaf(value[0])} ]"
+        if isinstance(value[0], SCALARS):
+            return f"[ {scalar(value[0])} ]"
+    inner, below, leaf_of = INDENT * (depth + 1), depth + 1, LEAF_TEXT.get
     lines = []
     for item in value:
-        leaf = LEAF_TEXT.get(type(item))
+        leaf = leaf_of(type(item))
         lines.append(inner + (leaf(item) if leaf is not None else emit(item, below)))
     return "[\n" + "\n".join(lines) + "\n" + INDENT * depth + "]"
 

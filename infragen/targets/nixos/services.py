@@ -12,6 +12,7 @@ a file, sops or agenix reference is a file the unit loads as a systemd credentia
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from infragen.inventory.nfs import mount_unit
 from infragen.inventory.nixos import nvidia_gpus
 from infragen.targets.nixos import apps
 from infragen.targets.nixos.host import Body
-from infragen.targets.nixos.printer import Indented
+from infragen.targets.nixos.printer import Indented, Spliced
 
 # hardware.nvidia-container-toolkit's oneshot that writes the CDI spec for nvidia.com/gpu.
 CDI_GENERATOR = "nvidia-container-toolkit-cdi-generator.service"
@@ -32,21 +33,24 @@ NVIDIA_DEVICES = ["char-nvidia-caps", "char-nvidia-frontend", "char-nvidia-uvm",
 # A word systemd takes unquoted: letters and digits (`\w` is `str.isalnum()` and `_`) and
 # a few path and option characters.
 SYSTEMD_PLAIN = re.compile(r"[\w/.=:,+@-]+")
-HARDENING: Body = {
-    "NoNewPrivileges": True,
-    "ProtectSystem": "strict",
-    "ProtectHome": True,
-    "PrivateTmp": True,
-    "ProtectKernelTunables": True,
-    "ProtectKernelModules": True,
-    "ProtectKernelLogs": True,
-    "ProtectControlGroups": True,
-    "ProtectHostname": True,
-    "RestrictSUIDSGID": True,
-    "RestrictRealtime": True,
-    "LockPersonality": True,
-    "SystemCallArchitectures": "native",
-}
+# The same settings in every unit: printed once (see `Spliced`), where the unit sets them.
+HARDENING = Spliced(
+    (
+        ("NoNewPrivileges", True),
+        ("ProtectSystem", "strict"),
+        ("ProtectHome", True),
+        ("PrivateTmp", True),
+        ("ProtectKernelTunables", True),
+        ("ProtectKernelModules", True),
+        ("ProtectKernelLogs", True),
+        ("ProtectControlGroups", True),
+        ("ProtectHostname", True),
+        ("RestrictSUIDSGID", True),
+        ("RestrictRealtime", True),
+        ("LockPersonality", True),
+        ("SystemCallArchitectures", "native"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -177,8 +181,10 @@ def container_ordering(placed: Placed) -> Body:
     return body
 
 
+@functools.lru_cache(maxsize=16384)
 def systemd_word(word: str) -> str:
-    """One ExecStart argument, quoted for systemd; `$` and `%` kept literal."""
+    """One ExecStart argument, quoted for systemd; `$` and `%` kept literal. Remembered:
+    programs and flags recur in the units of every host."""
     text = word.replace("%", "%%").replace("$", "$$")
     if SYSTEMD_PLAIN.fullmatch(text):
         return text
@@ -200,6 +206,8 @@ def devices(placed: Placed) -> Body:
 
 def unit_paths(placed: Placed) -> Body:
     """Binds for volumes whose target differs from the host path; writable shares."""
+    if not placed.service.volumes:
+        return {}  # most services have none: no mounts to index
     mounts = {m.export: m for m in placed.host.mounts}
     binds, readonly, writable = [], [], []
     for volume in placed.service.volumes:
@@ -248,7 +256,7 @@ def systemd_unit(placed: Placed) -> Body:
         "DynamicUser": True,
         "StateDirectory": name,
         "WorkingDirectory": f"/var/lib/{name}",
-        **HARDENING,
+        "(hardening)": HARDENING,
         "CapabilityBoundingSet": caps or "",
         **({"AmbientCapabilities": caps} if caps else {}),
         **devices(placed),
