@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from infragen.inventory.load import load
-from infragen.inventory.nfs import mounts_of
 from infragen.targets import OutputFile, all_targets, inside_out
 from infragen.targets.docs_nfs import mounted_at
 from infragen.targets.nixos.printer import Spliced, emit, scalar
@@ -43,13 +42,18 @@ def test_an_output_outside_out_is_refused(path: str) -> None:
 )
 def test_mounts_of_every_export_at_once_are_mounts_of_each(estate: Path) -> None:
     """NFS.md reads each export's mounts from one pass over the hosts (`mounted_at`);
-    the answer per export is `mounts_of`'s."""
+    the answer per export is the one of walking every host for that export."""
     inventory = load(estate).inventory
     mounted = mounted_at(inventory)
     exports = [(n, e) for n, host in inventory.hosts.items() for e in host.exports]
     assert exports
     for server, export in exports:
-        expected = [f"{h} at {m.path}" for h, m in mounts_of(inventory, server, export)]
+        expected = [
+            f"{name} at {mount.path}"
+            for name, host in sorted(inventory.hosts.items())
+            for mount in host.mounts
+            if mount.export == f"{server}:{export}"
+        ]
         assert mounted.get(f"{server}:{export}", []) == expected
 
 

@@ -44,16 +44,6 @@ def export_line(inventory: Inventory, export: Export) -> str:
     return " ".join([path, *export_rules(inventory, export)])
 
 
-def mounts_of(inventory: Inventory, server: str, name: str) -> list[tuple[str, Mount]]:
-    """Every (host, mount) of the export `server:name`, in host order."""
-    return [
-        (host_name, mount)
-        for host_name, host in sorted(inventory.hosts.items())
-        for mount in host.mounts
-        if mount.export == f"{server}:{name}"
-    ]
-
-
 # Mount options that keep a boot from hanging on a storage host that is down: the share is
 # mounted on first access, waits for the network, and gives up after 30 s.
 NFS_BOOT_SAFE = ("x-systemd.automount", "_netdev", "x-systemd.mount-timeout=30s")
