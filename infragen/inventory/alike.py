@@ -9,35 +9,32 @@ types (`1`, `1.0` and `true` are equal in Python, not here).
 
 from __future__ import annotations
 
+import marshal
 from typing import Any
 
 import pydantic
 
 from infragen.inventory.model import Health, Port
 
-_SCALARS = frozenset({str, int, bool, type(None)})
-Key = tuple[Any, ...]
+# marshal's format 0 writes a value from its types and contents alone: no back-references
+# (which later formats add for objects held twice) and no mark for interned strings, so
+# equal inputs of equal types always give the same bytes.
+_PLAIN = 0
 
 
-def _key(value: Any) -> Key | None:
-    """A hashable stand-in for a YAML value equal only to the same value of the same
-    types; None for anything but scalars, lists and mappings of them."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return (kind, value)
-    if kind is float:
-        return (kind, repr(value))  # 0.0 and -0.0 are equal floats
-    if kind is list:
-        items = [_key(item) for item in value]
-        return None if None in items else (kind, *items)
-    if kind is dict:
-        if _SCALARS.issuperset(map(type, value)) and _SCALARS.issuperset(
-            map(type, value.values())
-        ):  # the usual case, without a call per member
-            return (kind, *value.items(), *map(type, value), *map(type, value.values()))
-        members = [(_key(name), _key(item)) for name, item in value.items()]
-        return None if any(None in member for member in members) else (kind, *members)
-    return None
+def _key(value: Any) -> bytes | None:
+    """A hashable stand-in for a YAML value, equal only for the same value of the same
+    types; None for what marshal cannot write (dates, anything but built-in types).
+
+    Bytes marshal writes are read back into exactly the value written, types included
+    (`True`, `1` and `1.0`, or `0.0` and `-0.0`, differ), so equal keys mean inputs no
+    validation can tell apart. Mappings equal in another key order get other keys: they
+    are validated once more, never merged wrongly.
+    """
+    try:
+        return marshal.dumps(value, _PLAIN)
+    except ValueError:
+        return None
 
 
 class Alike:
@@ -46,7 +43,7 @@ class Alike:
     the service's own validation, exactly as before)."""
 
     def __init__(self) -> None:
-        self._models: dict[tuple[type[pydantic.BaseModel], Key], pydantic.BaseModel] = {}
+        self._models: dict[tuple[type[pydantic.BaseModel], bytes], pydantic.BaseModel] = {}
 
     def shared(self, model: type[pydantic.BaseModel], raw: Any) -> Any:
         key = _key(raw)
