@@ -132,3 +132,16 @@ def test_an_invalid_port_is_reported_as_if_nothing_were_shared(tmp_path: Path) -
     assert len(messages) == 2, messages
     assert messages[0].startswith("inventory.yaml:21:37:") and "four.ports.api.role" in messages[0]
     assert messages[1].startswith("inventory.yaml:24:37:") and "five.ports.api.role" in messages[1]
+
+
+def test_ports_written_alike_with_one_invalid_are_each_reported(tmp_path: Path) -> None:
+    """Two services write the same ports, one of them invalid: each service's own error,
+    at its own place, as if neither mapping had been seen before."""
+    ports = "    ports: {api: 8000, web: {port: 0}}\n"
+    text = ESTATE + "  four:\n    host: a\n" + ports + "  five:\n    host: a\n" + ports
+    with pytest.raises(InvalidInput) as raised:
+        _load(tmp_path, text)
+    messages = [str(finding) for finding in raised.value.findings]
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("inventory.yaml:21:36:") and "four.ports.web.port" in messages[0]
+    assert messages[1].startswith("inventory.yaml:24:36:") and "five.ports.web.port" in messages[1]

@@ -44,6 +44,7 @@ class Alike:
 
     def __init__(self) -> None:
         self._models: dict[tuple[type[pydantic.BaseModel], bytes], pydantic.BaseModel] = {}
+        self._ports: dict[bytes, dict[Any, Port]] = {}
 
     def shared(self, model: type[pydantic.BaseModel], raw: Any) -> Any:
         key = _key(raw)
@@ -65,7 +66,18 @@ class Alike:
             return raw
         raw = dict(raw)
         if isinstance(ports, dict):
-            raw["ports"] = {name: self.shared(Port, port) for name, port in ports.items()}
+            raw["ports"] = self.ports(ports)
         if health is not None:
             raw["health"] = self.shared(Health, health)
         return raw
+
+    def ports(self, ports: dict[Any, Any]) -> dict[Any, Any]:
+        """A service's `ports` with each valid port shared; a mapping whose ports are all
+        valid is looked up whole, as services on different hosts repeat theirs."""
+        key = _key(ports)
+        found = self._ports.get(key) if key is not None else None
+        if found is None:
+            found = {name: self.shared(Port, port) for name, port in ports.items()}
+            if key is not None and all(isinstance(port, Port) for port in found.values()):
+                self._ports[key] = found
+        return found
