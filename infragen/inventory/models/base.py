@@ -85,8 +85,8 @@ NO_ENTRIES: dict[Any, Any] = {}
 def shared_default(value: T) -> Callable[[], T]:
     """A `default_factory` that returns `value` itself, written in C.
 
-    Pydantic calls a model's factory for every default it fills in (two dozen per
-    service); a C callable costs no Python frame: 0.1 s less at N=1000.
+    Pydantic calls a model's factory for every default it fills in, two dozen per service
+    (480,000 calls at N=1000); a C callable runs them without a Python frame each.
     """
     return itertools.repeat(value).__next__
 
