@@ -41,6 +41,13 @@ def _load(tmp_path: Path, text: str):
     return load(path, tmp_path).inventory
 
 
+def _refused(tmp_path: Path, text: str) -> list[str]:
+    """The messages of a load that fails."""
+    with pytest.raises(InvalidInput) as raised:
+        _load(tmp_path, text)
+    return [str(finding) for finding in raised.value.findings]
+
+
 def test_equal_inputs_share_one_model_and_others_do_not(tmp_path: Path) -> None:
     services = _load(tmp_path, ESTATE).services
     one, two, three = services["one"], services["two"], services["three"]
@@ -126,9 +133,7 @@ def test_an_invalid_port_is_reported_as_if_nothing_were_shared(tmp_path: Path) -
     its error comes from its own validation, at its own place."""
     text = ESTATE + "  four:\n    host: a\n    ports: {api: {port: 8000, role: 1}}\n"
     text += "  five:\n    host: a\n    ports: {api: {port: 8000, role: true}}\n"
-    with pytest.raises(InvalidInput) as raised:
-        _load(tmp_path, text)
-    messages = [str(finding) for finding in raised.value.findings]
+    messages = _refused(tmp_path, text)
     assert len(messages) == 2, messages
     assert messages[0].startswith("inventory.yaml:21:37:") and "four.ports.api.role" in messages[0]
     assert messages[1].startswith("inventory.yaml:24:37:") and "five.ports.api.role" in messages[1]
@@ -139,9 +144,7 @@ def test_ports_written_alike_with_one_invalid_are_each_reported(tmp_path: Path) 
     at its own place, as if neither mapping had been seen before."""
     ports = "    ports: {api: 8000, web: {port: 0}}\n"
     text = ESTATE + "  four:\n    host: a\n" + ports + "  five:\n    host: a\n" + ports
-    with pytest.raises(InvalidInput) as raised:
-        _load(tmp_path, text)
-    messages = [str(finding) for finding in raised.value.findings]
+    messages = _refused(tmp_path, text)
     assert len(messages) == 2, messages
     assert messages[0].startswith("inventory.yaml:21:36:") and "four.ports.web.port" in messages[0]
     assert messages[1].startswith("inventory.yaml:24:36:") and "five.ports.web.port" in messages[1]

@@ -44,7 +44,7 @@ class Alike:
 
     def __init__(self) -> None:
         self._models: dict[tuple[type[pydantic.BaseModel], bytes], pydantic.BaseModel] = {}
-        self._ports: dict[bytes, dict[Any, Port]] = {}
+        self._parts: dict[bytes, dict[str, Any]] = {}
 
     def shared(self, model: type[pydantic.BaseModel], raw: Any) -> Any:
         key = _key(raw)
@@ -59,25 +59,32 @@ class Alike:
         return found
 
     def service(self, raw: Any) -> Any:
+        """A copy of `raw` with its ports and health check shared, or `raw` itself."""
         if not isinstance(raw, dict):
             return raw
-        ports, health = raw.get("ports"), raw.get("health")
-        if not isinstance(ports, dict) and health is None:
-            return raw
-        raw = dict(raw)
-        if isinstance(ports, dict):
-            raw["ports"] = self.ports(ports)
-        if health is not None:
-            raw["health"] = self.shared(Health, health)
-        return raw
+        parts = self.parts(raw.get("ports"), raw.get("health"))
+        return {**raw, **parts} if parts else raw
 
-    def ports(self, ports: dict[Any, Any]) -> dict[Any, Any]:
-        """A service's `ports` with each valid port shared; a mapping whose ports are all
-        valid is looked up whole, as services on different hosts repeat theirs."""
-        key = _key(ports)
-        found = self._ports.get(key) if key is not None else None
+    def parts(self, ports: Any, health: Any) -> dict[str, Any]:
+        """`ports` and `health` as shared models, for those given. Services on different
+        hosts repeat both together: when every one of them is valid, the pair is looked
+        up whole, one key per service instead of one per port and health check."""
+        key = _key((ports, health))
+        found = self._parts.get(key) if key is not None else None
         if found is None:
-            found = {name: self.shared(Port, port) for name, port in ports.items()}
-            if key is not None and all(isinstance(port, Port) for port in found.values()):
-                self._ports[key] = found
+            found = {}
+            if isinstance(ports, dict):
+                found["ports"] = {name: self.shared(Port, port) for name, port in ports.items()}
+            if health is not None:
+                found["health"] = self.shared(Health, health)
+            if key is not None and _all_models(found):
+                self._parts[key] = found
         return found
+
+
+def _all_models(parts: dict[str, Any]) -> bool:
+    ports = parts.get("ports", {})
+    health = parts.get("health")
+    return all(isinstance(port, Port) for port in ports.values()) and (
+        health is None or isinstance(health, Health)
+    )
