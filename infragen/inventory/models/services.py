@@ -109,8 +109,8 @@ class SecretRef(Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
-        given = [k for k in ("secret", "file", "sops", "agenix") if getattr(self, k)]
-        if len(given) != 1:
+        given = bool(self.secret) + bool(self.file) + bool(self.sops) + bool(self.agenix)
+        if given != 1:
             raise ValueError("a secret reference names exactly one of secret, file, sops, agenix")
         return self
 
@@ -180,8 +180,8 @@ class Volume(Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Volume:
-        kinds = [self.data, self.share, self.source, self.volume]
-        if sum(x is not None for x in kinds) + self.tmpfs != 1:
+        sources = (self.data, self.share, self.source, self.volume)
+        if len(sources) - sources.count(None) + self.tmpfs != 1:
             raise ValueError("a volume names exactly one of data, share, source, volume or tmpfs")
         return self
 
