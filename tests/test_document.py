@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from infragen.inventory import parallel
 from infragen.inventory.chunks import SPLIT_SECTIONS, layout
 from infragen.inventory.document import Sources, parse
-from infragen.inventory.source import Location
+from infragen.inventory.source import Location, node_bound
 
 from conftest import ROOT, data_paths
 
@@ -198,3 +198,9 @@ def test_a_failing_child_leaves_its_half_to_the_parent(monkeypatch):
     assert parallel.split_work(work, lambda n: 1, lambda n: n * n) == [0, 1, 4, 9]
     pids = parallel.split_work(work, lambda n: 1, lambda n: os.getpid())
     assert pids[:2] == [os.getpid()] * 2 and pids[2] != os.getpid()  # the child did half
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab :,-[{?\n\r\t#é\u2028\ud800💡")), max_size=80))
+def test_the_node_bound_counts_every_line_break_and_indicator(text):
+    """node_bound counts in the UTF-8 bytes what the text holds as characters."""
+    assert node_bound(text) == 1 + sum(text.count(c) for c in "\n:,-[{?")

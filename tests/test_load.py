@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from infragen.errors import InvalidInput
 from infragen.inventory.document import Sources, parse
 from infragen.inventory.load import load
+from infragen.inventory.model import Health, Port, Service
 from infragen.inventory.source import Location
 
 
@@ -161,3 +163,19 @@ def test_models_given_the_same_fields_share_one_set_of_them(tmp_path):
     moved = t.ports["api"].model_copy(update={"container": 8080})
     assert moved.model_fields_set == {"port", "container"}
     assert s.ports["api"].model_fields_set == {"port"}  # the shared set is unchanged
+
+
+def test_each_model_checks_its_fields_together_once(tmp_path, monkeypatch):
+    """A whole-model check runs when pydantic builds the model, not again each time the
+    built model passes through the validation of one holding it (each service through the
+    inventory's, each shared port and health check through every service's)."""
+    checked: Counter[str] = Counter()
+    for model in (Service, Port, Health):
+        monkeypatch.setattr(model, "check", lambda self: checked.update([type(self).__name__]))
+    path = write(
+        tmp_path,
+        BASE + "services:\n  s: {host: a, ports: {api: 80, web: 81}, health: {tcp: true}}\n"
+        "  t: {host: a, ports: {api: 80, web: 81}, health: {tcp: true}}\n",
+    )
+    load(path, cache=False)
+    assert checked == {"Service": 2, "Port": 2, "Health": 1}

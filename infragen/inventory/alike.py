@@ -9,35 +9,32 @@ types (`1`, `1.0` and `true` are equal in Python, not here).
 
 from __future__ import annotations
 
+import marshal
 from typing import Any
 
 import pydantic
 
 from infragen.inventory.model import Health, Port
 
-_SCALARS = frozenset({str, int, bool, type(None)})
-Key = tuple[Any, ...]
+# marshal's format 0 writes a value from its types and contents alone: no back-references
+# (which later formats add for objects held twice) and no mark for interned strings, so
+# equal inputs of equal types always give the same bytes.
+_PLAIN = 0
 
 
-def _key(value: Any) -> Key | None:
-    """A hashable stand-in for a YAML value equal only to the same value of the same
-    types; None for anything but scalars, lists and mappings of them."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return (kind, value)
-    if kind is float:
-        return (kind, repr(value))  # 0.0 and -0.0 are equal floats
-    if kind is list:
-        items = [_key(item) for item in value]
-        return None if None in items else (kind, *items)
-    if kind is dict:
-        if _SCALARS.issuperset(map(type, value)) and _SCALARS.issuperset(
-            map(type, value.values())
-        ):  # the usual case, without a call per member
-            return (kind, *value.items(), *map(type, value), *map(type, value.values()))
-        members = [(_key(name), _key(item)) for name, item in value.items()]
-        return None if any(None in member for member in members) else (kind, *members)
-    return None
+def _key(value: Any) -> bytes | None:
+    """A hashable stand-in for a YAML value, equal only for the same value of the same
+    types; None for what marshal cannot write (dates, anything but built-in types).
+
+    Bytes marshal writes are read back into exactly the value written, types included
+    (`True`, `1` and `1.0`, or `0.0` and `-0.0`, differ), so equal keys mean inputs no
+    validation can tell apart. Mappings equal in another key order get other keys: they
+    are validated once more, never merged wrongly.
+    """
+    try:
+        return marshal.dumps(value, _PLAIN)
+    except ValueError:
+        return None
 
 
 class Alike:
@@ -46,7 +43,8 @@ class Alike:
     the service's own validation, exactly as before)."""
 
     def __init__(self) -> None:
-        self._models: dict[tuple[type[pydantic.BaseModel], Key], pydantic.BaseModel] = {}
+        self._models: dict[tuple[type[pydantic.BaseModel], bytes], pydantic.BaseModel] = {}
+        self._parts: dict[bytes, dict[str, Any]] = {}
 
     def shared(self, model: type[pydantic.BaseModel], raw: Any) -> Any:
         key = _key(raw)
@@ -61,14 +59,32 @@ class Alike:
         return found
 
     def service(self, raw: Any) -> Any:
+        """A copy of `raw` with its ports and health check shared, or `raw` itself."""
         if not isinstance(raw, dict):
             return raw
-        ports, health = raw.get("ports"), raw.get("health")
-        if not isinstance(ports, dict) and health is None:
-            return raw
-        raw = dict(raw)
-        if isinstance(ports, dict):
-            raw["ports"] = {name: self.shared(Port, port) for name, port in ports.items()}
-        if health is not None:
-            raw["health"] = self.shared(Health, health)
-        return raw
+        parts = self.parts(raw.get("ports"), raw.get("health"))
+        return {**raw, **parts} if parts else raw
+
+    def parts(self, ports: Any, health: Any) -> dict[str, Any]:
+        """`ports` and `health` as shared models, for those given. Services on different
+        hosts repeat both together: when every one of them is valid, the pair is looked
+        up whole, one key per service instead of one per port and health check."""
+        key = _key((ports, health))
+        found = self._parts.get(key) if key is not None else None
+        if found is None:
+            found = {}
+            if isinstance(ports, dict):
+                found["ports"] = {name: self.shared(Port, port) for name, port in ports.items()}
+            if health is not None:
+                found["health"] = self.shared(Health, health)
+            if key is not None and _all_models(found):
+                self._parts[key] = found
+        return found
+
+
+def _all_models(parts: dict[str, Any]) -> bool:
+    ports = parts.get("ports", {})
+    health = parts.get("health")
+    return all(isinstance(port, Port) for port in ports.values()) and (
+        health is None or isinstance(health, Health)
+    )

@@ -52,13 +52,13 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._salt = _salt()
+        self._salted = hashlib.sha256(_salt())
         self._db: sqlite3.Connection | None = None
 
     def key(self, text: str) -> bytes:
-        return hashlib.blake2b(
-            text.encode("utf-8", "surrogatepass"), digest_size=_DIGEST, key=self._salt
-        ).digest()
+        hashed = self._salted.copy()
+        hashed.update(text.encode("utf-8", "surrogatepass"))
+        return hashed.digest()[:_DIGEST]
 
     def get(self, keys: list[bytes]) -> dict[bytes, Any]:
         """The data of every key the cache holds intact."""
@@ -106,19 +106,26 @@ class Store:
 _DAMAGED = object()
 
 
+def _digest(data: bytes) -> bytes:
+    """SHA-256, cut short: keys hash all of an inventory's text and digests all of its
+    cached data, and most CPUs compute SHA-256 in hardware (2.5 times as fast as blake2b
+    on the bench machine)."""
+    return hashlib.sha256(data).digest()[:_DIGEST]
+
+
 def _pack(data: Any) -> bytes | None:
     try:
         blob = marshal.dumps(data)
     except ValueError:  # a date or another value marshal cannot store: parse it each time
         return None
-    return hashlib.blake2b(blob, digest_size=_DIGEST).digest() + blob
+    return _digest(blob) + blob
 
 
 def _unpack(blob: Any) -> Any:
     if not isinstance(blob, bytes) or len(blob) <= _DIGEST:
         return _DAMAGED
     digest, body = blob[:_DIGEST], blob[_DIGEST:]
-    if hashlib.blake2b(body, digest_size=_DIGEST).digest() != digest:
+    if _digest(body) != digest:
         return _DAMAGED
     try:
         return marshal.loads(body)

@@ -15,6 +15,7 @@ loader parse the whole file instead, so a wrong split can cost time but never me
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import zlib
 from dataclasses import dataclass
@@ -46,17 +47,34 @@ class Unit:
 
 
 @functools.lru_cache(maxsize=16)
-def _entries(indent: int) -> re.Pattern[str]:
-    """A line starting a plain key at `indent` spaces; group 1 is the key."""
-    return re.compile(rf"\n {{{indent}}}({_NAME}):(?={_END})")
+def _lines_at(indent: int) -> re.Pattern[str]:
+    """A line that starts a plain key at `indent` spaces (group 1 is the key), or a content
+    line that forbids splitting there (group 1 is None): less indented, or at `indent` but
+    starting neither a plain key nor a sequence item (which continues the entry above).
+
+    One scan finds both. The lookahead up front turns away each deeper line (most of the
+    text) at its first character past `indent`, before any alternative is tried.
+    """
+    content = rf"(?= {{0,{indent}}}+[^ \r\n#])"
+    fewer = rf"| {{0,{indent - 1}}}+[^ \r\n#]" if indent else ""
+    at_indent = rf" {{{indent}}}(?:({_NAME}):(?={_END})|(?!-{_END})[^ \r\n#])"
+    return re.compile(rf"\n{content}(?:{at_indent}{fewer})")
 
 
-@functools.lru_cache(maxsize=16)
-def _strays(indent: int) -> re.Pattern[str]:
-    """A content line that forbids splitting at `indent`: less indented, or at `indent` but
-    starting neither a plain key nor a sequence item (which continues the entry above)."""
-    fewer = rf" {{0,{indent - 1}}}[^ \r\n#]|" if indent else ""
-    return re.compile(rf"\n(?:{fewer} {{{indent}}}(?!{_NAME}:{_END}|-{_END})[^ \r\n#])")
+def _keys_at(
+    lines: str, indent: int, start: int, end: int, preamble: bool = False
+) -> list[tuple[int, str]] | None:
+    """(offset, key) of each line of lines[start:end] starting a key at `indent`; None when
+    a line forbids splitting there. With `preamble`, lines before the first key are left
+    for `_preamble` to judge."""
+    keys: list[tuple[int, str]] = []
+    for line in _lines_at(indent).finditer(lines, start, end):
+        key = line.group(1)
+        if key is not None:
+            keys.append((line.start(), key))
+        elif keys or not preamble:
+            return None
+    return keys
 
 
 def layout(text: str) -> list[Unit] | None:
@@ -67,9 +85,10 @@ def layout(text: str) -> list[Unit] | None:
     if not _plain_lines(text):
         return None
     lines = "\n" + text
-    starts = [m.start() for m in _entries(0).finditer(lines)]
-    if not starts or not _preamble(lines, starts[0]) or _strays(0).search(lines, starts[0]):
+    keys = _keys_at(lines, 0, 0, len(lines), preamble=True)
+    if not keys or not _preamble(lines, keys[0][0]):
         return None
+    starts = [at for at, _ in keys]
     units: list[Unit] = []
     line = lines.count("\n", 0, starts[0])
     for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
@@ -108,8 +127,8 @@ def _section_units(lines: str, start: int, end: int, line: int) -> list[Unit] | 
     if first is None or first.start() >= end:
         return None
     indent = len(first.group(1))
-    entries = [(m.start(), m.group(1)) for m in _entries(indent).finditer(lines, body, end)]
-    if not entries or entries[0][0] != first.start() or _strays(indent).search(lines, body, end):
+    entries = _keys_at(lines, indent, body, end)
+    if not entries or entries[0][0] != first.start():
         return None
     units = [Unit(line, lines[start + 1 : entries[0][0] + 1])]
     line += lines.count("\n", start + 1, entries[0][0] + 1)
@@ -125,12 +144,11 @@ def _blocks(entries: list[tuple[int, str]], end: int) -> list[tuple[int, int, in
     A block ends after an entry whose name hashes to a fixed value, so inserting or
     removing an entry changes only the block around it, not every block after it.
     """
-    blocks = []
-    first, count = entries[0][0], 0
-    for index, (_, name) in enumerate(entries):
-        count += 1
-        following = entries[index + 1][0] if index + 1 < len(entries) else end
-        if following == end or zlib.crc32(name.encode()) & BLOCK_BITS == 0:
-            blocks.append((first, following, count))
-            first, count = following, 0
-    return blocks
+    ends = [
+        index + 1
+        for index, (_, name) in enumerate(entries[:-1])
+        if zlib.crc32(name.encode()) & BLOCK_BITS == 0
+    ]
+    offsets = [at for at, _ in entries] + [end]
+    bounds = [0, *ends, len(entries)]
+    return [(offsets[a], offsets[b], b - a) for a, b in itertools.pairwise(bounds)]

@@ -161,27 +161,6 @@ class _Reader:
         return {key: value for key, value in data.items() if key in Inventory.model_fields}
 
 
-_WRITTEN: dict[frozenset[str], set[str]] = {}
-_SHARED: set[int] = set()  # ids of the sets in _WRITTEN (kept for the process's life)
-
-
-def _lean(entry: Service | Host) -> Service | Host:
-    """Let the entry, its ports and its health check share pydantic's set of the fields
-    each was given with every model given the same ones.
-
-    Pydantic keeps one set per model: 80,000 at N=1000, 28 MiB, for 15 distinct sets. A
-    frozen model's set never changes, and a copy with an update gets a set of its own.
-    Ports and health checks shared between services (alike.py) are leaned once.
-    """
-    nested = (*entry.ports.values(), entry.health) if isinstance(entry, Service) else ()
-    for model in (entry, *nested):
-        if model is not None and id(written := model.__pydantic_fields_set__) not in _SHARED:
-            shared = _WRITTEN.setdefault(frozenset(written), written)
-            _SHARED.add(id(shared))
-            object.__setattr__(model, "__pydantic_fields_set__", shared)
-    return entry
-
-
 def _validated(data: dict[str, Any]) -> Inventory:
     """`Inventory.model_validate(data)`, the big sections first, entry by entry.
 
@@ -205,7 +184,7 @@ def _validated(data: dict[str, Any]) -> Inventory:
         for name, raw in entries.items():
             try:
                 given = alike.service(raw) if model is Service else raw
-                entries[name] = _lean(model.model_validate(given))
+                entries[name] = model.model_validate(given)
             except pydantic.ValidationError:
                 return Inventory.model_validate(data, context=QUALIFIED)
     return Inventory.model_validate(data, context=QUALIFIED)

@@ -29,8 +29,9 @@ def compose_name(service_id: str) -> str:
 
 def key_stack(service_id: str) -> str | None:
     """The stack a qualified key names (`immich/redis` → `immich`), else None."""
-    stack, separator, _ = service_id.rpartition(SEPARATOR)
-    return stack if separator else None
+    if SEPARATOR not in service_id:  # most keys: asked 40,000 times at N=1000
+        return None
+    return service_id.rpartition(SEPARATOR)[0]
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,9 @@ def qualify_services(services: Any) -> Any:
 def _qualified(names: Directory, service_id: str, spec: dict[str, Any]) -> dict[str, Any]:
     implied = key_stack(service_id)
     fill = implied and "stack" not in spec and "host" not in spec and "hosts" not in spec
-    references = [key for key in ("depends_on", "uses") if key in spec]
-    if not fill and not references:
+    if not fill and "depends_on" not in spec and "uses" not in spec:
         return spec
+    references = [key for key in ("depends_on", "uses") if key in spec]
     spec = dict(spec)
     if fill:
         spec["stack"] = implied

@@ -75,9 +75,12 @@ def node_bound(text: str) -> int:
     """An upper bound of the nodes `text` composes into, counted without parsing.
 
     Every node but the first starts after a line break or one of YAML's indicators, so
-    counting those bounds the node tree (and the memory composing it takes).
+    counting those bounds the node tree (and the memory composing it takes). They are
+    ASCII, which UTF-8 writes as themselves only, so one pass deleting them from the
+    encoded text counts them all (seven passes of `str.count` took twice as long).
     """
-    return 1 + sum(text.count(c) for c in "\n:,-[{?")
+    encoded = text.encode("utf-8", "surrogatepass")
+    return 1 + len(encoded) - len(encoded.translate(None, b"\n:,-[{?"))
 
 
 def compose(text: str, file: str, first_line: int = 0) -> tuple[yaml.Node | None, list[Problem]]:

@@ -13,6 +13,7 @@ from infragen.inventory.models.base import (
     OS,
     AbsolutePath,
     Arch,
+    Lean,
     Name,
     Status,
     Strict,
@@ -142,7 +143,7 @@ class Mount(Strict):
         return self.export.split(":")[1]
 
 
-class Host(Strict):
+class Host(Lean):
     """A machine of the estate, addressed on one or more networks."""
 
     address: dict[str, ipaddress.IPv4Address]

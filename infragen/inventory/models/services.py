@@ -12,6 +12,7 @@ from infragen.inventory.models.base import (
     DnsName,
     EnvName,
     Exposure,
+    Lean,
     Name,
     PortRange,
     Protocol,
@@ -30,7 +31,7 @@ from infragen.inventory.models.container import (
 )
 
 
-class Port(Strict):
+class Port(Lean):
     """A named port of a service: one number or a range, with protocol and exposure.
 
     `port: null` (or omitting both `port` and `range`) records a service whose port is not
@@ -64,15 +65,13 @@ class Port(Strict):
             return {"range": value}
         return value
 
-    @model_validator(mode="after")
-    def _one_of_port_or_range(self) -> Port:
+    def check(self) -> None:
         if self.port is not None and self.range is not None:
             raise ValueError("give either port or range, not both")
         if self.range is not None and self.container is not None:
             raise ValueError("a port range cannot map to a container port")
         if self.published is not None and "$" not in self.published:
             raise ValueError("published is a compose variable reference, e.g. ${HTTP_PORT:-80}")
-        return self
 
     @property
     def allocated(self) -> bool:
@@ -110,8 +109,8 @@ class SecretRef(Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
-        given = [k for k in ("secret", "file", "sops", "agenix") if getattr(self, k)]
-        if len(given) != 1:
+        given = bool(self.secret) + bool(self.file) + bool(self.sops) + bool(self.agenix)
+        if given != 1:
             raise ValueError("a secret reference names exactly one of secret, file, sops, agenix")
         return self
 
@@ -133,7 +132,7 @@ Propagation = Literal["shared", "slave", "private", "rshared", "rslave", "rpriva
 RESTART = re.compile(r"^(no|always|unless-stopped|on-failure(:\d+)?)$")
 
 
-class Health(Strict):
+class Health(Lean):
     """How to tell the service is healthy: an HTTP path, a TCP connect, or a command."""
 
     http: UrlPath | None = None
@@ -152,14 +151,12 @@ class Health(Strict):
     def _split(cls, value: Any) -> Any:
         return value.split() if isinstance(value, str) else value
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Health:
+    def check(self) -> None:
         kinds = [self.http is not None, self.tcp, self.command is not None, self.shell is not None]
         if sum(kinds) != 1:
             raise ValueError("a health check is exactly one of http, tcp, command or shell")
         if isinstance(self.interval, int) and self.interval <= 0:
             raise ValueError("interval is at least 1 second")
-        return self
 
 
 class Volume(Strict):
@@ -183,8 +180,8 @@ class Volume(Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Volume:
-        kinds = [self.data, self.share, self.source, self.volume]
-        if sum(x is not None for x in kinds) + self.tmpfs != 1:
+        sources = (self.data, self.share, self.source, self.volume)
+        if len(sources) - sources.count(None) + self.tmpfs != 1:
             raise ValueError("a volume names exactly one of data, share, source, volume or tmpfs")
         return self
 
@@ -233,7 +230,7 @@ class Placement(Strict):
     status: Status | None = None
 
 
-class Service(ContainerSettings):
+class Service(ContainerSettings, Lean):
     """Something that listens: where it runs, how it is run, who may reach it.
 
     The container settings it inherits (entrypoint, labels, build...) apply to compose
@@ -299,13 +296,11 @@ class Service(ContainerSettings):
             )
         return value
 
-    @model_validator(mode="after")
-    def _placed_once(self) -> Service:
+    def check(self) -> None:
         if (self.host is not None) + (self.stack is not None) + bool(self.hosts) != 1:
             raise ValueError("a service names exactly one of host, hosts or stack")
         if self.stack and self.runtime not in (None, "compose"):
             raise ValueError(f"a service in a stack runs as compose, not {self.runtime}")
-        return self
 
     @property
     def kind(self) -> Runtime:
