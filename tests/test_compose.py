@@ -668,3 +668,23 @@ def test_settings_left_at_their_default_add_no_key():
         "shm_size": 0
     }
     assert not any(container_settings(bare, group) for group in KEYS)
+
+
+def test_env_example_reads_each_repeated_string_once():
+    """A secret's `${X:?...}` repeats in every stack of an estate: `.env.example` parses
+    each distinct string once (memoised by its text) and still takes the first default
+    and the first message in document order."""
+    from infragen.targets.compose.variables import _uses, referenced
+
+    _uses.cache_clear()
+    shared = "${TOKEN:?set TOKEN in .env}"
+    document = {
+        "services": {
+            "a": {"environment": {"T": shared, "U": "${LEVEL:-info}"}},
+            "b": {"environment": {"T": shared, "U": "${LEVEL:-debug}"}},
+        }
+    }
+    found = referenced(document)
+    assert _uses.cache_info().misses == 3 and _uses.cache_info().hits == 1
+    assert (found["TOKEN"].required, found["TOKEN"].users) == ("set TOKEN in .env", ["a", "b"])
+    assert found["LEVEL"].default == "info"
