@@ -96,30 +96,8 @@ def host_port_tables(inventory: Inventory) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- SERVICES.md
 
 
-def ports_cell(service: Service) -> str:
-    """`4222` for one port; `53 (dns), 8081 (api)` for several; `—` for none."""
-    if not service.ports:
-        return NONE
-    if len(service.ports) == 1:
-        return number_text(next(iter(service.ports.values())))
-    return ", ".join([f"{number_text(port)} ({name})" for name, port in service.ports.items()])
-
-
-def _distinct(values: list[str]) -> str:
-    return ", ".join(dict.fromkeys(values)) or NONE
-
-
-def matrix_row(name: str, service: Service, ports: str, nodes: str) -> Cells:
-    """Seed 000's service-to-device matrix row of one service."""
-    return (
-        name,
-        ports,
-        nodes,
-        _distinct([protocol_text(p.protocol) for p in service.ports.values()]),
-        _distinct([service.exposure_of(p) for p in service.ports.values()]),
-        service.status,
-        service.description or "",
-    )
+def _distinct(values: dict[str, None]) -> str:
+    return ", ".join(values) or NONE
 
 
 @dataclass
@@ -132,31 +110,53 @@ class ServiceTables:
     phrases: dict[str, str] = field(default_factory=dict)
 
 
+def port_columns(service: Service) -> tuple[str, str, str, str]:
+    """A service's ports as SERVICES.md writes them, from one walk over them: the matrix's
+    ports, protocols and exposures cells, and the per-node lists' phrase.
+
+    The ports cell is `4222` for one port, `53 (dns), 8081 (api)` for several, `—` for
+    none; the phrase `port 4222`, `ports 53 (dns), 8081 (api)`, `port not allocated yet`,
+    or nothing. (At 1,000 hosts a walk over the ports per cell showed.)
+    """
+    ports = service.ports
+    if not ports:
+        return NONE, NONE, NONE, ""
+    numbers: list[str] = []
+    protocols: dict[str, None] = {}
+    exposures: dict[str, None] = {}
+    allocated = False
+    for name, port in ports.items():
+        number = number_text(port)
+        numbers.append(f"{number} ({name})")
+        protocols[protocol_text(port.protocol)] = None
+        exposures[service.exposure_of(port)] = None
+        allocated = allocated or port.allocated
+    cell = number if len(ports) == 1 else ", ".join(numbers)
+    if not allocated:
+        phrase = "port not allocated yet"
+    else:
+        phrase = ("port " if len(ports) == 1 else "ports ") + cell
+    return cell, _distinct(protocols), _distinct(exposures), phrase
+
+
 def service_tables(inventory: Inventory) -> ServiceTables:
     """Every table of SERVICES.md that has a row per service, in one walk over them.
 
     At 1,000 hosts a walk per table read 20,000 services' models from memory five times
-    over; here each service's cells are written while its models are at hand.
+    over; here each service's cells are written while its models are at hand. A matrix
+    row is seed 000's service-to-device matrix row of one service.
     """
     hosts_of = index_of(inventory).hosts_of
     tables = ServiceTables()
     for name, service in sorted(inventory.services.items()):
         nodes = ", ".join(sorted(hosts_of[name])) or NONE
-        ports = ports_cell(service)
-        tables.matrix.append(matrix_row(name, service, ports, nodes))
-        tables.phrases[name] = _ports_phrase(service, ports)
+        ports, protocols, exposures, tables.phrases[name] = port_columns(service)
+        tables.matrix.append(
+            (name, ports, nodes, protocols, exposures, service.status, service.description or "")
+        )
         if service.health is not None:
             tables.health.append((name, nodes, *health_check(service)))
     return tables
-
-
-def _ports_phrase(service: Service, cell: str) -> str:
-    """`port 4222`, `ports 53 (dns), 8081 (api)`, `port not allocated yet`, or nothing."""
-    if not service.ports:
-        return ""
-    if not any(port.allocated for port in service.ports.values()):
-        return "port not allocated yet"
-    return ("port " if len(service.ports) == 1 else "ports ") + cell
 
 
 def node_lists(inventory: Inventory, phrases: dict[str, str]) -> list[dict[str, Any]]:
