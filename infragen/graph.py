@@ -46,17 +46,16 @@ class Graph(NamedTuple):
 def dependency_graph(inventory: Inventory) -> Graph:
     """Every service as a node, sorted by name; edges sorted by source, kind and target."""
     hosts_of = index_of(inventory).hosts_of
-    nodes = tuple(
-        Node(name, tuple(sorted(hosts_of[name])), service.status)
-        for name, service in sorted(inventory.services.items())
-    )
+    services = sorted(inventory.services.items())
+    nodes = tuple([Node(name, tuple(sorted(hosts_of[name])), s.status) for name, s in services])
+    # Plain tuples in sort order, deduplicated and sorted by C code; then made `Edge`s.
     edges = {
-        Edge(name, other, kind)
-        for name, service in inventory.services.items()
-        for kind, others in (("depends_on", service.depends_on), ("uses", service.uses))
-        for other in others
+        (name, "depends_on", other) for name, service in services for other in service.depends_on
     }
-    return Graph(nodes, tuple(sorted(edges, key=lambda e: (e.source, e.kind, e.target))))
+    edges.update((name, "uses", other) for name, service in services for other in service.uses)
+    return Graph(
+        nodes, tuple([Edge(source, target, kind) for source, kind, target in sorted(edges)])
+    )
 
 
 def mermaid_text(value: str) -> str:
