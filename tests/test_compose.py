@@ -664,10 +664,10 @@ def test_settings_left_at_their_default_add_no_key():
         for key, make in keys.items():
             assert key in Service.model_fields
             assert make(bare) in (None, [], {})
-    assert container_settings(Service(image="x:1", stack="s", shm_size=0), "tail") == {
-        "shm_size": 0
+    assert container_settings(Service(image="x:1", stack="s", shm_size=0)) == {
+        "tail": {"shm_size": 0}
     }
-    assert not any(container_settings(bare, group) for group in KEYS)
+    assert container_settings(bare) == {}
 
 
 def test_env_example_reads_each_repeated_string_once():

@@ -52,27 +52,28 @@ def compose_service(
     mounts = volumes(view, service)
     if prometheus_config and is_prometheus(service):
         mounts.append(f"./prometheus.yml:{PROMETHEUS_CONFIG}:ro")
+    settings = container_settings(service)
     parts: dict[str, Any] = {
         "image": keep(service.image or ""),
-        **container_settings(service, "head"),
+        **settings.get("head", {}),
         "container_name": keep(view.container_name(name)),
         "restart": service.restart,
-        **container_settings(service, "run"),
+        **settings.get("run", {}),
         "command": [keep(word) for word in service.command or []],
-        **container_settings(service, "environment"),
+        **settings.get("environment", {}),
         "environment": env,
         "secrets": secret_files,
         "ports": published(view, service),
         "expose": exposed(service),
         "volumes": mounts,
-        **container_settings(service, "mounts"),
+        **settings.get("mounts", {}),
         "networks": networks(view, service),
-        **container_settings(service, "network"),
+        **settings.get("network", {}),
         "depends_on": depends_on(view, service),
         "healthcheck": view.healthchecks[name],
         "deploy": deploy(view, name, service),
         "devices": devices(view, name),
-        **container_settings(service, "tail"),
+        **settings.get("tail", {}),
     }
     found = {key: value for key, value in parts.items() if value not in (None, "", [], {})}
     return merged(found, service.compose)

@@ -88,21 +88,26 @@ KEYS: dict[Group, dict[str, Callable[[Service], Any]]] = {
 }
 
 
-def _unset(value: Any) -> bool:
-    """A field at None, False or empty, which every key of `KEYS` leaves out."""
-    return value is None or value is False or (type(value) in (list, dict) and not value)
+# Every key of `KEYS` with its group, in the order of `KEYS`: one walk per service.
+SETTINGS = [(group, key, make) for group, keys in KEYS.items() for key, make in keys.items()]
 
 
-def container_settings(service: Service, group: Group) -> dict[str, Any]:
-    """The compose keys of one group that the service sets.
+def container_settings(service: Service) -> dict[Group, dict[str, Any]]:
+    """The compose keys the service sets, by group (a group it sets nothing of is absent).
 
-    Each key is the name of the field it is made from; a field left unset is skipped
-    before its key is made (most services set none of them).
+    Each key is the name of the field it is made from; a field at None, False or empty is
+    skipped before its key is made (most services set none of them). One walk over all
+    the fields, tested in place: a call per field and group showed at 1,000 hosts.
     """
-    found = {
-        key: make(service) for key, make in KEYS[group].items() if not _unset(getattr(service, key))
-    }
-    return {key: value for key, value in found.items() if value not in (None, [], {})}
+    found: dict[Group, dict[str, Any]] = {}
+    for group, key, make in SETTINGS:
+        value = getattr(service, key)
+        if value is None or value is False or (type(value) in (list, dict) and not value):
+            continue
+        made = make(service)
+        if made not in (None, [], {}):
+            found.setdefault(group, {})[key] = made
+    return found
 
 
 def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
