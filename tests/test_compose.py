@@ -688,3 +688,19 @@ def test_env_example_reads_each_repeated_string_once():
     assert _uses.cache_info().misses == 3 and _uses.cache_info().hits == 1
     assert (found["TOKEN"].required, found["TOKEN"].users) == ("set TOKEN in .env", ["a", "b"])
     assert found["LEVEL"].default == "info"
+
+
+def test_a_repeated_probe_is_built_once_and_each_service_gets_its_own_list():
+    """Services probing the same port and path share one memoised `test`; each gets a
+    list of its own, so editing one service's check cannot change another's."""
+    from infragen.targets.compose.health import _probe_test, probe_command
+
+    _probe_test.cache_clear()
+    health = {"http": "/health", "port": "api"}
+    first, second = (
+        Service(image="busybox:1", stack="s", ports={"api": {"port": 8000}}, health=health)
+        for _ in range(2)
+    )
+    one, two = probe_command(first), probe_command(second)
+    assert one == two and one is not two
+    assert _probe_test.cache_info().hits == 1

@@ -136,12 +136,19 @@ def probe_command(service: Service) -> list[str] | None:
     port = probe_port(service)
     if port is None or probe is None:
         return None
-    if health.http is not None:
-        url = f"http://{LOOPBACK}:{port}{health.http}"
-        test = _http_test(probe, url, health.http, port, health.expect)
+    return list(_probe_test(probe, port, health.http, health.expect))
+
+
+@functools.lru_cache(maxsize=4096)
+def _probe_test(probe: Probe, port: int, http: str | None, expect: str | None) -> tuple[str, ...]:
+    """The `test` of an http (`http` a path) or tcp probe, as compose text. Pure in its
+    arguments, so memoised: an estate's services repeat a few probes (`/health` on 8000)."""
+    if http is not None:
+        url = f"http://{LOOPBACK}:{port}{http}"
+        test = _http_test(probe, url, http, port, expect)
     else:
         test = _tcp_test(probe, port)
-    return [literal(word) for word in test]
+    return tuple(literal(word) for word in test)
 
 
 def duration(value: int | str) -> str:
