@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from infragen.inventory.models.base import NO_ENTRIES, NO_ITEMS
+from infragen.inventory.models.base import GPU_ONLY, NO_ENTRIES, NO_ITEMS
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -41,6 +41,7 @@ def shared_empties_stay_empty() -> Iterator[None]:
     anything that changed one in place."""
     yield
     assert NO_ITEMS == [] and NO_ENTRIES == {}, "a model's shared empty default was changed"
+    assert GPU_ONLY == ["gpu"], "the shared default GPU capabilities were changed"
 
 
 def copy_small(folder: Path, text: str | None = None) -> Path:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from infragen.inventory.models.base import Strict, no_entries, no_items
+from infragen.inventory.models.base import Strict, gpu_only, no_entries, no_items
 
 Scalar = str | int | float | bool
 DURATION = re.compile(r"^(\d+(\.\d+)?(h|m|s|ms|us|ns))+$")
@@ -168,7 +168,7 @@ class ContainerSettings(Strict):
     logging: Logging | None = None
     build: BuildSpec | None = None
     gpu_count: int | Literal["all"] | None = Field(default=None)
-    gpu_capabilities: list[str] = Field(default_factory=lambda: ["gpu"])
+    gpu_capabilities: list[str] = Field(default_factory=gpu_only)
     compose: dict[str, Any] = Field(default_factory=no_entries)
 
     @field_validator("entrypoint", mode="before")
