@@ -177,6 +177,19 @@ def test_services_share_their_default_gpu_capabilities(tmp_path):
     assert services["s"].gpu_capabilities == ["gpu", "compute"]
 
 
+def test_dependencies_without_settings_share_one_default(tmp_path):
+    path = write(
+        tmp_path,
+        BASE + "stacks:\n  app: {host: a}\nservices:\n  db: {stack: app}\n"
+        "  api: {stack: app, depends_on: [db]}\n  web: {stack: app, depends_on: {db: null}}\n"
+        "  job: {stack: app, depends_on: {db: {}}}\n",
+    )
+    services = load(path, cache=False).inventory.services
+    assert services["api"].depends_on["db"] is services["web"].depends_on["db"]
+    assert services["job"].depends_on["db"] == services["api"].depends_on["db"]
+    assert services["job"].depends_on["db"].model_fields_set == set()
+
+
 def test_each_model_checks_its_fields_together_once(tmp_path, monkeypatch):
     """A whole-model check runs when pydantic builds the model, not again each time the
     built model passes through the validation of one holding it (each service through the
