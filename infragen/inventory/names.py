@@ -110,14 +110,19 @@ def qualify_services(services: Any) -> Any:
     if not isinstance(services, dict):
         return services
     ids = [k if type(k) is str else str(k) for k in services]
-    names = directory(dict(zip(ids, map(_stack_of, ids, services.values()), strict=True)))
-    qualified = {}
+    stacks: dict[str, str | None] = {}
+    for service_id, spec in zip(ids, services.values(), strict=True):  # `_stack_of`, inlined
+        stack = spec.get("stack") if isinstance(spec, dict) else None
+        if not isinstance(stack, str):
+            stack = service_id.rpartition(SEPARATOR)[0] if SEPARATOR in service_id else None
+        stacks[service_id] = stack
+    names = directory(stacks)
+    qualified = dict(services)
     for service_id, (key, spec) in zip(ids, services.items(), strict=True):
         if isinstance(spec, dict) and (
             SEPARATOR in service_id or "depends_on" in spec or "uses" in spec
         ):
-            spec = _qualified(names, service_id, spec)
-        qualified[key] = spec
+            qualified[key] = _qualified(names, service_id, spec)
     return qualified
 
 
