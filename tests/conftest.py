@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from infragen.inventory.models.base import NO_ENTRIES, NO_ITEMS
+from infragen.inventory.models.base import GPU_ONLY, NO_ENTRIES, NO_ITEMS
+from infragen.inventory.models.container import WAIT_BY_DEFAULT, Dependency
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -41,6 +42,8 @@ def shared_empties_stay_empty() -> Iterator[None]:
     anything that changed one in place."""
     yield
     assert NO_ITEMS == [] and NO_ENTRIES == {}, "a model's shared empty default was changed"
+    assert GPU_ONLY == ["gpu"], "the shared default GPU capabilities were changed"
+    assert Dependency() == WAIT_BY_DEFAULT and not WAIT_BY_DEFAULT.model_fields_set
 
 
 def copy_small(folder: Path, text: str | None = None) -> Path:

@@ -11,6 +11,7 @@ from infragen.errors import InvalidInput
 from infragen.inventory.document import Sources, parse
 from infragen.inventory.load import load
 from infragen.inventory.model import Health, Port, Service
+from infragen.inventory.models.base import GPU_ONLY
 from infragen.inventory.source import Location
 
 
@@ -163,6 +164,30 @@ def test_models_given_the_same_fields_share_one_set_of_them(tmp_path):
     moved = t.ports["api"].model_copy(update={"container": 8080})
     assert moved.model_fields_set == {"port", "container"}
     assert s.ports["api"].model_fields_set == {"port"}  # the shared set is unchanged
+
+
+def test_services_share_their_default_gpu_capabilities(tmp_path):
+    path = write(
+        tmp_path,
+        BASE + "services:\n  s: {host: a, gpu_capabilities: [gpu, compute]}\n"
+        "  t: {host: a}\n  u: {host: a}\n",
+    )
+    services = load(path, cache=False).inventory.services
+    assert services["t"].gpu_capabilities is services["u"].gpu_capabilities is GPU_ONLY
+    assert services["s"].gpu_capabilities == ["gpu", "compute"]
+
+
+def test_dependencies_without_settings_share_one_default(tmp_path):
+    path = write(
+        tmp_path,
+        BASE + "stacks:\n  app: {host: a}\nservices:\n  db: {stack: app}\n"
+        "  api: {stack: app, depends_on: [db]}\n  web: {stack: app, depends_on: {db: null}}\n"
+        "  job: {stack: app, depends_on: {db: {}}}\n",
+    )
+    services = load(path, cache=False).inventory.services
+    assert services["api"].depends_on["db"] is services["web"].depends_on["db"]
+    assert services["job"].depends_on["db"] == services["api"].depends_on["db"]
+    assert services["job"].depends_on["db"].model_fields_set == set()
 
 
 def test_each_model_checks_its_fields_together_once(tmp_path, monkeypatch):

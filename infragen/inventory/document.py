@@ -207,7 +207,7 @@ def _assemble(file: str, units: list[Unit], parts: list[Any]) -> Document | None
         if not isinstance(part, dict) or len(part) != unit.keys:
             return None
         if unit.section is None:
-            if any(key in data for key in part):
+            if not data.keys().isdisjoint(part):
                 return None
             data.update(part)
             document.sections.update(dict.fromkeys(part, index))
@@ -215,10 +215,10 @@ def _assemble(file: str, units: list[Unit], parts: list[Any]) -> Document | None
         if data.get(unit.section) is None:
             data[unit.section] = {}
         target = data[unit.section]
-        if not isinstance(target, dict) or any(key in target for key in part):
+        if not isinstance(target, dict) or not target.keys().isdisjoint(part):
             return None
         target.update(part)
-        document.entries.update({(unit.section, key): index for key in part})
+        document.entries.update(dict.fromkeys(zip(itertools.repeat(unit.section), part), index))
     return document
 
 

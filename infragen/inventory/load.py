@@ -181,10 +181,10 @@ def _validated(data: dict[str, Any]) -> Inventory:
         entries = data.get(section)
         if not isinstance(entries, dict):
             continue
+        validate = model.__pydantic_validator__.validate_python  # model_validate's own call
         for name, raw in entries.items():
             try:
-                given = alike.service(raw) if model is Service else raw
-                entries[name] = model.model_validate(given)
+                entries[name] = validate(alike.service(raw) if model is Service else raw)
             except pydantic.ValidationError:
                 return Inventory.model_validate(data, context=QUALIFIED)
     return Inventory.model_validate(data, context=QUALIFIED)

@@ -67,8 +67,12 @@ def directory(stacks: dict[str, str | None]) -> Directory:
     members: dict[str, dict[str, list[str]]] = {}
     short: dict[str, list[str]] = {}
     for service_id, stack in stacks.items():
-        name = compose_name(service_id)
-        short.setdefault(name, []).append(service_id)
+        name = service_id.rpartition(SEPARATOR)[2]  # compose_name, without a call per id
+        ids = short.get(name)
+        if ids is None:
+            short[name] = [service_id]
+        else:
+            ids.append(service_id)
         if stack is not None:
             members.setdefault(stack, {}).setdefault(name, []).append(service_id)
     return Directory(frozenset(stacks), members, short)
@@ -76,18 +80,23 @@ def directory(stacks: dict[str, str | None]) -> Directory:
 
 def _stack_of(service_id: str, spec: Any) -> str | None:
     stack = spec.get("stack") if isinstance(spec, dict) else None
-    return stack if isinstance(stack, str) else key_stack(service_id)
+    if isinstance(stack, str):
+        return stack
+    return key_stack(service_id) if SEPARATOR in service_id else None
 
 
 def _resolved(names: Directory, stack: str | None, references: Any) -> Any:
-    """A `depends_on`/`uses` value with each resolvable reference replaced by its id."""
+    """A `depends_on`/`uses` value with each resolvable reference replaced by its id; the
+    value itself when every reference already is one (no copy for the usual case)."""
     if isinstance(references, list):
-        return [names.resolve(r, stack) or r if isinstance(r, str) else r for r in references]
+        resolved = [names.resolve(r, stack) or r if isinstance(r, str) else r for r in references]
+        return references if resolved == references else resolved
     if isinstance(references, dict):
-        return {
+        renamed = {
             (names.resolve(r, stack) or r if isinstance(r, str) else r): spec
             for r, spec in references.items()
         }
+        return references if list(renamed) == list(references) else renamed
     return references
 
 
@@ -95,30 +104,37 @@ def qualify_services(services: Any) -> Any:
     """Raw `services:` with implied stacks filled in and references resolved to ids.
 
     Runs on the raw mapping before validation, like the inventory's other shorthands. An
-    entry with nothing to change is kept as it is (most are, and an estate has thousands).
+    entry with nothing to change is kept as it is (most are, and an estate has thousands):
+    only a qualified key or one with references is looked at further.
     """
     if not isinstance(services, dict):
         return services
-    names = directory({str(k): _stack_of(str(k), v) for k, v in services.items()})
-    return {
-        service_id: _qualified(names, str(service_id), spec) if isinstance(spec, dict) else spec
-        for service_id, spec in services.items()
-    }
+    ids = [k if type(k) is str else str(k) for k in services]
+    stacks: dict[str, str | None] = {}
+    for service_id, spec in zip(ids, services.values(), strict=True):  # `_stack_of`, inlined
+        stack = spec.get("stack") if isinstance(spec, dict) else None
+        if not isinstance(stack, str):
+            stack = service_id.rpartition(SEPARATOR)[0] if SEPARATOR in service_id else None
+        stacks[service_id] = stack
+    names = directory(stacks)
+    qualified = dict(services)
+    for service_id, (key, spec) in zip(ids, services.items(), strict=True):
+        if isinstance(spec, dict) and (
+            SEPARATOR in service_id or "depends_on" in spec or "uses" in spec
+        ):
+            qualified[key] = _qualified(names, service_id, spec)
+    return qualified
 
 
 def _qualified(names: Directory, service_id: str, spec: dict[str, Any]) -> dict[str, Any]:
     implied = key_stack(service_id)
     fill = implied and "stack" not in spec and "host" not in spec and "hosts" not in spec
-    if not fill and "depends_on" not in spec and "uses" not in spec:
-        return spec
-    references = [key for key in ("depends_on", "uses") if key in spec]
-    spec = dict(spec)
-    if fill:
-        spec["stack"] = implied
-    stack = _stack_of(service_id, spec)
-    for key in references:
-        spec[key] = _resolved(names, stack, spec[key])
-    return spec
+    changes: dict[str, Any] = {"stack": implied} if fill else {}
+    stack = implied if fill else _stack_of(service_id, spec)
+    for key in ("depends_on", "uses"):
+        if key in spec and (resolved := _resolved(names, stack, spec[key])) is not spec[key]:
+            changes[key] = resolved
+    return {**spec, **changes} if changes else spec
 
 
 def duplicates(stacks: dict[str, str | None]) -> Iterable[tuple[str, str, list[str]]]:

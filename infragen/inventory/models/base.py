@@ -80,6 +80,8 @@ class Lean(Strict):
 # every estate and checks these are still empty.
 NO_ITEMS: list[Any] = []
 NO_ENTRIES: dict[Any, Any] = {}
+# Likewise the GPU capabilities compose reserves when a service names none.
+GPU_ONLY: list[str] = ["gpu"]
 
 
 def shared_default(value: T) -> Callable[[], T]:
@@ -93,6 +95,7 @@ def shared_default(value: T) -> Callable[[], T]:
 
 no_items: Callable[[], list[Any]] = shared_default(NO_ITEMS)
 no_entries: Callable[[], dict[Any, Any]] = shared_default(NO_ENTRIES)
+gpu_only: Callable[[], list[str]] = shared_default(GPU_ONLY)
 
 
 def check_dns_name(value: str) -> str:
