@@ -94,10 +94,30 @@ def yaml_scalar(value: Any) -> str:
 @jinja_filter("json")
 def json_value(value: Any, indent: int | None = None) -> str:
     """JSON text of `value`, as `json.dumps` writes it (ensure_ascii off, keys in order)."""
+    text = None
     if indent is not None:
         with contextlib.suppress(_Unusual):
-            return _indented(value, " " * indent, "\n")
-    return json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
+            text = _indented(value, " " * indent, "\n")
+    if text is None:
+        text = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
+    if len(RECENT_JSON) >= RECENT_LIMIT:
+        del RECENT_JSON[next(iter(RECENT_JSON))]
+    RECENT_JSON[text] = None
+    return text
+
+
+# Texts `json` wrote lately. `json.loads` reads back all that `json.dumps` writes (NaN
+# and Infinity included), so a rendered file that is one of them parses without being
+# read again: the port registry of a large estate is 10 MB of JSON.
+RECENT_JSON: dict[str, None] = {}
+
+
+def written_json(text: str) -> bool:
+    """Whether `text` is a recent `json` text and a line break; forgotten once asked, so
+    a large text is not kept past its validation."""
+    if not text.endswith("\n"):
+        return False
+    return RECENT_JSON.pop(text[:-1], False) is None
 
 
 class _Unusual(Exception):
