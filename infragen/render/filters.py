@@ -96,7 +96,7 @@ def json_value(value: Any, indent: int | None = None) -> str:
     """JSON text of `value`, as `json.dumps` writes it (ensure_ascii off, keys in order)."""
     text = None
     if indent is not None:
-        with contextlib.suppress(_Unusual):
+        with contextlib.suppress(_Unusual, TypeError):  # json.dumps raises its own
             text = _indented(value, " " * indent, "\n")
     if text is None:
         text = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
@@ -127,6 +127,7 @@ class _Unusual(Exception):
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _STRINGS = frozenset({str})
+_DICTS = frozenset({dict})
 
 
 @functools.lru_cache(maxsize=64)
@@ -170,12 +171,18 @@ def _indented(value: Any, step: str, newline: str) -> str:
 
 
 def _rows(items: list[Any] | tuple[Any, ...]) -> bool:
-    """Whether every item is a non-empty dict of scalars under string keys."""
-    if not all(type(item) is dict and item for item in items):
-        return False
-    members = itertools.chain.from_iterable
-    return _STRINGS.issuperset(map(type, members(items))) and _SCALARS.issuperset(
-        map(type, members(map(dict.values, items)))
+    """Whether every item is a non-empty dict of scalars (tested in C: 400,000 values in
+    the registry of 1,000 hosts).
+
+    Keys are not looked at: the C writer turns a number, true, false or null key into a
+    string exactly as `json.dumps` does, and a key of any other type makes it raise the
+    TypeError on which `json_value` leaves the value to `json.dumps`.
+    """
+    values = itertools.chain.from_iterable(map(dict.values, items))
+    return (
+        _DICTS.issuperset(map(type, items))
+        and all(items)
+        and _SCALARS.issuperset(map(type, values))
     )
 
 
