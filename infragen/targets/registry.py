@@ -65,15 +65,16 @@ OPTIONAL = ("port", "end", "container")
 def in_row_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows by host, then port (unallocated last), protocol, service and port name.
 
-    The 40,000 keys of a 1,000-host estate are made in one comprehension rather than by
-    a key function called per row; the position breaks ties as a stable sort would, and
-    keeps two rows from ever being compared themselves.
+    Each host's rows are sorted apart (a host has some forty: far fewer comparisons than
+    sorting 40,000 rows at once), under keys made in one loop rather than by a key
+    function called per row; the position breaks ties as a stable sort would, and keeps
+    two rows from ever being compared themselves.
     """
-    keyed = [
-        (r["host"], r["port"] is None, r["port"] or 0, r["protocol"], r["service"], r["name"], i)
-        for i, r in enumerate(rows)
-    ]
-    return [rows[key[-1]] for key in sorted(keyed)]
+    by_host: dict[str, list[tuple[Any, ...]]] = {}
+    for i, r in enumerate(rows):
+        key = (r["port"] is None, r["port"] or 0, r["protocol"], r["service"], r["name"], i)
+        by_host.setdefault(r["host"], []).append(key)
+    return [rows[key[-1]] for host in sorted(by_host) for key in sorted(by_host[host])]
 
 
 def registry(inventory: Inventory) -> dict[str, Any]:
