@@ -165,9 +165,9 @@ def _indented(value: Any, step: str, newline: str) -> str:
             encode_basestring(key) + ": " + _indented(item, step, inner)
             for key, item in value.items()
         ]
-        return "{" + inner + ("," + inner).join(parts) + newline + "}"
+        return "".join(("{", inner, ("," + inner).join(parts), newline, "}"))
     parts = [_indented(item, step, inner) for item in value]
-    return "[" + inner + ("," + inner).join(parts) + newline + "]"
+    return "".join(("[", inner, ("," + inner).join(parts), newline, "]"))
 
 
 def _rows(items: list[Any] | tuple[Any, ...]) -> bool:
@@ -197,7 +197,7 @@ def _written_rows(rows: list[Any] | tuple[Any, ...], step: str, newline: str) ->
     member = item + step
     text = _flat_writer(member)(rows)
     text = text.replace("}," + member + "{", item + "}," + item + "{" + member)
-    return "[" + item + "{" + member + text[2:-2] + item + "}" + newline + "]"
+    return "".join(("[", item, "{", member, text[2:-2], item, "}", newline, "]"))  # one copy
 
 
 @jinja_filter("zone_name")
