@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import dns.tokenizer
@@ -115,9 +116,11 @@ def test_indented_json_is_what_the_standard_library_writes(value, indent):
 # Rows of scalars as the port registry has them, with strings that look like the
 # separators the writer joins rows at ("},", "{", line breaks, indentation).
 _ROW_TEXT = st.text(alphabet=st.sampled_from(["}", "{", ",", "\n", " ", '"', "\\", "a", "é"]))
+# Keys of every type JSON turns into a string, which the C writer converts unchecked.
+_ROW_KEYS = st.one_of(_ROW_TEXT, st.integers(), st.floats(), st.booleans(), st.none())
 _ROWS = st.lists(
     st.dictionaries(
-        _ROW_TEXT, st.one_of(_ROW_TEXT, st.integers(), st.none(), st.booleans()), min_size=1
+        _ROW_KEYS, st.one_of(_ROW_TEXT, st.integers(), st.none(), st.booleans()), min_size=1
     ),
     min_size=1,
 )
@@ -129,3 +132,14 @@ def test_rows_written_at_once_are_what_the_standard_library_writes(value, indent
     """Lists of flat mappings go to the C writer in one piece; the bytes stay json.dumps's."""
     expected = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
     assert json_value(value, indent=indent) == expected
+
+
+@pytest.mark.parametrize("key", [(1, 2), datetime.date(2026, 1, 1), frozenset()])
+def test_rows_with_a_key_json_refuses_fail_as_the_standard_library_fails(key):
+    """A key no JSON string stands for: the same TypeError, word for word, as json.dumps."""
+    value = {"rows": [{"a": 1}, {key: 2}]}
+    with pytest.raises(TypeError) as expected:
+        json.dumps(value, indent=2, ensure_ascii=False)
+    with pytest.raises(TypeError) as found:
+        json_value(value, indent=2)
+    assert str(found.value) == str(expected.value)

@@ -13,7 +13,7 @@ from infragen.targets import OutputFile, all_targets, inside_out
 from infragen.targets.docs_nfs import mounted_at
 from infragen.targets.nixos.printer import Spliced, emit, scalar
 from infragen.targets.nixos.services import systemd_word
-from infragen.targets.registry import in_row_order
+from infragen.targets.registry import OPTIONAL, in_row_order, port_rows, registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -150,3 +150,19 @@ def test_the_largest_tables_are_plain_data(name: str) -> None:
     assert outputs
     for output in outputs:
         assert _class_instances(dict(output.context)) == [], output.path
+
+
+@pytest.mark.parametrize(
+    "path", [ROOT / "inventory.yaml", *sorted((ROOT / "examples").glob("*.yaml"))], ids=str
+)
+def test_registry_entries_are_the_port_rows_without_host_and_empty_values(path):
+    """The registry drops None from the `OPTIONAL` keys alone: no other value of a row
+    may be None, or the registry would write it as null."""
+    inventory = load(path, path.parent, cache=False).inventory
+    rows = port_rows(inventory)
+    assert all(row[k] is not None for row in rows for k in row if k not in OPTIONAL)
+    hosts = registry(inventory)["hosts"]
+    entries = [entry for host in hosts.values() for entry in host["ports"]]
+    assert entries == [
+        {k: v for k, v in row.items() if k != "host" and v is not None} for row in rows
+    ]

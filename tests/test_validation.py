@@ -6,6 +6,7 @@ small. nft and nix-instantiate run for real (in CI they must be present)."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 
 from infragen import validate
 from infragen.cli import main
-from infragen.render.filters import yaml_document
+from infragen.render.filters import json_value, yaml_document
 from infragen.validate import Rendered, Validation, data
 from infragen.validate.compose import compose_schema
 from infragen.validate.data import with_dump
@@ -168,3 +169,22 @@ def test_an_inventory_file_name_with_control_characters_renders_escaped(tmp_path
     for text in headed:
         assert "\x07" not in text
         assert "from estate\\x07\\n.yaml. Do not edit." in text
+
+
+def test_json_the_filter_wrote_whole_is_not_parsed_again(monkeypatch):
+    """A file that is a `json` text and its line break parses by construction: it is not
+    read again (once: the text is forgotten), while any other JSON file still is."""
+    written = Rendered("registry/ports.json", "json", json_value({"a": [1, 2]}, indent=2) + "\n")
+    edited = Rendered("x.json", "json", written.text.replace("]", ""))
+    again = Rendered("y.json", "json", written.text)
+    parsed: list[str] = []
+    loads = json.loads
+
+    def counted(text, **options):
+        parsed.append(text)
+        return loads(text, **options)
+
+    monkeypatch.setattr(data.json, "loads", counted)
+    found = list(data.parse_json([written, edited, again]))
+    assert parsed == [edited.text, again.text]
+    assert [f.message for f in found] == ["invalid JSON: Expecting ',' delimiter"]

@@ -18,16 +18,17 @@ from typing import Any
 
 from infragen.findings import Finding
 from infragen.inventory.load import Loaded
-from infragen.inventory.model import Inventory, Port, Service
+from infragen.inventory.model import Inventory, Port
 
 REGISTRY = "registry/ports.json"
 CONTAINER_KINDS = ("compose", "oci")
 Reader = Callable[[str], bytes | None]  # a file of the last render, None when absent
 
 
-def container_side(service: Service, port: Port) -> int | None:
-    """The side the registry records for a container's single-number port, else None."""
-    if service.kind not in CONTAINER_KINDS or port.range is not None:
+def container_side(kind: str, port: Port) -> int | None:
+    """The side the registry records for a container's single-number port, else None
+    (`kind`: the runtime of the port's service, `Service.kind`)."""
+    if kind not in CONTAINER_KINDS or port.range is not None:
         return None
     return port.target
 
@@ -83,7 +84,7 @@ def _kept(
         if service is None or port is None or port.port in (None, side):
             continue
         written = port.container is not None or port.migrating_from is not None
-        if not written and container_side(service, port) is not None:
+        if not written and container_side(service.kind, port) is not None:
             yield name, port_name, port, side
 
 

@@ -59,6 +59,10 @@ class Binding(NamedTuple):
         return self.port.role or self.name
 
 
+# A named tuple made from its fields in C: its own constructor is a Python function, and
+# the index makes one per service and one per binding (60,000 at 1,000 hosts).
+_made: Callable[..., Any] = tuple.__new__
+
 Held = tuple[int, int, Binding]  # a published port on its host: first, last, binding
 
 
@@ -116,7 +120,7 @@ class Index:
         else:
             hosts = (service.host,) if service.host else tuple(service.hosts)
         self.hosts_of[name] = hosts
-        shared = Placed(service.gpus, service.accelerators, service.status)
+        shared = _made(Placed, (service.gpus, service.accelerators, service.status))
         for host in hosts:
             own = service.hosts.get(host)
             placed = shared if own is None else _settings(service, own)
@@ -143,7 +147,7 @@ class Index:
         name, service = entry
         for port_name, port in service.ports.items():
             exposure = port.exposure or service.exposure
-            binding = Binding(host, name, port_name, port, exposure, kind, status)
+            binding = _made(Binding, (host, name, port_name, port, exposure, kind, status))
             found.append(binding)
             if binding.holds_host_port:
                 first, last = port.range or (port.port, port.port)

@@ -20,7 +20,10 @@ from infragen.targets import OutputFile, target
 def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
     """Every port of the estate as flat rows, sorted by host, port, protocol and service.
 
-    Built once per inventory (the registry and PORTS.md both list them); read-only."""
+    Built once per inventory (the registry and PORTS.md both list them); read-only. Only
+    `port`, `end` and `container` may be None (`OPTIONAL`): every other value is a model
+    field that cannot be. One comprehension with its lookups inline: 40,000 rows at
+    1,000 hosts."""
     rows = [
         {
             "host": name,
@@ -36,37 +39,42 @@ def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
         }
         for name, host in inventory.hosts.items()
     ]
-    for binding in bindings(inventory):
-        service = inventory.services[binding.service]
-        rows.append(
-            {
-                "host": binding.host,
-                "service": binding.service,
-                "name": binding.name,
-                "port": binding.port.first,
-                "end": binding.port.last if binding.port.range else None,
-                "protocol": binding.port.protocol,
-                "container": container_side(service, binding.port),
-                "exposure": binding.exposure,
-                "role": binding.role,
-                "status": binding.status,
-            }
-        )
+    rows += [
+        {
+            "host": binding.host,
+            "service": binding.service,
+            "name": binding.name,
+            "port": span[0] if span else port.port,
+            "end": span[1] if span else None,
+            "protocol": port.protocol,
+            "container": container_side(binding.kind, port),
+            "exposure": binding.exposure,
+            "role": binding.role,
+            "status": binding.status,
+        }
+        for binding in bindings(inventory)
+        for port in (binding.port,)
+        for span in (port.range,)
+    ]
     return in_row_order(rows)
+
+
+OPTIONAL = ("port", "end", "container")
 
 
 def in_row_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows by host, then port (unallocated last), protocol, service and port name.
 
-    The 40,000 keys of a 1,000-host estate are made in one comprehension rather than by
-    a key function called per row; the position breaks ties as a stable sort would, and
-    keeps two rows from ever being compared themselves.
+    Each host's rows are sorted apart (a host has some forty: far fewer comparisons than
+    sorting 40,000 rows at once), under keys made in one loop rather than by a key
+    function called per row; the position breaks ties as a stable sort would, and keeps
+    two rows from ever being compared themselves.
     """
-    keyed = [
-        (r["host"], r["port"] is None, r["port"] or 0, r["protocol"], r["service"], r["name"], i)
-        for i, r in enumerate(rows)
-    ]
-    return [rows[key[-1]] for key in sorted(keyed)]
+    by_host: dict[str, list[tuple[Any, ...]]] = {}
+    for i, r in enumerate(rows):
+        key = (r["port"] is None, r["port"] or 0, r["protocol"], r["service"], r["name"], i)
+        by_host.setdefault(r["host"], []).append(key)
+    return [rows[key[-1]] for host in sorted(by_host) for key in sorted(by_host[host])]
 
 
 def registry(inventory: Inventory) -> dict[str, Any]:
@@ -81,9 +89,19 @@ def registry(inventory: Inventory) -> dict[str, Any]:
         for name, host in sorted(inventory.hosts.items())
     }
     for row in port_rows(inventory):  # shared with PORTS.md: read, never changed here
-        entry = {k: v for k, v in row.items() if k != "host" and v is not None}
-        hosts[row["host"]]["ports"].append(entry)
+        hosts[row["host"]]["ports"].append(_entry(row))
     return {"estate": inventory.estate.name, "hosts": hosts}
+
+
+def _entry(row: dict[str, Any]) -> dict[str, Any]:
+    """The row without its host and its None values, which only `OPTIONAL` keys hold (a
+    copy and three deletions cost half a comprehension testing each value)."""
+    entry = row.copy()
+    del entry["host"]
+    for key in OPTIONAL:
+        if entry[key] is None:
+            del entry[key]
+    return entry
 
 
 @target("registry")
