@@ -100,9 +100,7 @@ def json_value(value: Any, indent: int | None = None) -> str:
             text = _indented(value, " " * indent, "\n")
     if text is None:
         text = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
-    if len(RECENT_JSON) >= RECENT_LIMIT:
-        del RECENT_JSON[next(iter(RECENT_JSON))]
-    RECENT_JSON[text] = None
+    _remember(RECENT_JSON, text, None)
     return text
 
 
@@ -397,10 +395,16 @@ def yaml_document(value: Any) -> str:
         lines: list[str] = []
         _block(value, 0, lines)
         text = "".join(lines)
-    if len(RECENT_DUMPS) >= RECENT_LIMIT:
-        del RECENT_DUMPS[next(iter(RECENT_DUMPS))]
-    RECENT_DUMPS[text] = value
+    _remember(RECENT_DUMPS, text, value)
     return text
+
+
+def _remember(recent: dict[str, Any], text: str, value: Any) -> None:
+    """Keep `text` (and `value`) among the last `RECENT_LIMIT` texts a filter wrote: the
+    oldest goes first, so a long render holds only a bounded number of them."""
+    if len(recent) >= RECENT_LIMIT:
+        del recent[next(iter(recent))]
+    recent[text] = value
 
 
 def dumped(text: str) -> tuple[bool, Any]:
