@@ -63,15 +63,12 @@ class Alike:
 
         Services on different hosts repeat both together: when every one of them is valid,
         the pair is looked up whole, one key per service instead of one per port and
-        health check (and, run 20,000 times, without a call of its own).
+        health check.
         """
         if not isinstance(raw, dict):
             return raw
         ports, health = raw.get("ports"), raw.get("health")
-        try:
-            key: bytes | None = marshal.dumps((ports, health), _PLAIN)  # `_key`, inlined
-        except ValueError:
-            key = None
+        key = _key((ports, health))
         parts = self._parts.get(key) if key is not None else None
         if parts is None:
             parts = self.parts(ports, health, key)
