@@ -150,8 +150,7 @@ class Index:
             binding = _made(Binding, (host, name, port_name, port, exposure, kind, status))
             found.append(binding)
             if binding.holds_host_port:
-                first, last = port.range or (port.port, port.port)
-                self.held_on[host].append((first, last, binding))
+                self.held_on[host].append((port.first, port.last, binding))
 
     def of_kind(self, kind: Runtime) -> list[tuple[str, Service]]:
         """Services that run as `kind` (Service.kind), in inventory order."""

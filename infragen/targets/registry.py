@@ -44,8 +44,8 @@ def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
             "host": binding.host,
             "service": binding.service,
             "name": binding.name,
-            "port": span[0] if span else port.port,
-            "end": span[1] if span else None,
+            "port": port.first,
+            "end": port.last if port.range else None,
             "protocol": port.protocol,
             "container": container_side(binding.kind, port),
             "exposure": binding.exposure,
@@ -54,7 +54,6 @@ def port_rows(inventory: Inventory) -> list[dict[str, Any]]:
         }
         for binding in bindings(inventory)
         for port in (binding.port,)
-        for span in (port.range,)
     ]
     return in_row_order(rows)
 
