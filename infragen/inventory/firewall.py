@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from infragen.inventory.model import Inventory
@@ -58,6 +59,11 @@ def lan_sources(inventory: Inventory, service: str, host_name: str) -> list[str]
     this one, and the service's declared `clients`; only networks with a CIDR count."""
     names = set(inventory.hosts[host_name].address) | set(inventory.services[service].clients)
     names |= client_networks(inventory).get(service, frozenset())
+    return _with_cidr(inventory, names)
+
+
+def _with_cidr(inventory: Inventory, names: Iterable[str]) -> list[str]:
+    """Of `names`, the networks with a CIDR (only those can be a source), by name."""
     return sorted(name for name in names if _cidr(inventory, name) is not None)
 
 
@@ -88,11 +94,6 @@ def _admitted(
     ]
 
 
-def internal_networks(inventory: Inventory) -> list[str]:
-    """The networks with a CIDR (SSH is admitted from each), by name."""
-    return sorted(name for name in inventory.networks if _cidr(inventory, name) is not None)
-
-
 def openings(inventory: Inventory, host_name: str) -> list[Opening]:
     """What the host's firewall must let in: SSH, NFS to export clients, then every active
     `lan`/`public` port.
@@ -106,7 +107,7 @@ def openings(inventory: Inventory, host_name: str) -> list[Opening]:
     if ssh_exposure(inventory, host_name) == "public":
         found = [ssh]
     else:
-        found = _admitted(inventory, host.interface, internal_networks(inventory), ssh)
+        found = _admitted(inventory, host.interface, _with_cidr(inventory, inventory.networks), ssh)
     found += nfs_openings(inventory, host_name)
     found += port_openings(inventory, host_name)
     return in_order(found)
