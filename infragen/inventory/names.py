@@ -80,9 +80,7 @@ def directory(stacks: dict[str, str | None]) -> Directory:
 
 def _stack_of(service_id: str, spec: Any) -> str | None:
     stack = spec.get("stack") if isinstance(spec, dict) else None
-    if isinstance(stack, str):
-        return stack
-    return key_stack(service_id) if SEPARATOR in service_id else None
+    return stack if isinstance(stack, str) else key_stack(service_id)
 
 
 def _resolved(names: Directory, stack: str | None, references: Any) -> Any:
@@ -110,13 +108,12 @@ def qualify_services(services: Any) -> Any:
     if not isinstance(services, dict):
         return services
     ids = [k if type(k) is str else str(k) for k in services]
-    stacks: dict[str, str | None] = {}
-    for service_id, spec in zip(ids, services.values(), strict=True):  # `_stack_of`, inlined
-        stack = spec.get("stack") if isinstance(spec, dict) else None
-        if not isinstance(stack, str):
-            stack = service_id.rpartition(SEPARATOR)[0] if SEPARATOR in service_id else None
-        stacks[service_id] = stack
-    names = directory(stacks)
+    names = directory(
+        {
+            service_id: _stack_of(service_id, spec)
+            for service_id, spec in zip(ids, services.values(), strict=True)
+        }
+    )
     qualified = dict(services)
     for service_id, (key, spec) in zip(ids, services.items(), strict=True):
         if isinstance(spec, dict) and (
