@@ -166,11 +166,12 @@ def _plan(
     """
     beside = RecordingReader(source.parent)
     readers = (state, beside)
-    queue = shares.target_queue(all_targets())
+    forking = worth_forking(len(inventory.hosts))
+    queue = shares.target_queue(all_targets(), in_parts=forking)
     validation = Validation()  # its validators imported once, before the fork
     child = (
         Forked(lambda: shares.forked_share(queue, inventory, source, readers, planner))
-        if worth_forking(len(inventory.hosts))
+        if forking
         else None
     )
     try:

@@ -242,15 +242,39 @@ def test_a_process_held_up_leaves_the_other_targets_to_the_other(tmp_path, monke
     pipeline.render(inventory, inventory.parent / "out")
     lines = [line.split() for line in log.read_text().splitlines()]
     here = [path for pid, path in lines if int(pid) == os.getpid()]
-    assert len(here) == 1 and len(lines) == len(all_targets())
+    assert len(here) == 1 and len(lines) == len(shares.target_queue(all_targets(), True).items)
     assert files_of(inventory.parent / "out") == files_of(alone.parent / "out")
 
 
 def test_the_target_queue_hands_each_target_out_once_heaviest_first():
     queue = shares.target_queue(["schema", "compose", "dns", "docs", "nixos"])
-    assert list(queue) == ["docs", "compose", "nixos", "dns", "schema"]
+    assert [name for name, part in queue] == ["docs", "compose", "nixos", "dns", "schema"]
     assert list(queue) == []
     queue.close()
+
+
+def test_a_target_in_parts_is_queued_part_by_part_and_its_parts_make_the_whole(small):
+    """NixOS, nine files in ten of a large render, is queued as parts both processes can
+    take; the parts' files together are the whole target's, each exactly once."""
+    from infragen.inventory.load import load
+    from infragen.targets import PARTS, WHOLE, all_targets, target_files
+
+    queue = shares.target_queue(["docs", "nixos"], in_parts=True)
+    pieces = list(queue)
+    queue.close()
+    count = PARTS["nixos"]
+    assert count > 1
+    assert pieces == [("docs", WHOLE)] + [("nixos", (index, count)) for index in range(count)]
+    inventory = load(small).inventory
+    produce = all_targets()["nixos"]
+    whole = list(target_files("nixos", produce, inventory, None))
+    parts = [
+        output
+        for _, part in pieces[1:]
+        for output in target_files("nixos", produce, inventory, None, part=part)
+    ]
+    assert sorted(parts, key=lambda o: o.path) == sorted(whole, key=lambda o: o.path)
+    assert len({o.path for o in parts}) == len(parts)
 
 
 def test_a_context_key_is_of_values_not_of_which_objects_hold_them():

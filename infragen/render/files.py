@@ -16,7 +16,7 @@ from infragen.inventory.model import Inventory
 from infragen.inventory.source import Location
 from infragen.output.manifest import digest
 from infragen.render.formats import FORMATS
-from infragen.targets import Beside, OutputFile, Previous, all_targets, target_files
+from infragen.targets import WHOLE, Beside, OutputFile, Part, Previous, all_targets, target_files
 from infragen.validate import Rendered
 
 
@@ -58,16 +58,17 @@ def target_outputs(
     inventory: Inventory,
     previous: Previous | None,
     beside: Beside,
-    names: Iterable[str] | None = None,
+    work: Iterable[tuple[str, Part]] | None = None,
 ) -> Iterator[Iterator[OutputFile]]:
-    """Each target's files (of the targets `names`, in their order, default all), unrendered,
-    one target at a time (so each can be let go); two targets claiming one path is a bug.
-    `names` is read one name at a time, as the caller asks for the next target."""
+    """The files of each piece of `work` (a target's name and the part of it to render; by
+    default every target whole, in name order), unrendered, one piece at a time (so each
+    can be let go); two pieces claiming one path is a bug. `work` is read one piece at a
+    time, as the caller asks for the next."""
     targets = all_targets()
     seen: dict[str, str] = {}
-    for name in targets if names is None else names:
-        produce = targets[name]
-        yield _claimed(name, target_files(name, produce, inventory, previous, beside), seen)
+    for name, part in ((name, WHOLE) for name in targets) if work is None else work:
+        outputs = target_files(name, targets[name], inventory, previous, beside, part)
+        yield _claimed(name, outputs, seen)
 
 
 def _claimed(

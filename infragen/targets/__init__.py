@@ -8,9 +8,9 @@ adding one module and its templates.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from infragen.discovery import import_all
 from infragen.inventory.model import Inventory
@@ -49,8 +49,27 @@ class OutputFile:
             raise ValueError(f"unknown output format {self.format!r}")
 
 
+T = TypeVar("T")
+
+
+class Part(NamedTuple):
+    """One of `count` shares of a target's files, so that both processes of a large render
+    can take some of a target that would otherwise be the last one running, alone
+    (render/shares.py). Part 0 also yields the files made from all the shares (a flake)."""
+
+    index: int
+    count: int
+
+    def of(self, items: Sequence[T]) -> Sequence[T]:
+        """This part's items: every `count`-th, from `index` (neighbours differ in size)."""
+        return items[self.index :: self.count]
+
+
+WHOLE = Part(0, 1)
 Target = Callable[..., Iterable[OutputFile]]
 TARGETS: dict[str, Target] = {}
+# Targets that can be rendered in parts, and how many: such a target takes `part=`.
+PARTS: dict[str, int] = {}
 # Files of the last render (paths under out/) a target reads back as its own state, such as
 # the DNS serials; such a target is called as `function(inventory, previous)`. The paths are
 # fixed, or named by a function of the inventory (one state file per zone).
@@ -68,12 +87,15 @@ def nothing_beside(path: str) -> bytes | None:
     return None
 
 
-def target(name: str, reads: Reads = (), beside: bool = False) -> Callable[[Target], Target]:
+def target(
+    name: str, reads: Reads = (), beside: bool = False, parts: int = 1
+) -> Callable[[Target], Target]:
     """Register a target under `name` (also the folder it writes under, by convention).
 
     `reads` names the files of `out/` whose previous content the target needs: its output
     then depends on the inventory and on them only, so a render stays reproducible.
-    `beside` marks a target that copies files kept beside the inventory.
+    `beside` marks a target that copies files kept beside the inventory. `parts` above 1
+    lets a large render split the target into that many `Part`s.
     """
 
     def register(function: Target) -> Target:
@@ -82,6 +104,8 @@ def target(name: str, reads: Reads = (), beside: bool = False) -> Callable[[Targ
             READS[name] = reads
         if beside:
             BESIDE.add(name)
+        if parts > 1:
+            PARTS[name] = parts
         return function
 
     return register
@@ -99,16 +123,21 @@ def target_files(
     inventory: Inventory,
     previous: Previous | None,
     beside: Beside = nothing_beside,
+    part: Part = WHOLE,
 ) -> Iterable[OutputFile]:
-    """One target's files; a target with state also gets the previous files it reads."""
+    """One target's files (of one `part`, for a target rendered in parts); a target with
+    state also gets the previous files it reads."""
+    options: dict[str, Any] = {"part": part} if name in PARTS else {}
     if name in BESIDE:
-        return produce(inventory, beside=beside)
+        options["beside"] = beside
     if name not in READS:
-        return produce(inventory)
+        return produce(inventory, **options)
     reads = READS[name]
     paths = reads(inventory) if callable(reads) else reads
     state = {path: previous(path) if previous else None for path in paths}
-    return produce(inventory, {path: data for path, data in state.items() if data is not None})
+    return produce(
+        inventory, {path: data for path, data in state.items() if data is not None}, **options
+    )
 
 
 def output_files(

@@ -24,7 +24,7 @@ from infragen.inventory.nixos import (
     selected_modules,
 )
 from infragen.inventory.query import services_on
-from infragen.targets import Beside, OutputFile, nothing_beside, target
+from infragen.targets import WHOLE, Beside, OutputFile, Part, nothing_beside, target
 from infragen.targets.nixos import host as concerns
 from infragen.targets.nixos.access import access
 from infragen.targets.nixos.flake import flake, release
@@ -144,11 +144,15 @@ def extra_modules(inventory: Inventory, hosts: list[str], beside: Beside) -> Ite
             yield copied(f"nixos/{MODULES}/{path}", path, data)
 
 
-@target("nixos", beside=True)
-def files(inventory: Inventory, beside: Beside = nothing_beside) -> Iterator[OutputFile]:
+@target("nixos", beside=True, parts=4)
+def files(
+    inventory: Inventory, beside: Beside = nothing_beside, part: Part = WHOLE
+) -> Iterator[OutputFile]:
     hosts = nixos_hosts(inventory)
-    for name in hosts:
+    for name in part.of(hosts):
         yield from host_files(inventory, name, services_on(inventory, name), beside)
+    if part.index:
+        return
     yield from extra_modules(inventory, hosts, beside)
     if hosts:
         context = {"flake": flake(inventory, hosts)}
