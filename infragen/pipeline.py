@@ -168,7 +168,10 @@ def _plan(
     readers = (state, beside)
     forking = worth_forking(len(inventory.hosts))
     queue = shares.target_queue(all_targets(), in_parts=forking)
-    validation = Validation()  # its validators imported once, before the fork
+    # Validators imported once, before the fork. When the render is shared, this process's
+    # validators, like the forked one's, run in their own process from the first file: in
+    # a thread here they would take turns with the rendering for the interpreter.
+    validation = Validation(worker_after=0) if forking else Validation()
     child = (
         Forked(lambda: shares.forked_share(queue, inventory, source, readers, planner))
         if forking

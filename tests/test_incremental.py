@@ -246,9 +246,9 @@ def test_a_process_held_up_leaves_the_other_targets_to_the_other(tmp_path, monke
     assert files_of(inventory.parent / "out") == files_of(alone.parent / "out")
 
 
-def test_the_target_queue_hands_each_target_out_once_heaviest_first():
+def test_the_target_queue_hands_each_target_out_once_in_its_order():
     queue = shares.target_queue(["schema", "compose", "dns", "docs", "nixos"])
-    assert [name for name, part in queue] == ["docs", "compose", "nixos", "dns", "schema"]
+    assert [name for name, part in queue] == ["dns", "compose", "nixos", "docs", "schema"]
     assert list(queue) == []
     queue.close()
 
@@ -264,13 +264,13 @@ def test_a_target_in_parts_is_queued_part_by_part_and_its_parts_make_the_whole(s
     queue.close()
     count = PARTS["nixos"]
     assert count > 1
-    assert pieces == [("docs", WHOLE)] + [("nixos", (index, count)) for index in range(count)]
+    assert pieces == [("nixos", (index, count)) for index in range(count)] + [("docs", WHOLE)]
     inventory = load(small).inventory
     produce = all_targets()["nixos"]
     whole = list(target_files("nixos", produce, inventory, None))
     parts = [
         output
-        for _, part in pieces[1:]
+        for _, part in pieces[:-1]
         for output in target_files("nixos", produce, inventory, None, part=part)
     ]
     assert sorted(parts, key=lambda o: o.path) == sorted(whole, key=lambda o: o.path)

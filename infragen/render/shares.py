@@ -1,6 +1,6 @@
 """A render's targets in two shares: on a large estate a forked process (forked.py)
 renders beside this one, each into its copy of the planner. Neither share is fixed: both
-processes take the next piece of work from one queue (heaviest first) whenever they are
+processes take the next piece of work from one queue (`ORDER`) whenever they are
 free, so they finish together whether everything is rendered or only what a change
 touched. A piece is a target, or a part of one that registered parts (NixOS: 9,000 of a
 1,000-host render's 12,400 files), which would otherwise run on alone at the end.
@@ -30,10 +30,22 @@ from infragen.targets import PARTS, WHOLE, Part
 from infragen.validate import Validation
 from infragen.validate.nix import nixfmt_binary
 
-# The targets that take longest at 1,000 hosts (bench: contexts + templates), first: the
-# queue hands them out before the small ones, which then fill the gaps. Others follow in
-# name order.
-HEAVIEST = ("docs", "compose", "nixos", "env", "registry", "firewall", "ansible")
+# The order the queue hands targets out; others follow in name order. First those whose
+# validators take longest beside a short render (at 1,000 hosts: cloud-init, zones, nft,
+# the compose schema and ansible, 0.3-1 s of CPU each), so that their verdicts come while
+# the rest renders instead of after it; then the longest renders (bench: contexts,
+# templates and files written), before the small ones, which fill the gaps at the end.
+ORDER = (
+    "bootstrap",
+    "dns",
+    "firewall",
+    "compose",
+    "ansible",
+    "nixos",
+    "docs",
+    "env",
+    "registry",
+)
 
 
 def _reusable(previous: Manifest | None, source: Path) -> dict[str, str] | None:
@@ -132,7 +144,7 @@ def forked_share(
 
 
 def target_queue(names: Collection[str], in_parts: bool = False) -> Queue[Work]:
-    """The targets `names` for both processes to take from, heaviest first; `in_parts`:
+    """The targets `names` for both processes to take from, in `ORDER`; `in_parts`:
     each target that registered parts as that many pieces."""
     pieces = [
         (name, Part(index, PARTS[name]) if in_parts and name in PARTS else WHOLE)
@@ -143,4 +155,4 @@ def target_queue(names: Collection[str], in_parts: bool = False) -> Queue[Work]:
 
 
 def _weight(name: str) -> tuple[int, str]:
-    return (HEAVIEST.index(name) if name in HEAVIEST else len(HEAVIEST), name)
+    return (ORDER.index(name) if name in ORDER else len(ORDER), name)
