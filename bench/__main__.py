@@ -74,6 +74,17 @@ def _render(inventory: Path, out: Path) -> dict[str, Any]:
     return figures
 
 
+def _increment(inventory: Path, text: str, edited: str, attempt: int) -> dict[str, Any]:
+    """The render after one edit, timed, as an operator meets it: `out/` rendered from the
+    text before the edit (untimed), then the edit, then the render into that same `out/`,
+    whose files the first render stamped (a copied tree would be read whole again)."""
+    out = inventory.parent / f"out-{attempt}"
+    inventory.write_text(text)
+    _render(inventory, out)
+    inventory.write_text(edited)
+    return _render(inventory, out)
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
@@ -93,13 +104,9 @@ def size(hosts: int, folder: Path, repeat: int) -> dict[str, Any]:
     changed = folder / "changed" / "inventory.yaml"
     changed.parent.mkdir()
     assert text.count(CHANGED_PORT[0]) >= 1
-    changed.write_text(text.replace(CHANGED_PORT[0], CHANGED_PORT[1], 1))
+    edited = text.replace(CHANGED_PORT[0], CHANGED_PORT[1], 1)
     write_hardware_files(changed.parent, estate)
-    increments = []
-    for attempt in range(repeat):
-        out = changed.parent / f"out-{attempt}"
-        shutil.copytree(folder / "out-0", out)
-        increments.append(_render(changed, out))
+    increments = [_increment(changed, text, edited, attempt) for attempt in range(repeat)]
     fresh = changed.parent / "fresh"
     _render(changed, fresh)
     check = _wall(
