@@ -196,6 +196,46 @@ def test_the_probe_reads_the_machine_s_interfaces_once_per_batch():
     assert system_python(COUNTED, texts, str(PROBE)).strip() == "1"
 
 
+# The state dump cloud-init makes after each interface, by cloud-init and by the probe, of
+# states given on stdin as {"interfaces": ...} (the string "object" stands for a value that
+# has no safe YAML form): each answer is None, or the name of the exception it raised.
+DUMPED = """
+import importlib.util, json, sys
+from cloudinit.net import network_state
+spec = importlib.util.spec_from_file_location("probe", sys.argv[1])
+probe = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(probe)
+pristine = network_state.NetworkStateInterpreter.dump_network_state
+probe.network_parser()
+probed = network_state.NetworkStateInterpreter.dump_network_state
+answers = []
+for state in json.load(sys.stdin):
+    interpreter = network_state.NetworkStateInterpreter(version=2, config={})
+    interpreter._network_state["interfaces"] = {
+        name: {key: object() if value == "object" else value for key, value in iface.items()}
+        for name, iface in state["interfaces"].items()
+    }
+    for dump in (pristine, probed):
+        try:
+            dump(interpreter)
+            answers.append(None)
+        except Exception as exc:
+            answers.append(type(exc).__name__)
+print(json.dumps(answers))
+"""
+
+
+def test_the_probe_s_state_dump_refuses_what_cloud_init_s_refuses():
+    """The probe only represents the state cloud-init dumps after each interface (it is
+    thrown away): a state the dump refuses is still refused, one it takes still taken."""
+    states = [
+        {"interfaces": {"eth0": {"name": "eth0", "mtu": 1500, "subnets": [], "x": None}}},
+        {"interfaces": {"eth0": {"name": "eth0", "mtu": "object"}}},
+    ]
+    answers = json.loads(system_python(DUMPED, states, str(PROBE)))
+    assert answers == [None, None, "RepresenterError", "RepresenterError"]
+
+
 def test_user_data_and_network_config_of_a_render_go_to_one_cloud_init_process(monkeypatch):
     need_cloudinit()
     runs = []

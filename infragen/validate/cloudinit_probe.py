@@ -98,8 +98,9 @@ def network_parser():
     - the interfaces of this machine, read from /sys for every file (to match a
       `macaddress`): read once, as they do not change while the batch runs (a failure is
       not remembered, so it recurs as before);
-    - a YAML dump of the state after each interface, thrown away: written by libyaml's
-      emitter behind the same representer, the part that could refuse the state.
+    - a YAML dump of the state after each interface, thrown away: only its first step is
+      taken, the safe representer that could refuse the state (a value YAML has no safe
+      form for); an emitter cannot refuse the nodes the representer made.
     """
     import functools
     import logging
@@ -110,20 +111,11 @@ def network_parser():
     logging.disable(logging.DEBUG)
     interfaces = functools.cache(network_state.get_interfaces_by_mac)
     network_state.get_interfaces_by_mac = lambda *args, **kwargs: interfaces(*args, **kwargs)
-    if hasattr(yaml, "CSafeDumper"):
 
-        def dump_network_state(interpreter):
-            return yaml.dump(
-                interpreter._network_state,
-                Dumper=yaml.CSafeDumper,
-                line_break="\n",
-                indent=4,
-                explicit_start=True,
-                explicit_end=True,
-                default_flow_style=False,
-            )
+    def dump_network_state(interpreter):
+        yaml.representer.SafeRepresenter().represent_data(interpreter._network_state)
 
-        network_state.NetworkStateInterpreter.dump_network_state = dump_network_state
+    network_state.NetworkStateInterpreter.dump_network_state = dump_network_state
     return network_state.parse_net_config_data
 
 
