@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from infragen.render import filters
+from infragen.render.filters import yaml_document as to_yaml
 from infragen.validate import Rendered, Validation, cloudinit
 from infragen.validate.cloudinit import PROBE, cloudinit_python, judge
 
@@ -164,7 +166,7 @@ probe = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(probe)
 parse = probe.network_parser()
 for text in json.load(sys.stdin):
-    probe.check_network_config(text, parse)
+    probe.check_network_config({"text": text}, parse)
 print(len(reads))
 """
 
@@ -234,6 +236,37 @@ def test_the_probe_s_state_dump_refuses_what_cloud_init_s_refuses():
     ]
     answers = json.loads(system_python(DUMPED, states, str(PROBE)))
     assert answers == [None, None, "RepresenterError", "RepresenterError"]
+
+
+def test_a_file_the_render_dumped_goes_as_its_data_and_gets_the_verdict_of_its_text(
+    monkeypatch,
+):
+    """A user-data or network-config written with `to_yaml` reaches the probe as the data
+    it loads to (one JSON carries exactly; else as text): cloud-init says of it what it
+    says of the text, good and bad, the '#cloud-config' line included."""
+    need_cloudinit()
+    user = {"hostname": "a", "users": [{"name": "ops", "shell": 5}], "packages": ["curl"]}
+    network = {"network": {"version": 2, "ethernets": {"eth0": {"addresses": ["10.0.0.1/99"]}}}}
+    fine = {"network": {"version": 2, "ethernets": {"eth0": {"dhcp4": True}}}}
+    keyed = {"network": {"version": 2}, 1: "a key JSON would make a string"}
+    files = [
+        Rendered("bootstrap/a/user-data", "cloud-config", "#cloud-config\n# a\n" + to_yaml(user)),
+        Rendered("bootstrap/b/user-data", "cloud-config", to_yaml({"hostname": "b"})),
+        Rendered("bootstrap/a/network-config", "cloud-network", "# a\n" + to_yaml(network)),
+        Rendered("bootstrap/b/network-config", "cloud-network", to_yaml(fine)),
+        Rendered("bootstrap/c/network-config", "cloud-network", to_yaml(keyed)),
+    ]
+    sent = [cloudinit._request(rendered) for rendered in files]
+    assert ["data" in item for item in sent] == [True, True, True, True, False]
+    as_data = sorted(judge(files))
+    monkeypatch.setattr(filters, "RECENT_DUMPS", {})
+    assert not any("data" in cloudinit._request(rendered) for rendered in files)
+    assert sorted(judge(files)) == as_data
+    assert [str(f.location) for f in as_data] == [
+        "out/bootstrap/a/network-config",
+        "out/bootstrap/a/user-data",
+        "out/bootstrap/b/user-data",
+    ]
 
 
 def test_user_data_and_network_config_of_a_render_go_to_one_cloud_init_process(monkeypatch):

@@ -26,7 +26,7 @@ TAG = "tag:yaml.org,2002:"
 TEXT_TAGS = {TAG + "str", TAG + "null"}  # a scalar of these tags constructs as it reads
 
 # Formats whose validators read the data of the file, not only whether it parses.
-READ_AS_DATA = {"compose"}
+READ_AS_DATA = {"compose", "cloud-config", "cloud-network"}
 
 
 def _nothing(pairs: list[tuple[str, Any]]) -> None:
@@ -73,12 +73,15 @@ def with_dump(rendered: Rendered) -> Rendered:
     return dataclasses.replace(rendered, dump=(data,)) if known else rendered
 
 
+def dumped_data(rendered: Rendered) -> tuple[bool, Any]:
+    """(True, data) when the text is known to be a dump of `data` (a safe dump loads back
+    equal to the data dumped: render/filters.py `to_yaml`), else (False, None)."""
+    return (True, rendered.dump[0]) if rendered.dump else dumped(rendered.text)
+
+
 def yaml_data(rendered: Rendered) -> tuple[Any, Finding | None]:
-    """Like `load_yaml`, but without parsing a text known to be a dump of its data (a safe
-    dump loads back equal to the data dumped: render/filters.py `to_yaml`)."""
-    if rendered.dump:
-        return rendered.dump[0], None
-    known, data = dumped(rendered.text)
+    """Like `load_yaml`, but without parsing a text known to be a dump of its data."""
+    known, data = dumped_data(rendered)
     return (data, None) if known else load_yaml(rendered)
 
 
