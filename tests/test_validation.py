@@ -190,77 +190,27 @@ def test_json_the_filter_wrote_whole_is_not_parsed_again(monkeypatch):
     assert [f.message for f in found] == ["invalid JSON: Expecting ',' delimiter"]
 
 
-# Documents PyYAML's safe loader takes or refuses, at every step: the parser, the composer
-# (an undefined alias), the constructor (unknown tags, keys it cannot hash, scalars their
-# tag cannot make, merge keys, `=`), and some it raises on outside YAMLError (`!!int x`).
-YAML_CORPUS = [
-    "a: 1\nb: [true, null, 1.5, '2', 0x1f, 1:30, ~]\nc: {d: e}\n",
-    "",
-    "# only a comment\n",
-    "a: &x {b: 1}\nc: *x\n",
-    "a: &x [1, *x]\n",
-    "a: *nowhere\n",
-    "a: [1, 2\n",
-    "a: b: c\n",
-    "a: !custom 1\n",
-    "? [1, 2]\n: x\n",
-    "? {a: 1}\n: x\n",
-    "a: !!int x\n",
-    "a: !!bool maybe\n",
-    "a: !!float x\n",
-    "a: 0b_\n",
-    "a: !!binary '!!'\n",
-    "a: !!binary aGVsbG8=\n",
-    "a: 2001-12-14t21:59:43.10-05:00\n",
-    "a: !!timestamp 2001-13-45\n",
-    "base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n",
-    "c:\n  <<: 1\n",
-    "a: =\n",
-    "= : a\n",
-    "a: !!set {x, y}\n",
-    "a: !!omap [{x: 1}]\n",
-    "a: !!str [1]\n",
-    "a: !!seq x\n",
-    "a: !!python/object:os.system x\n",
-    "- !!pairs [{a: 1}]\n",
-    "!!map [1]\n",
-    "a: 1\n---\nb: 2\n",
-    "a: \x07\n",
-    "a: 'it''s'\nb: \"\\u00e9\"\nc: |\n  text\n",
-    "1: a\n2.5: b\nnull: c\ntrue: d\n",
-]
-
-
-def _outcome(judge, text: str) -> object:
-    """A judge's finding on `text` as (message, line, column), None, or what it raised."""
-    try:
-        found = judge(Rendered("x.yaml", "yaml", text))
-    except Exception as exc:
-        return type(exc).__name__
-    location = None if found is None else found.location
-    return None if found is None else (found.message, location.line, location.column)
-
-
-@pytest.mark.parametrize("text", YAML_CORPUS)
-def test_a_yaml_file_judged_from_its_tree_gets_the_verdict_of_a_full_load(text):
-    assert _outcome(data.yaml_problem, text) == _outcome(lambda r: data.load_yaml(r)[1], text)
-
-
-def test_a_plain_yaml_file_is_judged_without_its_construction(monkeypatch):
-    """Plain mappings, lists and scalars surely construct: only the composed tree is read;
-    a tree the check cannot vouch for is loaded in full."""
-    loaded: list[str] = []
+def test_yaml_the_filter_wrote_after_comments_is_not_parsed_again(monkeypatch):
+    """A file of comment lines and then a `to_yaml` dump loads by construction: it is not
+    read again; unless a comment line holds a character YAML refuses or a line break that
+    ends the comment early, or the text is another, which are parsed and reported."""
+    dump = yaml_document({"all": {"hosts": {"a": {"port": 22, "on": True}}}})
+    written = Rendered("ansible/inventory.yml", "yaml", "# Generated.\n# Hosts.\n" + dump)
+    edited = Rendered("x.yml", "yaml", written.text.replace("port: 22", "port: [22"))
+    bell = Rendered("y.yml", "yaml", "# from estate\x07.yaml\n" + dump)
+    broken = Rendered("z.yml", "yaml", "# a\rb: [\n" + dump)
+    parsed: list[str] = []
     load = yaml.load
 
     def counted(text, **options):
-        loaded.append(text)
+        parsed.append(text)
         return load(text, **options)
 
     monkeypatch.setattr(data.yaml, "load", counted)
-    plain = Rendered("ansible/inventory.yml", "yaml", YAML_CORPUS[0] + YAML_CORPUS[3])
-    tagged = Rendered("x.yaml", "yaml", "a: !custom 1\n")
-    found = list(data.parse_yaml([plain, tagged]))
-    assert loaded == [tagged.text]
-    assert [f.message for f in found] == [
-        "invalid YAML: could not determine a constructor for the tag '!custom'"
+    found = list(data.parse_yaml([written, edited, bell, broken]))
+    assert parsed == [edited.text, bell.text, broken.text]
+    assert [(str(f.location), f.message) for f in found] == [
+        ("out/x.yml:7:11", "invalid YAML: did not find expected ',' or ']'"),
+        ("out/y.yml:1:14", "invalid YAML: control characters are not allowed"),
+        ("out/z.yml:4:8", "invalid YAML: did not find expected ',' or ']'"),
     ]

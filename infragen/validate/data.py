@@ -1,17 +1,10 @@
-"""JSON and YAML outputs must parse back; a parse error is a template bug or an escape miss.
-
-A YAML file is judged by whether PyYAML's safe loader loads it. Loading is libyaml's C
-parser and composer, then a constructor in Python that costs as much again (0.11 of
-0.23 s for a 1,000-host Ansible inventory) and can refuse a document only for a few
-reasons: an unknown tag, a non-scalar or merge key, a scalar its tag cannot make (`!!int
-x`, a bad `!!binary`). A file whose composed tree has none of these loads; any other is
-loaded in full, which answers exactly as before.
-"""
+"""JSON and YAML outputs must parse back; a parse error is a template bug or an escape miss."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,8 +15,9 @@ from infragen.render.filters import dumped, written_json
 from infragen.validate import Rendered, validator
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-TAG = "tag:yaml.org,2002:"
-TEXT_TAGS = {TAG + "str", TAG + "null"}  # a scalar of these tags constructs as it reads
+
+# Line breaks YAML knows besides "\n": a text without them has its "#" lines as comments.
+OTHER_BREAKS = re.compile(r"[\r\x85\u2028\u2029]")
 
 # Formats whose validators read the data of the file, not only whether it parses.
 READ_AS_DATA = {"compose", "cloud-config", "cloud-network"}
@@ -85,53 +79,23 @@ def yaml_data(rendered: Rendered) -> tuple[Any, Finding | None]:
     return (data, None) if known else load_yaml(rendered)
 
 
-def yaml_problem(rendered: Rendered) -> Finding | None:
-    """Why a rendered YAML file does not load, or None: `load_yaml`'s verdict, from its
-    composed tree alone when that tree surely constructs."""
-    try:
-        root = yaml.compose(rendered.text, Loader=_Loader)
-    except yaml.YAMLError:
-        return load_yaml(rendered)[1]
-    return None if constructs(root) else load_yaml(rendered)[1]
-
-
-def constructs(root: yaml.Node | None) -> bool:
-    """Whether PyYAML's safe constructor surely makes data of this composed tree: plain
-    mappings with scalar keys, plain sequences, and scalars that construct (a scalar of
-    another tag than text is constructed to know). False means: load it to know."""
-    constructor = yaml.constructor.SafeConstructor()
-    pending, seen = [root], set()
-    while pending:
-        node = pending.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag not in TEXT_TAGS and not _scalar_constructs(constructor, node):
-                return False
-        elif isinstance(node, yaml.SequenceNode) and node.tag == TAG + "seq":
-            pending += node.value
-        elif isinstance(node, yaml.MappingNode) and node.tag == TAG + "map":
-            for key, value in node.value:
-                if not isinstance(key, yaml.ScalarNode) or key.tag == TAG + "merge":
-                    return False
-                pending += (key, value)
-        else:
-            return False
-    return True
-
-
-def _scalar_constructs(constructor: yaml.constructor.SafeConstructor, node: yaml.Node) -> bool:
-    try:
-        constructor.construct_object(node, deep=True)
-    except Exception:  # whatever it is, the full load meets it again and answers
+def loads_as_dumped(rendered: Rendered) -> bool:
+    """Whether the text surely loads: comment lines, then a dump `to_yaml` made lately
+    (which loads back to the data dumped), with no character YAML's reader refuses and no
+    line break but "\n" (which could end a comment line early)."""
+    text = rendered.text
+    if yaml.reader.Reader.NON_PRINTABLE.search(text) or OTHER_BREAKS.search(text):
         return False
-    return True
+    return dumped_data(rendered)[0]
 
 
 @validator("yaml")
 def parse_yaml(files: list[Rendered]) -> Iterator[Finding]:
-    """Compose files are parsed by their schema validator, which also reads their data."""
+    """Each file must load, but one `to_yaml` wrote (after comments) surely does. Compose
+    files are parsed by their schema validator, which also reads their data."""
     for rendered in files:
-        if (problem := yaml_problem(rendered)) is not None:
+        if loads_as_dumped(rendered):
+            continue
+        _, problem = load_yaml(rendered)
+        if problem is not None:
             yield problem
