@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from infragen.render import filters
+from infragen.render.filters import yaml_document as to_yaml
 from infragen.validate import Rendered, Validation, cloudinit
 from infragen.validate.cloudinit import PROBE, cloudinit_python, judge
 
@@ -164,7 +166,7 @@ probe = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(probe)
 parse = probe.network_parser()
 for text in json.load(sys.stdin):
-    probe.check_network_config(text, parse)
+    probe.check_network_config({"text": text}, parse)
 print(len(reads))
 """
 
@@ -194,6 +196,77 @@ def test_the_probe_gives_cloud_init_s_own_verdict_on_network_configs():
 def test_the_probe_reads_the_machine_s_interfaces_once_per_batch():
     texts = NETWORK_CONFIGS[:2] * 5
     assert system_python(COUNTED, texts, str(PROBE)).strip() == "1"
+
+
+# The state dump cloud-init makes after each interface, by cloud-init and by the probe, of
+# states given on stdin as {"interfaces": ...} (the string "object" stands for a value that
+# has no safe YAML form): each answer is None, or the name of the exception it raised.
+DUMPED = """
+import importlib.util, json, sys
+from cloudinit.net import network_state
+spec = importlib.util.spec_from_file_location("probe", sys.argv[1])
+probe = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(probe)
+pristine = network_state.NetworkStateInterpreter.dump_network_state
+probe.network_parser()
+probed = network_state.NetworkStateInterpreter.dump_network_state
+answers = []
+for state in json.load(sys.stdin):
+    interpreter = network_state.NetworkStateInterpreter(version=2, config={})
+    interpreter._network_state["interfaces"] = {
+        name: {key: object() if value == "object" else value for key, value in iface.items()}
+        for name, iface in state["interfaces"].items()
+    }
+    for dump in (pristine, probed):
+        try:
+            dump(interpreter)
+            answers.append(None)
+        except Exception as exc:
+            answers.append(type(exc).__name__)
+print(json.dumps(answers))
+"""
+
+
+def test_the_probe_s_state_dump_refuses_what_cloud_init_s_refuses():
+    """The probe only represents the state cloud-init dumps after each interface (it is
+    thrown away): a state the dump refuses is still refused, one it takes still taken."""
+    states = [
+        {"interfaces": {"eth0": {"name": "eth0", "mtu": 1500, "subnets": [], "x": None}}},
+        {"interfaces": {"eth0": {"name": "eth0", "mtu": "object"}}},
+    ]
+    answers = json.loads(system_python(DUMPED, states, str(PROBE)))
+    assert answers == [None, None, "RepresenterError", "RepresenterError"]
+
+
+def test_a_file_the_render_dumped_goes_as_its_data_and_gets_the_verdict_of_its_text(
+    monkeypatch,
+):
+    """A user-data or network-config written with `to_yaml` reaches the probe as the data
+    it loads to (one JSON carries exactly; else as text): cloud-init says of it what it
+    says of the text, good and bad, the '#cloud-config' line included."""
+    need_cloudinit()
+    user = {"hostname": "a", "users": [{"name": "ops", "shell": 5}], "packages": ["curl"]}
+    network = {"network": {"version": 2, "ethernets": {"eth0": {"addresses": ["10.0.0.1/99"]}}}}
+    fine = {"network": {"version": 2, "ethernets": {"eth0": {"dhcp4": True}}}}
+    keyed = {"network": {"version": 2}, 1: "a key JSON would make a string"}
+    files = [
+        Rendered("bootstrap/a/user-data", "cloud-config", "#cloud-config\n# a\n" + to_yaml(user)),
+        Rendered("bootstrap/b/user-data", "cloud-config", to_yaml({"hostname": "b"})),
+        Rendered("bootstrap/a/network-config", "cloud-network", "# a\n" + to_yaml(network)),
+        Rendered("bootstrap/b/network-config", "cloud-network", to_yaml(fine)),
+        Rendered("bootstrap/c/network-config", "cloud-network", to_yaml(keyed)),
+    ]
+    sent = [cloudinit._request(rendered) for rendered in files]
+    assert ["data" in item for item in sent] == [True, True, True, True, False]
+    as_data = sorted(judge(files))
+    monkeypatch.setattr(filters, "RECENT_DUMPS", {})
+    assert not any("data" in cloudinit._request(rendered) for rendered in files)
+    assert sorted(judge(files)) == as_data
+    assert [str(f.location) for f in as_data] == [
+        "out/bootstrap/a/network-config",
+        "out/bootstrap/a/user-data",
+        "out/bootstrap/b/user-data",
+    ]
 
 
 def test_user_data_and_network_config_of_a_render_go_to_one_cloud_init_process(monkeypatch):

@@ -333,6 +333,19 @@ def test_split_schema_check_agrees_with_the_whole_schema(broken):
     assert {p for p in whole - fast if len(p) != 2 or p[0] != "services"} == set()
 
 
+def test_a_remembered_verdict_is_reported_again_at_each_service():
+    """A key's verdict is remembered by its value: the second service with the same bad
+    values gets the same errors as the first, at its own path, as the whole schema says."""
+    schema = compose_validator()
+    bad = {"image": 1, "ports": [{"bogus": 1}], "healthcheck": {"test": 5}}
+    document = {"services": {"a": dict(bad), "b": dict(bad), "c": {"image": "x"}}}
+    found = schema.errors(document)
+    first = [(p[2:], m) for p, m in found if p[:2] == ("services", "a")]
+    assert first and [(p[2:], m) for p, m in found if p[:2] == ("services", "b")] == first
+    whole = {path for path, _ in _errors(schema.whole, document)}
+    assert {path for path, _ in found} <= whole
+
+
 def test_estate_files_pass_the_whole_schema_too(estate_files):
     for stack in ("hydra-storage", "optiinfra"):
         assert _errors(compose_validator().whole, document(estate_files, stack)) == []

@@ -501,6 +501,19 @@ def test_parse_errors_are_located_in_every_bad_file() -> None:
     assert all(f.severity == "error" and "syntax error" in f.message for f in found)
 
 
+@needs_nix
+def test_parse_errors_are_located_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past `CHUNK` files the parse runs in several processes: a bad file is still located
+    in its own file, whichever chunk it falls in, and a chunk after a bad one is checked."""
+    assert NIX is not None
+    monkeypatch.setattr("infragen.validate.nix.CHUNK", 4)
+    files = [Rendered(f"nixos/h{i}.nix", "nix", "{ a = 1; }\n") for i in range(11)]
+    files[2] = Rendered("nixos/bad1.nix", "nix", "{\n  a = 1\n}\n")
+    files[9] = Rendered("nixos/bad2.nix", "nix", "{ b = ; }\n")
+    found = parse_findings(files, NIX)
+    assert [str(f.location) for f in found] == ["out/nixos/bad1.nix:3:1", "out/nixos/bad2.nix:1:7"]
+
+
 def test_a_file_nixfmt_would_change_is_reported(tmp_path: Path) -> None:
     fake = tmp_path / "nixfmt"
     fake.write_text(

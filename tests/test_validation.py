@@ -6,7 +6,6 @@ small. nft and nix-instantiate run for real (in CI they must be present)."""
 from __future__ import annotations
 
 import ast
-import json
 import os
 import shutil
 import subprocess
@@ -171,20 +170,45 @@ def test_an_inventory_file_name_with_control_characters_renders_escaped(tmp_path
         assert "from estate\\x07\\n.yaml. Do not edit." in text
 
 
+def _counted(monkeypatch, module, name: str) -> list[str]:
+    """The texts `module.name` (a parser) is called on from now on, in order."""
+    parsed: list[str] = []
+    parse = getattr(module, name)
+
+    def counted(text, **options):
+        parsed.append(text)
+        return parse(text, **options)
+
+    monkeypatch.setattr(module, name, counted)
+    return parsed
+
+
 def test_json_the_filter_wrote_whole_is_not_parsed_again(monkeypatch):
     """A file that is a `json` text and its line break parses by construction: it is not
     read again (once: the text is forgotten), while any other JSON file still is."""
     written = Rendered("registry/ports.json", "json", json_value({"a": [1, 2]}, indent=2) + "\n")
     edited = Rendered("x.json", "json", written.text.replace("]", ""))
     again = Rendered("y.json", "json", written.text)
-    parsed: list[str] = []
-    loads = json.loads
-
-    def counted(text, **options):
-        parsed.append(text)
-        return loads(text, **options)
-
-    monkeypatch.setattr(data.json, "loads", counted)
+    parsed = _counted(monkeypatch, data.json, "loads")
     found = list(data.parse_json([written, edited, again]))
     assert parsed == [edited.text, again.text]
     assert [f.message for f in found] == ["invalid JSON: Expecting ',' delimiter"]
+
+
+def test_yaml_the_filter_wrote_after_comments_is_not_parsed_again(monkeypatch):
+    """A file of comment lines and then a `to_yaml` dump loads by construction: it is not
+    read again; unless a comment line holds a character YAML refuses or a line break that
+    ends the comment early, or the text is another, which are parsed and reported."""
+    dump = yaml_document({"all": {"hosts": {"a": {"port": 22, "on": True}}}})
+    written = Rendered("ansible/inventory.yml", "yaml", "# Generated.\n# Hosts.\n" + dump)
+    edited = Rendered("x.yml", "yaml", written.text.replace("port: 22", "port: [22"))
+    bell = Rendered("y.yml", "yaml", "# from estate\x07.yaml\n" + dump)
+    broken = Rendered("z.yml", "yaml", "# a\rb: [\n" + dump)
+    parsed = _counted(monkeypatch, data.yaml, "load")
+    found = list(data.parse_yaml([written, edited, bell, broken]))
+    assert parsed == [edited.text, bell.text, broken.text]
+    assert [(str(f.location), f.message) for f in found] == [
+        ("out/x.yml:7:11", "invalid YAML: did not find expected ',' or ']'"),
+        ("out/y.yml:1:14", "invalid YAML: control characters are not allowed"),
+        ("out/z.yml:4:8", "invalid YAML: did not find expected ',' or ']'"),
+    ]

@@ -3,8 +3,10 @@
 infragen's own interpreter (a virtualenv) cannot import `cloudinit`, so the validator hands
 every rendered file to this script at once, on stdin as JSON, and reads one verdict per
 file back: cloud-init's schema check for user-data, cloud-init's network-config parser for
-network-config. It imports nothing from infragen and only the standard library until
-`main` runs, so discovering the validators never imports cloud-init.
+network-config. Each file comes as its kind and its text, or, when the render wrote it with
+its own YAML dump, as its first characters and the data it loads to. It imports nothing
+from infragen and only the standard library until `main` runs, so discovering the
+validators never imports cloud-init.
 """
 
 import json
@@ -25,6 +27,11 @@ def load_yaml(text):
 
         return safeyaml.load(text)
     return yaml.load(text, Loader=loader)
+
+
+def document(item):
+    """The data of a file: given (the render's own dump of it), or read from its text."""
+    return item["data"] if "data" in item else load_yaml(item["text"])
 
 
 def user_data_checker():
@@ -49,10 +56,10 @@ def user_data_checker():
                 found += verdicts[memo]
         return found
 
-    def check(text):
-        if not text.startswith("#cloud-config\n"):
+    def check(item):
+        if not item.get("head", item.get("text", "")).startswith("#cloud-config\n"):
             return ["user-data must start with '#cloud-config' or cloud-init ignores it"]
-        problems = sorted(errors(load_yaml(text)), key=lambda error: error[0])
+        problems = sorted(errors(document(item)), key=lambda error: error[0])
         return [f"{'.'.join(str(p) for p in path)}: {message}" for path, message in problems]
 
     return check
@@ -98,8 +105,9 @@ def network_parser():
     - the interfaces of this machine, read from /sys for every file (to match a
       `macaddress`): read once, as they do not change while the batch runs (a failure is
       not remembered, so it recurs as before);
-    - a YAML dump of the state after each interface, thrown away: written by libyaml's
-      emitter behind the same representer, the part that could refuse the state.
+    - a YAML dump of the state after each interface, thrown away: only its first step is
+      taken, the safe representer that could refuse the state (a value YAML has no safe
+      form for); an emitter cannot refuse the nodes the representer made.
     """
     import functools
     import logging
@@ -110,26 +118,17 @@ def network_parser():
     logging.disable(logging.DEBUG)
     interfaces = functools.cache(network_state.get_interfaces_by_mac)
     network_state.get_interfaces_by_mac = lambda *args, **kwargs: interfaces(*args, **kwargs)
-    if hasattr(yaml, "CSafeDumper"):
 
-        def dump_network_state(interpreter):
-            return yaml.dump(
-                interpreter._network_state,
-                Dumper=yaml.CSafeDumper,
-                line_break="\n",
-                indent=4,
-                explicit_start=True,
-                explicit_end=True,
-                default_flow_style=False,
-            )
+    def dump_network_state(interpreter):
+        yaml.representer.SafeRepresenter().represent_data(interpreter._network_state)
 
-        network_state.NetworkStateInterpreter.dump_network_state = dump_network_state
+    network_state.NetworkStateInterpreter.dump_network_state = dump_network_state
     return network_state.parse_net_config_data
 
 
-def check_network_config(text, parse):
+def check_network_config(item, parse):
     """What cloud-init's parser makes of a network-config: the state, or why it failed."""
-    data = load_yaml(text)
+    data = document(item)
     if isinstance(data, dict) and "network" in data:
         data = data["network"]
     state = parse(data, skip_broken=False)
@@ -155,10 +154,10 @@ def main():
         try:
             if item["kind"] == "user-data":
                 check_user_data = check_user_data or user_data_checker()
-                verdicts.append({"errors": check_user_data(item["text"])})
+                verdicts.append({"errors": check_user_data(item)})
             else:
                 parse_network_config = parse_network_config or network_parser()
-                state = check_network_config(item["text"], parse_network_config)
+                state = check_network_config(item, parse_network_config)
                 verdicts.append({"errors": [], "state": state})
         except Exception as exc:  # any failure of cloud-init's own code is the verdict
             verdicts.append({"errors": [f"{type(exc).__name__}: {exc}"]})

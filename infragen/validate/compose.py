@@ -43,7 +43,9 @@ PLAIN_OBJECT_KEYS = {"type", "description", "properties", "patternProperties"}
 class ServiceParts:
     """The `service` schema split by key: validators per property and per key pattern.
 
-    Verdicts are remembered by the value's repr; and a value is known valid when one of
+    Verdicts are remembered by key and the value's repr, the errors of all the key's
+    checks together (a service is ten keys, each seen thousands of times with the same
+    value, so a remembered verdict is one lookup); and a value is known valid when one of
     the same shape was (`shapes.py`: what the key's schema cannot tell apart), as the
     ports and dependencies of one service are those of the next but for their addresses
     and the names of the services.
@@ -52,7 +54,7 @@ class ServiceParts:
     keys: dict[str, list[Validator]]
     patterns: list[tuple[re.Pattern[str], list[Validator]]]
     root: dict[str, Any]
-    verdicts: dict[tuple[str, int, str], list[Error]] = field(default_factory=dict)
+    verdicts: dict[tuple[str, str], list[Error]] = field(default_factory=dict)
     by_key: dict[str, tuple[list[Validator], bool]] = field(default_factory=dict)
     readings: dict[tuple[str, int], Reading] = field(default_factory=dict)
     valid_shapes: set[tuple[str, int, str | None]] = field(default_factory=set)
@@ -64,11 +66,15 @@ class ServiceParts:
             checks, evaluated = self._schema_of(key)
             if not evaluated:
                 unevaluated.append(key)
-            for index, check in enumerate(checks):
-                found += [
-                    ((key, *path), message)
-                    for path, message in self._verdict(key, index, check, value)
-                ]
+            if checks:
+                memo = (key, repr(value))
+                if memo not in self.verdicts:
+                    self.verdicts[memo] = [
+                        ((key, *path), message)
+                        for index, check in enumerate(checks)
+                        for path, message in self._verdict(key, index, check, value)
+                    ]
+                found += self.verdicts[memo]
         if unevaluated:
             keys = sorted(unevaluated, key=str)
             names = ", ".join(repr(k) for k in keys)
@@ -79,20 +85,18 @@ class ServiceParts:
         return found
 
     def _verdict(self, key: str, index: int, check: Validator, value: Any) -> list[Error]:
-        memo = (key, index, repr(value))
-        if memo not in self.verdicts:
-            if (key, index) not in self.readings:
-                self.readings[key, index] = reading(check.schema, self.root)
-            read = self.readings[key, index]
-            telling = read.blind and not (read.strings and isinstance(value, str))
-            form = (key, index, shape(value, read)) if telling else None
-            if form in self.valid_shapes:
-                self.verdicts[memo] = []
-            else:
-                self.verdicts[memo] = _errors(check, value)
-                if form is not None and form[2] is not None and not self.verdicts[memo]:
-                    self.valid_shapes.add(form)
-        return self.verdicts[memo]
+        """The errors of one check of a key's value, skipped for a valid shape."""
+        if (key, index) not in self.readings:
+            self.readings[key, index] = reading(check.schema, self.root)
+        read = self.readings[key, index]
+        telling = read.blind and not (read.strings and isinstance(value, str))
+        form = (key, index, shape(value, read)) if telling else None
+        if form in self.valid_shapes:
+            return []
+        found = _errors(check, value)
+        if form is not None and form[2] is not None and not found:
+            self.valid_shapes.add(form)
+        return found
 
     def _schema_of(self, key: str) -> tuple[list[Validator], bool]:
         """The validators of a service key, and whether the schema knows the key at all
