@@ -134,6 +134,31 @@ def test_rows_written_at_once_are_what_the_standard_library_writes(value, indent
     assert json_value(value, indent=indent) == expected
 
 
+# Rows of strings, integers and None are written by the `%` format of their keys; keys and
+# values holding `%` (and `%s`) must come out as they are, whatever rows came before.
+_PERCENT_TEXT = st.text(alphabet='%sa"\né')
+_PERCENT_ROWS = st.lists(
+    st.dictionaries(_PERCENT_TEXT, st.one_of(_PERCENT_TEXT, st.integers(), st.none()), min_size=1),
+    min_size=1,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(), _PERCENT_ROWS), st.sampled_from([0, 2]))
+def test_rows_written_by_their_keys_format_are_what_the_standard_library_writes(value, indent):
+    expected = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
+    assert json_value(value, indent=indent) == expected
+
+
+def test_equal_numbers_of_other_types_keep_their_own_texts():
+    """The rows' writer remembers the text of each value it wrote; `1 == True == 1.0`, so a
+    later list holding one of the others must not take the first one's text."""
+    value = {"a": [{"n": 1}], "b": [{"n": True}], "c": [{"n": 1.0}], "d": [{"n": 1, "m": None}]}
+    expected = json.dumps(value, indent=2, ensure_ascii=False)
+    assert json_value(value, indent=2) == expected
+    assert '"n": true' in expected and '"n": 1.0' in expected
+
+
 @pytest.mark.parametrize("key", [(1, 2), datetime.date(2026, 1, 1), frozenset()])
 def test_rows_with_a_key_json_refuses_fail_as_the_standard_library_fails(key):
     """A key no JSON string stands for: the same TypeError, word for word, as json.dumps."""

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import json
 import re
 import shlex
 from collections.abc import Callable, Iterable
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 import yaml
+
+from infragen.render.json_text import Unusual, indented
 
 FILTERS: dict[str, Callable[..., str]] = {}
 
@@ -96,8 +96,8 @@ def json_value(value: Any, indent: int | None = None) -> str:
     """JSON text of `value`, as `json.dumps` writes it (ensure_ascii off, keys in order)."""
     text = None
     if indent is not None:
-        with contextlib.suppress(_Unusual, TypeError):  # json.dumps raises its own
-            text = _indented(value, " " * indent, "\n")
+        with contextlib.suppress(Unusual, TypeError):  # json.dumps raises its own
+            text = indented(value, indent)
     if text is None:
         text = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False)
     _remember(RECENT_JSON, text, None)
@@ -116,86 +116,6 @@ def written_json(text: str) -> bool:
     if not text.endswith("\n"):
         return False
     return RECENT_JSON.pop(text[:-1], False) is None
-
-
-class _Unusual(Exception):
-    """A value `_indented` leaves to `json.dumps` (a key that is not a string, a type
-    JSON has no form for, a subclass of a JSON type)."""
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-_STRINGS = frozenset({str})
-_DICTS = frozenset({dict})
-
-
-@functools.lru_cache(maxsize=64)
-def _flat_writer(newline: str) -> Callable[[Any], str]:
-    """The standard library's C writer, set to put each member of a container on its own
-    line at `newline`: for a container of scalars that is exactly what `indent` writes."""
-    return json.JSONEncoder(ensure_ascii=False, separators=("," + newline, ": ")).encode
-
-
-def _indented(value: Any, step: str, newline: str) -> str:
-    """`json.dumps(value, indent=...)`, many times quicker: the standard library writes
-    indented JSON in Python token by token (its C writer does compact JSON only), and the
-    port registry of a large estate is a few hundred thousand tokens. Containers of
-    scalars, and lists of those (the port rows), go through the C writer with separators
-    that break the line; only the containers above them are walked here. `newline` holds
-    the indentation."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return _flat_writer(newline)(value)
-    if kind is not dict and kind is not list and kind is not tuple:
-        raise _Unusual
-    if not value:
-        return "{}" if kind is dict else "[]"
-    if kind is dict and not _STRINGS.issuperset(map(type, value)):
-        raise _Unusual
-    inner = newline + step
-    items = value.values() if kind is dict else value
-    if _SCALARS.issuperset(map(type, items)):
-        text = _flat_writer(inner)(value)
-        return text[0] + inner + text[1:-1] + newline + text[-1]
-    if kind is not dict and _rows(value):
-        return _written_rows(value, step, newline)
-    if kind is dict:
-        parts = [
-            encode_basestring(key) + ": " + _indented(item, step, inner)
-            for key, item in value.items()
-        ]
-        return "".join(("{", inner, ("," + inner).join(parts), newline, "}"))
-    parts = [_indented(item, step, inner) for item in value]
-    return "".join(("[", inner, ("," + inner).join(parts), newline, "]"))
-
-
-def _rows(items: list[Any] | tuple[Any, ...]) -> bool:
-    """Whether every item is a non-empty dict of scalars (tested in C: 400,000 values in
-    the registry of 1,000 hosts).
-
-    Keys are not looked at: the C writer turns a number, true, false or null key into a
-    string exactly as `json.dumps` does, and a key of any other type makes it raise the
-    TypeError on which `json_value` leaves the value to `json.dumps`.
-    """
-    values = itertools.chain.from_iterable(map(dict.values, items))
-    return (
-        _DICTS.issuperset(map(type, items))
-        and all(items)
-        and _SCALARS.issuperset(map(type, values))
-    )
-
-
-def _written_rows(rows: list[Any] | tuple[Any, ...], step: str, newline: str) -> str:
-    """A list of `_rows` in one call of the C writer, its members a line each.
-
-    Between two rows the writer puts `},` + the members' line break + `{`; no string can
-    hold that, since a line break inside a string is written `\\n`. Each such place gets
-    the row's closing and the next row's opening on lines of their own.
-    """
-    item = newline + step
-    member = item + step
-    text = _flat_writer(member)(rows)
-    text = text.replace("}," + member + "{", item + "}," + item + "{" + member)
-    return "".join(("[", item, "{", member, text[2:-2], item, "}", newline, "]"))  # one copy
 
 
 @jinja_filter("zone_name")

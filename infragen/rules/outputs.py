@@ -25,31 +25,23 @@ def env_variable_clash(ctx: Context) -> Iterator[Finding]:
 
     Variables are `<stem>_<suffix>` and no suffix ends another, so only ports with one
     stem can clash. A stem joins the service and port names with `_` for every run of
-    `-` and `_` (names hold nothing else), so ports whose names, stripped of both, differ
-    cannot clash. Those stripped names are counted in one go; only when one repeats are
-    its ports placed in their files and compared variable by variable.
+    `-` and `_` (names hold nothing else), so ports whose joined names, stripped of both,
+    differ cannot clash (stripping commutes with joining). Those stripped names are made
+    in one comprehension (a call per port would be half the rule's time) and told apart
+    by a set; only when one repeats are its ports placed in their files and compared
+    variable by variable.
     """
     ports = index_of(ctx.inventory).ports
-    counts = Counter(  # _bare, inlined: a call per port would be half the rule's time
-        [(name + port).replace("-", "").replace("_", "") for name, port, _ in ports]
-    )
-    if len(counts) == counts.total():
-        return  # no stripped name twice: the common case, decided without a second walk
+    bare = [(name + port).replace("-", "").replace("_", "") for name, port, _ in ports]
+    if len(set(bare)) == len(bare):
+        return  # no stripped name twice: the common case, decided without counting
+    counts = Counter(bare)
     alike: dict[str, list[tuple[str, str]]] = {}
-    for name, port_name, _ in ports:
-        bare = _bare(name + port_name)
-        if counts[bare] > 1:
-            alike.setdefault(bare, []).append((name, port_name))
-    for ports in alike.values():
-        yield from _in_one_file(ctx, ports)
-
-
-def _bare(name: str) -> str:
-    """The name without `-` and `_` (two replaces: str.translate is slower by far).
-
-    Dropping characters commutes with joining, so `_bare(a + b) == _bare(a) + _bare(b)`.
-    """
-    return name.replace("-", "").replace("_", "")
+    for (name, port_name, _), stripped in zip(ports, bare, strict=True):
+        if counts[stripped] > 1:
+            alike.setdefault(stripped, []).append((name, port_name))
+    for same in alike.values():
+        yield from _in_one_file(ctx, same)
 
 
 def _in_one_file(ctx: Context, ports: list[tuple[str, str]]) -> Iterator[Finding]:
