@@ -204,3 +204,47 @@ def test_each_model_checks_its_fields_together_once(tmp_path, monkeypatch):
     )
     load(path, cache=False)
     assert checked == {"Service": 2, "Port": 2, "Health": 1}
+
+
+STACKED = (
+    BASE
+    + """stacks:
+  app: {host: a}
+services:
+  api:
+    stack: app
+    env: {LOG_LEVEL: info, TOKEN: {secret: API_TOKEN}}
+    volumes: [{data: data, target: /data}]
+    resources: {memory_mb: 256}
+  web:
+    stack: app
+    env: {LOG_LEVEL: debug, TOKEN: {secret: API_TOKEN}}
+    volumes: [{data: data, target: /data}, {tmpfs: true, target: /tmp}]
+    resources: {memory_mb: 256}
+"""
+)
+
+
+def test_volumes_resources_and_secret_references_written_alike_are_shared(tmp_path):
+    services = load(write(tmp_path, STACKED), cache=False).inventory.services
+    api, web = services["api"], services["web"]
+    assert api.volumes[0] is web.volumes[0] and web.volumes[1].kind == "tmpfs"
+    assert api.resources is web.resources and api.resources.memory_mb == 256
+    assert api.env["TOKEN"] is web.env["TOKEN"] and api.env["TOKEN"].secret == "API_TOKEN"
+    assert (api.env["LOG_LEVEL"], web.env["LOG_LEVEL"]) == ("info", "debug")
+
+
+def test_a_shared_part_left_invalid_is_reported_where_each_service_wrote_it(tmp_path):
+    """Both services write the same invalid secret reference: it is not shared, and each
+    service's own validation reports it at its own line, as before sharing."""
+    text = STACKED.replace("{data: data, target: /data}]", "{data: d, source: /x, target: /d}]")
+    text = text.replace("{secret: API_TOKEN}", "{secret: API_TOKEN, file: /run/t}")
+    with pytest.raises(InvalidInput) as exc:
+        load(write(tmp_path, text), tmp_path, cache=False)
+    volume = "a volume names exactly one of data, share, source, volume or tmpfs"
+    secret = "a secret reference names exactly one of secret, file, sops, agenix"
+    assert messages(exc) == [
+        f"inventory.yaml:11:28: error: services.api.env.TOKEN: {secret}",
+        f"inventory.yaml:12:15: error: services.api.volumes.[0]: {volume}",
+        f"inventory.yaml:16:29: error: services.web.env.TOKEN: {secret}",
+    ]
