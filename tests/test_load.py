@@ -248,3 +248,24 @@ def test_a_shared_part_left_invalid_is_reported_where_each_service_wrote_it(tmp_
         f"inventory.yaml:12:15: error: services.api.volumes.[0]: {volume}",
         f"inventory.yaml:16:29: error: services.web.env.TOKEN: {secret}",
     ]
+
+
+def test_the_node_bound_is_exact_across_the_slices_it_encodes():
+    """node_bound encodes a long text a slice at a time: an indicator on either side of a
+    slice's end, or beside a character UTF-8 writes in several bytes, counts once."""
+    from infragen.inventory.source import _SLICE, node_bound
+
+    edge = "é" * (_SLICE - 1) + ":-" + "💡\ud800" * 3 + "\n" * (_SLICE + 5) + "[{?,"
+    assert node_bound(edge) == 1 + sum(edge.count(c) for c in "\n:,-[{?") == _SLICE + 12
+
+
+@pytest.mark.parametrize(("first", "refused"), [("# c\n", False), ("x: 1\n", True)])
+def test_the_first_line_counts_among_the_lines_at_column_0(tmp_path, first, refused):
+    """A text of 1,000 lines at column 0 after its first is refused only when the first
+    line starts at column 0 as well (it follows no line break in the text)."""
+    from infragen.inventory.document import MAX_TOP_LEVEL
+
+    text = first + "".join(f"k{i}: {i}\n" for i in range(MAX_TOP_LEVEL))
+    with pytest.raises(InvalidInput) as exc:
+        load(write(tmp_path, text), tmp_path, cache=False)
+    assert ("lines start at column 0" in messages(exc)[0]) is refused
