@@ -148,3 +148,23 @@ def test_the_cache_keeps_only_the_newest_units(tmp_path, cache_home, monkeypatch
     with sqlite3.connect(cache_home / "infragen" / "units.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM units").fetchone()[0] == 5
     assert loaded(tmp_path, estate(), cache=True) == expected
+
+
+def test_equal_texts_are_one_string_parsed_or_cached(tmp_path, cache_home):
+    """Every key and text value is interned: 800 services' `exposure: lan` hold one "lan",
+    whether parsed in units, read back from the cache (marshal keeps interned strings
+    interned) or parsed whole."""
+    path = tmp_path / "inventory.yaml"
+    path.write_text(estate())
+    for _ in ("cold", "warm"):
+        parsed, problems = document.parse(
+            path.read_text(), "inventory.yaml", store_at(cache_home / "infragen" / "units.sqlite3")
+        )
+        assert not problems
+        services = list(parsed.data["services"].values())
+        first, last = services[0], services[-1]
+        assert first["exposure"] is last["exposure"] == "lan"
+        assert next(iter(first)) is next(iter(last)) == "host"
+    whole, _ = document.parse(path.read_text(), "inventory.yaml", split=False)
+    hosts = list(whole.data["hosts"].values())
+    assert hosts[0]["os"] is hosts[-1]["os"] == "debian"

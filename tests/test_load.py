@@ -204,3 +204,68 @@ def test_each_model_checks_its_fields_together_once(tmp_path, monkeypatch):
     )
     load(path, cache=False)
     assert checked == {"Service": 2, "Port": 2, "Health": 1}
+
+
+STACKED = (
+    BASE
+    + """stacks:
+  app: {host: a}
+services:
+  api:
+    stack: app
+    env: {LOG_LEVEL: info, TOKEN: {secret: API_TOKEN}}
+    volumes: [{data: data, target: /data}]
+    resources: {memory_mb: 256}
+  web:
+    stack: app
+    env: {LOG_LEVEL: debug, TOKEN: {secret: API_TOKEN}}
+    volumes: [{data: data, target: /data}, {tmpfs: true, target: /tmp}]
+    resources: {memory_mb: 256}
+"""
+)
+
+
+def test_volumes_resources_and_secret_references_written_alike_are_shared(tmp_path):
+    services = load(write(tmp_path, STACKED), cache=False).inventory.services
+    api, web = services["api"], services["web"]
+    assert api.volumes[0] is web.volumes[0] and web.volumes[1].kind == "tmpfs"
+    assert api.resources is web.resources and api.resources.memory_mb == 256
+    assert api.env["TOKEN"] is web.env["TOKEN"] and api.env["TOKEN"].secret == "API_TOKEN"
+    assert (api.env["LOG_LEVEL"], web.env["LOG_LEVEL"]) == ("info", "debug")
+
+
+def test_a_shared_part_left_invalid_is_reported_where_each_service_wrote_it(tmp_path):
+    """Both services write the same invalid secret reference: it is not shared, and each
+    service's own validation reports it at its own line, as before sharing."""
+    text = STACKED.replace("{data: data, target: /data}]", "{data: d, source: /x, target: /d}]")
+    text = text.replace("{secret: API_TOKEN}", "{secret: API_TOKEN, file: /run/t}")
+    with pytest.raises(InvalidInput) as exc:
+        load(write(tmp_path, text), tmp_path, cache=False)
+    volume = "a volume names exactly one of data, share, source, volume or tmpfs"
+    secret = "a secret reference names exactly one of secret, file, sops, agenix"
+    assert messages(exc) == [
+        f"inventory.yaml:11:28: error: services.api.env.TOKEN: {secret}",
+        f"inventory.yaml:12:15: error: services.api.volumes.[0]: {volume}",
+        f"inventory.yaml:16:29: error: services.web.env.TOKEN: {secret}",
+    ]
+
+
+def test_the_node_bound_is_exact_across_the_slices_it_encodes():
+    """node_bound encodes a long text a slice at a time: an indicator on either side of a
+    slice's end, or beside a character UTF-8 writes in several bytes, counts once."""
+    from infragen.inventory.source import _SLICE, node_bound
+
+    edge = "é" * (_SLICE - 1) + ":-" + "💡\ud800" * 3 + "\n" * (_SLICE + 5) + "[{?,"
+    assert node_bound(edge) == 1 + sum(edge.count(c) for c in "\n:,-[{?") == _SLICE + 12
+
+
+@pytest.mark.parametrize(("first", "refused"), [("# c\n", False), ("x: 1\n", True)])
+def test_the_first_line_counts_among_the_lines_at_column_0(tmp_path, first, refused):
+    """A text of 1,000 lines at column 0 after its first is refused only when the first
+    line starts at column 0 as well (it follows no line break in the text)."""
+    from infragen.inventory.document import MAX_TOP_LEVEL
+
+    text = first + "".join(f"k{i}: {i}\n" for i in range(MAX_TOP_LEVEL))
+    with pytest.raises(InvalidInput) as exc:
+        load(write(tmp_path, text), tmp_path, cache=False)
+    assert ("lines start at column 0" in messages(exc)[0]) is refused

@@ -114,8 +114,9 @@ def _crowded(text: str, file: str) -> Problem | None:
     an inventory has a dozen."""
     if node_bound(text) > MAX_NODES:
         return Problem(Location(file), too_many_nodes(text))
-    lines = itertools.islice(_TOP_LEVEL.finditer("\n" + text), MAX_TOP_LEVEL + 1)
-    if sum(1 for _ in lines) <= MAX_TOP_LEVEL:
+    first = _TOP_LEVEL.match("\n" + text[:1]) is not None  # the line no "\n" precedes
+    lines = itertools.islice(_TOP_LEVEL.finditer(text), MAX_TOP_LEVEL + 1 - first)
+    if first + sum(1 for _ in lines) <= MAX_TOP_LEVEL:
         return None
     return Problem(
         Location(file),

@@ -99,7 +99,7 @@ class Port(Lean):
         return self.container or self.migrating_from or self.port
 
 
-class SecretRef(Strict):
+class SecretRef(Lean):
     """A secret given by reference, never by value: an env var, a file, sops or agenix."""
 
     secret: EnvName | None = None
@@ -107,12 +107,10 @@ class SecretRef(Strict):
     sops: str | None = None
     agenix: str | None = None
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretRef:
+    def check(self) -> None:
         given = bool(self.secret) + bool(self.file) + bool(self.sops) + bool(self.agenix)
         if given != 1:
             raise ValueError("a secret reference names exactly one of secret, file, sops, agenix")
-        return self
 
     @property
     def variable(self) -> str | None:
@@ -120,7 +118,7 @@ class SecretRef(Strict):
 
 
 def _env_kind(value: Any) -> str:
-    return "ref" if isinstance(value, dict) else "plain"
+    return "ref" if isinstance(value, dict | SecretRef) else "plain"
 
 
 # A plain value, a secret reference, or null: passed through from the deploy environment.
@@ -159,7 +157,7 @@ class Health(Lean):
             raise ValueError("interval is at least 1 second")
 
 
-class Volume(Strict):
+class Volume(Lean):
     """A mount into a container or unit: app data, an NFS share, a host path, a named
     volume of the stack, or a tmpfs; with the bind and volume options compose knows."""
 
@@ -178,12 +176,10 @@ class Volume(Strict):
     size: int | str | None = None
     mode: int | None = None
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Volume:
+    def check(self) -> None:
         sources = (self.data, self.share, self.source, self.volume)
         if len(sources) - sources.count(None) + self.tmpfs != 1:
             raise ValueError("a volume names exactly one of data, share, source, volume or tmpfs")
-        return self
 
     @property
     def kind(self) -> Literal["bind", "volume", "tmpfs"]:
