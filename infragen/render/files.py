@@ -16,7 +16,7 @@ from infragen.inventory.model import Inventory
 from infragen.inventory.source import Location
 from infragen.output.manifest import digest
 from infragen.render.formats import FORMATS
-from infragen.targets import WHOLE, Beside, OutputFile, Part, Previous, all_targets, target_files
+from infragen.targets import WHOLE, Beside, OutputFile, Previous, Work, all_targets, target_files
 from infragen.validate import Rendered
 
 
@@ -58,7 +58,7 @@ def target_outputs(
     inventory: Inventory,
     previous: Previous | None,
     beside: Beside,
-    work: Iterable[tuple[str, Part]] | None = None,
+    work: Iterable[Work] | None = None,
 ) -> Iterator[Iterator[OutputFile]]:
     """The files of each piece of `work` (a target's name and the part of it to render; by
     default every target whole, in name order), unrendered, one piece at a time (so each

@@ -26,25 +26,25 @@ from infragen.output.plan import Change, Planner
 from infragen.render.contexts import context_key
 from infragen.render.environment import make_environment
 from infragen.render.files import RecordingReader, render_file, target_outputs
-from infragen.targets import PARTS, WHOLE, Part
+from infragen.targets import PARTS, Part, Work
 from infragen.validate import Validation
 from infragen.validate.nix import nixfmt_binary
 
 # The order the queue hands targets out; others follow in name order. First those whose
-# validators take longest beside a short render (at 1,000 hosts: cloud-init, zones, nft,
-# the compose schema and ansible, 0.3-1 s of CPU each), so that their verdicts come while
-# the rest renders instead of after it; then the longest renders (bench: contexts,
-# templates and files written), before the small ones, which fill the gaps at the end.
+# validators take longest beside a short render (at 1,000 hosts: cloud-init, zones, nft
+# and the compose schema, 0.5-1 s of CPU each), so that their verdicts come while the
+# rest renders instead of after it; then the longest renders (bench: contexts, templates
+# and files written), before the small ones, which fill the gaps at the end.
 ORDER = (
     "bootstrap",
     "dns",
     "firewall",
     "compose",
-    "ansible",
     "nixos",
     "docs",
     "env",
     "registry",
+    "ansible",
 )
 
 
@@ -80,9 +80,6 @@ class ForkedShare:
     state: dict[str, str | None]
     beside: dict[str, str | None]
     vouched: dict[str, Any]  # the stamps its planner found confirmed (output/stamps.py)
-
-
-Work = tuple[str, Part]  # a target's name and the part of it to render
 
 
 def render_share(
@@ -146,11 +143,10 @@ def forked_share(
 def target_queue(names: Collection[str], in_parts: bool = False) -> Queue[Work]:
     """The targets `names` for both processes to take from, in `ORDER`; `in_parts`:
     each target that registered parts as that many pieces."""
-    pieces = [
-        (name, Part(index, PARTS[name]) if in_parts and name in PARTS else WHOLE)
-        for name in sorted(names, key=_weight)
-        for index in range(PARTS.get(name, 1) if in_parts else 1)
-    ]
+    pieces: list[Work] = []
+    for name in sorted(names, key=_weight):
+        count = PARTS.get(name, 1) if in_parts else 1
+        pieces += [(name, Part(index, count)) for index in range(count)]
     return Queue(pieces)
 
 

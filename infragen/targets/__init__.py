@@ -66,6 +66,7 @@ class Part(NamedTuple):
 
 
 WHOLE = Part(0, 1)
+Work = tuple[str, Part]  # a target's name and the part of it to render
 Target = Callable[..., Iterable[OutputFile]]
 TARGETS: dict[str, Target] = {}
 # Targets that can be rendered in parts, and how many: such a target takes `part=`.
