@@ -85,6 +85,11 @@ class Forked(Generic[T]):
         os.close(write)
         self.pid, self.read = pid, read
 
+    @property
+    def forked(self) -> bool:
+        """Whether the work runs in a child (else `result` runs it here, in turn)."""
+        return self.work is None
+
     def result(self) -> T:
         if self.work is not None:
             return self.work()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,9 +40,12 @@ from infragen.render.environment import make_environment
 from infragen.render.files import RecordingReader, render_file, target_outputs
 from infragen.rules import check
 from infragen.targets import Beside, Previous, all_targets
-from infragen.validate import Rendered, Validation
+from infragen.validate import Ahead, Rendered, Validation
 
 LOCK_TIMEOUT = 600.0
+# An inventory file this large (a 100-host estate, from which a render is shared with a
+# forked process, writes about 0.6 MB) has its validator workers started before its load.
+AHEAD_BYTES = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -155,11 +159,25 @@ def _inputs(
     return fingerprint.inputs(inventory, read, beside.read)
 
 
+def _validation(forking: bool, ahead: Ahead | None) -> Validation:
+    """This process's validators (imported once, before the fork). When the render is
+    shared, they run in their own process from the first file, like the forked one's: in
+    a thread here they would take turns with the rendering for the interpreter."""
+    if ahead is not None:
+        return Validation(worker=ahead.here)
+    return Validation(worker_after=0) if forking else Validation()
+
+
 def _plan(
-    inventory: Inventory, source: Path, state: RecordingReader, planner: Planner
+    inventory: Inventory,
+    source: Path,
+    state: RecordingReader,
+    planner: Planner,
+    ahead: Ahead | None = None,
 ) -> tuple[Plan, list[Finding]]:
     """Render every target into `planner` (`render/contexts.py` says which files need not
-    be); `state` reads (and records) the files of the last render the targets need.
+    be); `state` reads (and records) the files of the last render the targets need;
+    `ahead`: validator workers started before the load.
 
     On a large estate a forked process takes targets from the same queue meanwhile; its
     record joins this one's before the plan is made.
@@ -168,17 +186,21 @@ def _plan(
     readers = (state, beside)
     forking = worth_forking(len(inventory.hosts))
     queue = shares.target_queue(all_targets(), in_parts=forking)
-    # Validators imported once, before the fork. When the render is shared, this process's
-    # validators, like the forked one's, run in their own process from the first file: in
-    # a thread here they would take turns with the rendering for the interpreter.
-    validation = Validation(worker_after=0) if forking else Validation()
+    # This process takes the first piece (cloud-init's files, whose probe its worker
+    # started ahead) before the fork.
+    mine = list(itertools.islice(queue, 1))
+    validation = _validation(forking, ahead)
     child = (
-        Forked(lambda: shares.forked_share(queue, inventory, source, readers, planner))
+        Forked(lambda: shares.forked_share(queue, inventory, source, readers, planner, ahead))
         if forking
         else None
     )
+    if ahead is not None and child is not None and child.forked:
+        ahead.there.leave()
     try:
-        share = shares.render_share(queue, inventory, source, readers, planner, validation)
+        share = shares.render_share(
+            itertools.chain(mine, queue), inventory, source, readers, planner, validation
+        )
         keys, verdicts = share.keys, share.verdicts
         if child is not None:
             part = child.result()
@@ -206,6 +228,23 @@ def _model(loaded: Loaded, state: RecordingReader) -> tuple[Inventory, list[Find
     return keep_container_sides(loaded, state)
 
 
+@contextlib.contextmanager
+def _workers_ahead(inventory: Path) -> Iterator[Ahead | None]:
+    """Validator workers started before the load, for an inventory large enough that its
+    render will likely be shared with a forked process (`AHEAD_BYTES`); None else. A
+    wrong guess costs an interpreter's start on an idle core, never a verdict."""
+    try:
+        large = inventory.stat().st_size >= AHEAD_BYTES
+    except OSError:
+        large = False  # the load says what is wrong with it
+    ahead = Ahead() if large else None
+    try:
+        yield ahead
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
 def _folder(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: not a folder (-o names the folder to render into)")
@@ -226,7 +265,7 @@ def render(
     Nothing is applied when the plan has conflicts (the caller reports them) or changes
     more of `out/` than the inventory's `output.mass_change_percent` allows.
     """
-    with steady_heap():
+    with steady_heap(), _workers_ahead(inventory) as ahead:
         loaded, findings = checked(inventory)
         _folder(out)
         with lock.exclusive(out, timeout=timeout, on_wait=on_wait):
@@ -238,7 +277,7 @@ def render(
             transaction = Transaction(out)
             try:
                 planner = Planner(out, force=force, keep=False, stage=transaction.stage)
-                plan, verdicts = _plan(model, inventory, state, planner)
+                plan, verdicts = _plan(model, inventory, state, planner, ahead)
                 limit = None if allow_mass_change else model.output.mass_change_percent
                 _apply(plan, transaction, limit)
             except BaseException:
@@ -281,12 +320,12 @@ def survey(
     on_wait: Callable[[lock.Holder], None] = lambda holder: None,
 ) -> Outcome:
     """Plan a render without writing (for check and diff), after any render in progress."""
-    with steady_heap():
+    with steady_heap(), _workers_ahead(inventory) as ahead:
         loaded, findings = checked(inventory)
         _folder(out)
         with lock.shared(out, timeout=timeout, on_wait=on_wait):
             state = RecordingReader(out)
             model, kept = _model(loaded, state)
             del loaded
-            plan, verdicts = _plan(model, inventory, state, Planner(out, keep=keep))
+            plan, verdicts = _plan(model, inventory, state, Planner(out, keep=keep), ahead)
     return Outcome(plan, findings + kept + verdicts)

@@ -313,9 +313,9 @@ def test_without_cloud_init_the_files_are_parsed_and_a_note_says_so(python, monk
 def test_one_process_both_asks_whether_cloud_init_imports_and_judges(monkeypatch):
     need_cloudinit()
     runs = []
-    real = subprocess.run
+    real = subprocess.Popen
     monkeypatch.setattr(
-        cloudinit.subprocess, "run", lambda *a, **k: runs.append(1) or real(*a, **k)
+        cloudinit.subprocess, "Popen", lambda *a, **k: runs.append(1) or real(*a, **k)
     )
     files = [Rendered("bootstrap/a/network-config", "cloud-network", NETWORK_CONFIGS[1])]
     assert list(judge(files)) == [] and runs == [1]
@@ -383,3 +383,20 @@ def test_user_data_is_checked_key_by_key_only_where_the_schema_allows_it():
     counts, closed = json.loads(system_python(SPLIT, [], str(PROBE)))
     assert counts == {"users": 1, "hostname": 2}  # set_hostname and update_hostname
     assert closed is None  # a module closed to other keys: the whole schema, per file
+
+
+def test_a_probe_started_ahead_judges_as_one_started_for_the_files():
+    """A validator worker started before the render has files starts cloud-init's probe
+    ahead (`warm`); the files then go to that probe, whose verdicts are a fresh one's."""
+    need_cloudinit()
+    files = [
+        Rendered("bootstrap/a/user-data", "cloud-config", "#cloud-config\nhostname: [1]\n"),
+        Rendered("bootstrap/b/user-data", "cloud-config", "#cloud-config\nhostname: b\n"),
+        Rendered("bootstrap/a/network-config", "cloud-network", NETWORK_CONFIGS[2]),
+    ]
+    fresh = list(cloudinit.judge(files))
+    cloudinit.warm()
+    waiting = cloudinit._WAITING[cloudinit.cloudinit_python()]
+    assert list(cloudinit.judge(files)) == fresh
+    assert len(fresh) == 3 and not cloudinit._WAITING
+    assert waiting.returncode == 0, "the probe started ahead judged the files"

@@ -8,6 +8,8 @@ the ones recorded: a template override or another infragen renders everything ag
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -293,3 +295,50 @@ def test_a_context_key_is_of_values_not_of_which_objects_hold_them():
     cycle: list[object] = []
     cycle.append(cycle)
     assert key({"rows": cycle}) is None, "no key: such a file is always rendered"
+
+
+def test_workers_started_ahead_serve_both_processes(tmp_path):
+    """From a large inventory on, a render starts its two validator workers before the
+    load, and gives the second to the forked process. Each process must let go of the
+    other's pipes, or a worker never sees its input end: the render would hang (hence a
+    subprocess with a timeout). The files are those of a render without them."""
+    alone = copy_small(tmp_path / "alone")
+    pipeline.render(alone, alone.parent / "out")
+    inventory = copy_small(tmp_path / "ahead")
+    script = (
+        "import sys; from pathlib import Path; from infragen import forked, pipeline, validate\n"
+        "forked.FORK_AFTER_HOSTS = 0; pipeline.AHEAD_BYTES = 0; started = []\n"
+        "class Counted(validate.Ahead):\n"
+        "    def __init__(self): super().__init__(); started.append(self)\n"
+        "pipeline.Ahead = Counted\n"
+        "pipeline.render(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+        "ahead, = started\n"
+        "assert ahead.here.feeder is not None, 'this process sent its files to its worker'\n"
+        "assert [w.process.returncode for w in (ahead.here, ahead.there)] == [0, 0]\n"
+    )
+    out = inventory.parent / "out"
+    subprocess.run(
+        [sys.executable, "-c", script, str(inventory), str(out)], check=True, timeout=300
+    )
+    assert files_of(out) == files_of(alone.parent / "out")
+
+
+def test_workers_started_ahead_end_when_the_inventory_is_refused(tmp_path, monkeypatch):
+    from infragen.errors import InvalidInput
+    from infragen.validate import Ahead
+
+    started: list[Ahead] = []
+
+    class Counted(Ahead):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+
+    monkeypatch.setattr(pipeline, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(pipeline, "Ahead", Counted)
+    inventory = copy_small(tmp_path)
+    inventory.write_text(inventory.read_text() + "\nunknown_section: 1\n")
+    with pytest.raises(InvalidInput):
+        pipeline.render(inventory, tmp_path / "out")
+    (ahead,) = started
+    assert None not in [worker.process.returncode for worker in (ahead.here, ahead.there)]

@@ -100,7 +100,7 @@ def test_a_render_through_the_worker_writes_what_one_without_it_does(tmp_path, m
         started.append(True)
         real(self)
 
-    monkeypatch.setattr(Validation.__init__, "__defaults__", (1,))  # every render: worker
+    monkeypatch.setattr(Validation.__init__, "__defaults__", (1, None))  # every render: worker
     monkeypatch.setattr(validate.Worker, "__init__", counted)
     result = runner.invoke(main, ["render", "-i", str(inventory), "-o", str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
@@ -212,3 +212,25 @@ def test_yaml_the_filter_wrote_after_comments_is_not_parsed_again(monkeypatch):
         ("out/y.yml:1:14", "invalid YAML: control characters are not allowed"),
         ("out/z.yml:4:8", "invalid YAML: did not find expected ',' or ']'"),
     ]
+
+
+def test_a_worker_started_ahead_and_warmed_up_gives_the_verdicts_of_threads():
+    """A render's workers start before the load; one warms up (the compose schema, the
+    cloud-init probe) before its first file. Its verdicts are those of the threads."""
+    good = compose_file("compose/a/compose.yaml", {"web": {"image": "nginx:1"}})
+    bad = compose_file("compose/b/compose.yaml", {"web": {"image": 1, "portz": ["80"]}})
+    here = Validation(worker_after=None)
+    here.submit([good, bad])
+    expected = here.finish()
+    worker = validate.Worker(warm=True)
+    there = Validation(worker=worker)
+    there.submit([good, bad])
+    assert len(expected) == 2 and there.finish() == expected
+    assert worker.process.returncode == 0
+
+
+def test_a_worker_nobody_uses_is_ended_and_reaped():
+    ahead = validate.Ahead()
+    ahead.close()
+    codes = [worker.process.returncode for worker in (ahead.here, ahead.there)]
+    assert None not in codes

@@ -27,7 +27,7 @@ from infragen.render.contexts import context_key
 from infragen.render.environment import make_environment
 from infragen.render.files import RecordingReader, render_file, target_outputs
 from infragen.targets import PARTS, Part, Work
-from infragen.validate import Validation
+from infragen.validate import Ahead, Validation
 from infragen.validate.nix import nixfmt_binary
 
 # The order the queue hands targets out; others follow in name order. First those whose
@@ -128,12 +128,19 @@ def forked_share(
     source: Path,
     readers: tuple[RecordingReader, RecordingReader],
     planner: Planner,
+    ahead: Ahead | None = None,
 ) -> ForkedShare:
     """`render_share` as the forked process runs it, on its copies of the readers and of
     the planner (empty at the fork); the staged files go to the same staging folder. Its
-    validators go to their own process from the first file, so they do not take turns
-    with its rendering for the interpreter."""
-    share = render_share(work, inventory, source, readers, planner, Validation(worker_after=0))
+    validators go to their own process from the first file (`ahead.there` when the
+    workers were started ahead), so they do not take turns with its rendering for the
+    interpreter."""
+    if ahead is None:
+        validation = Validation(worker_after=0)
+    else:
+        ahead.here.leave()
+        validation = Validation(worker=ahead.there)
+    share = render_share(work, inventory, source, readers, planner, validation)
     state, beside = readers
     return ForkedShare(
         share, planner.changes, planner.digests, state.read, beside.read, planner.stamps.vouched

@@ -49,14 +49,30 @@ class Rendered:
 
 Validator = Callable[[list[Rendered]], Iterable[Finding]]
 VALIDATORS: list[tuple[frozenset[str], Validator]] = []
+# What validators pay before their first file (a schema compiled, a helper interpreter's
+# imports), done ahead by a worker started before the render has files for it.
+WARMERS: list[Callable[[], None]] = []
 
 
-def validator(*formats: str) -> Callable[[Validator], Validator]:
+def validator(
+    *formats: str, warm: Callable[[], None] | None = None
+) -> Callable[[Validator], Validator]:
+    """Register a validator of `formats`; `warm` does ahead what its first file costs."""
+
     def register(function: Validator) -> Validator:
         VALIDATORS.append((frozenset(formats), function))
+        if warm is not None:
+            WARMERS.append(warm)
         return function
 
     return register
+
+
+def warm_up() -> None:
+    """Pay every validator's first-file cost now (a worker does, while it has no files)."""
+    _load()
+    for warm in WARMERS:
+        warm()
 
 
 def _load() -> None:
@@ -76,16 +92,19 @@ WORKER_AFTER = 1500
 class Validation:
     """Validators running beside the render; `finish` waits and returns every finding.
 
-    `worker_after`: how many submitted files start the worker process (None: never).
+    `worker_after`: how many submitted files start the worker process (None: never);
+    `worker`: one started ahead (`Ahead`), which every file goes to.
     """
 
-    def __init__(self, worker_after: int | None = WORKER_AFTER) -> None:
+    def __init__(
+        self, worker_after: int | None = WORKER_AFTER, worker: Worker | None = None
+    ) -> None:
         _load()
         self.worker_after = worker_after
         self.submitted = 0
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
         self.futures: list[Future[list[Finding]]] = []
-        self.worker: Worker | None = None
+        self.worker = worker
 
     def submit(self, files: list[Rendered]) -> None:
         """Start validating `files` (the caller may drop its references right after)."""
@@ -111,31 +130,39 @@ class Validation:
         return sorted(findings)
 
 
+WARM_FLAG = "--warm"  # the worker's first argument when it is to warm up
+
+
 class Worker:
     """A `python -m infragen.validate.worker` process fed batches through a pipe.
 
     A feeding thread writes, so the render never waits for the pipe; the worker answers
-    with every finding once its input ends.
+    with every finding once its input ends. The thread starts with the first batch: a
+    worker started ahead of a fork has no thread to lose in the forked process. `warm`:
+    the worker pays its validators' first-file costs while it waits for files.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, warm: bool = False) -> None:
         from infragen.validate.nix import _nixfmt
 
+        flags = [WARM_FLAG] if warm else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "infragen.validate.worker", *_nixfmt],
+            [sys.executable, "-m", "infragen.validate.worker", *flags, *_nixfmt],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         self.batches: queue.Queue[bytes | None] = queue.Queue()
-        self.feeder = threading.Thread(target=self._feed, daemon=True)
-        self.feeder.start()
+        self.feeder: threading.Thread | None = None
 
     def send(self, files: list[Rendered]) -> None:
         from infragen.validate.data import with_dump
 
         batch = [with_dump(rendered) for rendered in files]
         self.batches.put(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.feeder is None:
+            self.feeder = threading.Thread(target=self._feed, daemon=True)
+            self.feeder.start()
 
     def _feed(self) -> None:
         stream = self.process.stdin
@@ -147,8 +174,9 @@ class Worker:
             pass  # the worker died; `finish` reports it
 
     def finish(self) -> list[Finding]:
-        self.batches.put(None)
-        self.feeder.join()
+        if self.feeder is not None:
+            self.batches.put(None)
+            self.feeder.join()
         answer, complaint = self.process.communicate()
         try:
             found: list[Finding] = pickle.loads(answer)
@@ -157,3 +185,34 @@ class Worker:
             said = complaint.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             where = Location("out/")
             return [Finding(where, "error", f"the validator process failed: {said[0]}")]
+
+    def leave(self) -> None:
+        """Let go of the pipes in a process that does not use this worker (either side of
+        a fork): the worker sees the end of its input when its user closes its own copy."""
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+    def stop(self) -> None:
+        """End the worker if it still runs (unused, or its user failed) and reap it."""
+        if self.process.returncode is None:
+            self.process.kill()
+            self.process.wait()
+
+
+class Ahead:
+    """The two validator workers of a render in two processes, started before the load, so
+    that their interpreters start and import (about 0.4 s of CPU each, more with the
+    first-file costs) on the second core, which idles while the inventory is loaded and
+    checked. `here` is this process's (it also warms up); `there` goes to the forked one.
+    """
+
+    def __init__(self) -> None:
+        self.here = Worker(warm=True)
+        self.there = Worker()
+
+    def close(self) -> None:
+        """Reap both: by now each has answered its user, or is not needed any more."""
+        for worker in (self.here, self.there):
+            worker.leave()
+            worker.stop()

@@ -230,7 +230,12 @@ def position(text: str, path: tuple[Any, ...]) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-@validator("compose")
+def warm() -> None:
+    """Compile the schema ahead of the first compose file (0.25 s of CPU)."""
+    compose_validator()
+
+
+@validator("compose", warm=warm)
 def compose_schema(files: list[Rendered]) -> Iterator[Finding]:
     for rendered in files:
         document, problem = yaml_data(rendered)

@@ -3,7 +3,9 @@
 Started by `Validation` for large renders. Each batch is a length-prefixed pickle of
 `Rendered` files; a reading thread drains stdin so the render never waits on the pipe,
 while the main thread hands batches to the same threaded `Validation` a small render uses.
-Arguments, when present, name the nixfmt binary the render was told to use.
+Arguments: `--warm` first, when it is to pay its validators' first-file costs while it
+waits for files (`WARMERS`); then, when present, the nixfmt binary the render was told to
+use.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 import threading
 from typing import BinaryIO
 
-from infragen.validate import Rendered, Validation
+from infragen.validate import WARM_FLAG, Rendered, Validation, warm_up
 from infragen.validate.nix import use_nixfmt
 
 
@@ -25,11 +27,15 @@ def _read(stream: BinaryIO, batches: queue.Queue[list[Rendered] | None]) -> None
 
 
 def main() -> None:
-    if len(sys.argv) > 1:
-        use_nixfmt(sys.argv[1])
+    arguments = sys.argv[1:]
+    warm = arguments[:1] == [WARM_FLAG]
+    if arguments[warm:]:
+        use_nixfmt(arguments[warm])
     batches: queue.Queue[list[Rendered] | None] = queue.Queue()
     reader = threading.Thread(target=_read, args=(sys.stdin.buffer, batches), daemon=True)
     reader.start()
+    if warm:
+        warm_up()
     validation = Validation(worker_after=None)
     while (batch := batches.get()) is not None:
         validation.submit(batch)
