@@ -234,10 +234,9 @@ def _workers_ahead(inventory: Path) -> Iterator[Ahead | None]:
     render will likely be shared with a forked process (`AHEAD_BYTES`); None else. A
     wrong guess costs an interpreter's start on an idle core, never a verdict."""
     try:
-        large = inventory.stat().st_size >= AHEAD_BYTES
-    except OSError:
-        large = False  # the load says what is wrong with it
-    ahead = Ahead() if large else None
+        ahead = Ahead() if inventory.stat().st_size >= AHEAD_BYTES else None
+    except OSError:  # no inventory (the load says so), no process to spare: start none
+        ahead = None
     try:
         yield ahead
     finally:

@@ -234,3 +234,16 @@ def test_a_worker_nobody_uses_is_ended_and_reaped():
     ahead.close()
     codes = [worker.process.returncode for worker in (ahead.here, ahead.there)]
     assert None not in codes
+
+
+def test_a_warming_worker_still_uses_the_nixfmt_it_was_given(tmp_path, monkeypatch):
+    """The worker's arguments: `--warm`, then the nixfmt a render was told to use."""
+    from infragen.validate import nix
+
+    fake = tmp_path / "fake-nixfmt"
+    fake.write_text('#!/bin/sh\nshift\necho "$1: not formatted" >&2\nexit 1\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(nix, "_nixfmt", [str(fake)])
+    there = Validation(worker=validate.Worker(warm=True))
+    there.submit([Rendered("nixos/a.nix", "nix", "{\n  a = 1;\n}\n")])
+    assert any("nixfmt would reformat this file" in f.message for f in there.finish())

@@ -209,7 +209,11 @@ class Ahead:
 
     def __init__(self) -> None:
         self.here = Worker(warm=True)
-        self.there = Worker()
+        try:
+            self.there = Worker()
+        except BaseException:
+            self.here.stop()
+            raise
 
     def close(self) -> None:
         """Reap both: by now each has answered its user, or is not needed any more."""

@@ -29,8 +29,10 @@ def _read(stream: BinaryIO, batches: queue.Queue[list[Rendered] | None]) -> None
 def main() -> None:
     arguments = sys.argv[1:]
     warm = arguments[:1] == [WARM_FLAG]
-    if arguments[warm:]:
-        use_nixfmt(arguments[warm])
+    if warm:
+        arguments = arguments[1:]
+    if arguments:
+        use_nixfmt(arguments[0])
     batches: queue.Queue[list[Rendered] | None] = queue.Queue()
     reader = threading.Thread(target=_read, args=(sys.stdin.buffer, batches), daemon=True)
     reader.start()
