@@ -160,9 +160,10 @@ def _inputs(
 
 
 def _validation(forking: bool, ahead: Ahead | None) -> Validation:
-    """This process's validators (imported once, before the fork). When the render is
-    shared, they run in their own process from the first file, like the forked one's: in
-    a thread here they would take turns with the rendering for the interpreter."""
+    """This process's validators (imported once, before the fork, unless workers started
+    ahead judge every file). When the render is shared, they run in their own process
+    from the first file, like the forked one's: in a thread here they would take turns
+    with the rendering for the interpreter."""
     if ahead is not None:
         return Validation(worker=ahead.here)
     return Validation(worker_after=0) if forking else Validation()

@@ -301,7 +301,8 @@ def test_workers_started_ahead_serve_both_processes(tmp_path):
     """From a large inventory on, a render starts its two validator workers before the
     load, and gives the second to the forked process. Each process must let go of the
     other's pipes, or a worker never sees its input end: the render would hang (hence a
-    subprocess with a timeout). The files are those of a render without them."""
+    subprocess with a timeout). The render processes need not import the validators
+    (a third of a second before the fork). The files are those of a render without them."""
     alone = copy_small(tmp_path / "alone")
     pipeline.render(alone, alone.parent / "out")
     inventory = copy_small(tmp_path / "ahead")
@@ -315,6 +316,7 @@ def test_workers_started_ahead_serve_both_processes(tmp_path):
         "ahead, = started\n"
         "assert ahead.here.feeder is not None, 'this process sent its files to its worker'\n"
         "assert [w.process.returncode for w in (ahead.here, ahead.there)] == [0, 0]\n"
+        "assert 'infragen.validate.zone' not in sys.modules, 'the workers import validators'\n"
     )
     out = inventory.parent / "out"
     subprocess.run(

@@ -99,7 +99,8 @@ class Validation:
     def __init__(
         self, worker_after: int | None = WORKER_AFTER, worker: Worker | None = None
     ) -> None:
-        _load()
+        if worker is None:  # else the worker judges every file: it imports the validators
+            _load()
         self.worker_after = worker_after
         self.submitted = 0
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
