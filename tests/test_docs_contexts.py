@@ -1,5 +1,5 @@
-"""How the docs target builds its contexts: the port descriptions read from the index's
-notes.
+"""How the docs target builds its contexts: cells worked out once per distinct input and
+the port descriptions read from the index's notes.
 
 Each shortcut is compared with reading the models directly, on `tests/docs/shared-ports.yaml`
 (services the loader gives one port model, told apart by one input each) and on the docs
@@ -26,6 +26,59 @@ ESTATES = [SHARED, HERE / "docs" / "estate.yaml"]
 @pytest.fixture(scope="module")
 def shared() -> Inventory:
     return load(SHARED).inventory
+
+
+def test_equal_ports_are_one_model_so_the_cells_are_keyed_by_it(shared: Inventory) -> None:
+    """The premise: otherwise every service would be its own input."""
+    services = shared.services
+    assert services["a1"].ports["api"] is services["a3"].ports["api"]
+    assert services["a1"].health is services["a3"].health
+
+
+def test_cells_are_worked_out_once_per_distinct_input(
+    shared: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a1 and a2 differ in name and host only; a3 (exposure), a4 (runtime), a5 (health
+    check), a6 (port names) and ssh differ in what their cells are made of."""
+    asked: list[Any] = []
+    cells = docs.service_cells
+
+    def counted(service: Any) -> docs.ServiceCells:
+        asked.append(service)
+        return cells(service)
+
+    monkeypatch.setattr(docs, "service_cells", counted)
+    tables = docs.service_tables(shared)
+    assert len(asked) == len(shared.services) - 1
+    assert [row[0] for row in tables.matrix] == sorted(shared.services)
+
+
+@pytest.mark.parametrize("estate", ESTATES, ids=lambda path: path.stem)
+def test_every_row_is_what_its_own_service_makes(estate: Path) -> None:
+    """Each row's cells as the service alone would have them: no key leaves out an input."""
+    inventory = load(estate).inventory
+    tables = docs.service_tables(inventory)
+    health = {row[0]: row[2:] for row in tables.health}
+    for name, ports, _, protocols, exposures, _, _ in tables.matrix:
+        service = inventory.services[name]
+        alone = docs.service_cells(service)
+        assert (ports, protocols, exposures) == alone[:3]
+        assert health.get(name) == alone[4]
+        for host in inventory.service_hosts(name):
+            (entry,) = [e for e in tables.listed[host] if e["name"] == name]
+            assert entry["ports"] == alone[3]
+
+
+def test_the_cells_that_tell_the_services_apart(shared: Inventory) -> None:
+    tables = docs.service_tables(shared)
+    matrix = {row[0]: row for row in tables.matrix}
+    health = {row[0]: row[2] for row in tables.health}
+    assert matrix["a1"][1:5] == ("7000 (api), 9100 (metrics)", "alpha", "tcp", "tunnel")
+    assert matrix["a3"][4] == "lan"
+    assert matrix["a6"][1] == "7000 (web), 9100 (metrics)"
+    assert health["a1"] == "http://localhost:7000/health"
+    assert health["a4"] == "http://localhost:7000/health (inside the container)"
+    assert health["a5"] == "tcp connect localhost:7000"
 
 
 def _read_from_models(inventory: Inventory, row: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ templates pass every row through `md_row`, every other value through `md`.
 from __future__ import annotations
 
 import shlex
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -125,11 +126,13 @@ def _distinct(values: dict[str, None]) -> str:
 @dataclass
 class ServiceTables:
     """SERVICES.md's tables by service: the matrix and health rows, sorted by name, and
-    how the per-node lists name each service's ports."""
+    each host's entries of the per-node lists (its services, by name)."""
 
     matrix: list[Cells] = field(default_factory=list)
     health: list[Cells] = field(default_factory=list)
-    phrases: dict[str, str] = field(default_factory=dict)
+    listed: defaultdict[str, list[dict[str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
 
 def port_columns(service: Service) -> tuple[str, str, str, str]:
@@ -161,29 +164,71 @@ def port_columns(service: Service) -> tuple[str, str, str, str]:
     return cell, _distinct(protocols), _distinct(exposures), phrase
 
 
+# A service's cells apart from its name, hosts, status and description: its ports cells,
+# its per-node phrase and its health check's (None without one).
+ServiceCells = tuple[str, str, str, str, tuple[str, str] | None]
+
+
+def service_cells(service: Service) -> ServiceCells:
+    check = health_check(service) if service.health is not None else None
+    return (*port_columns(service), check)
+
+
+def _cells_input(service: Service) -> tuple[Any, ...]:
+    """All `service_cells` reads, as a key: the exposure, runtime and health check, and the
+    ports' names and models.
+
+    The loader makes equal values one object, so at 1,000 hosts 20,000 services share 40
+    port models and one health check; keyed by those very objects (alive as long as the
+    inventory), the cells are worked out once per distinct input. Reading the models
+    again and formatting the same numbers cost more than the rest of the table.
+    """
+    ports = service.ports
+    return (
+        service.exposure,
+        service.kind,
+        id(service.health),
+        tuple(ports),
+        *map(id, ports.values()),
+    )
+
+
 def service_tables(inventory: Inventory) -> ServiceTables:
     """Every table of SERVICES.md that has a row per service, in one walk over them.
 
     At 1,000 hosts a walk per table read 20,000 services' models from memory five times
     over; here each service's cells are written while its models are at hand. A matrix
-    row is seed 000's service-to-device matrix row of one service.
+    row is seed 000's service-to-device matrix row of one service. The walk goes by name,
+    so each host's entries of the per-node lists come in name order.
     """
-    hosts_of = index_of(inventory).hosts_of
+    index = index_of(inventory)
+    hosts_of, placed = index.hosts_of, index.placed
     tables = ServiceTables()
+    matrix, health, listed = tables.matrix, tables.health, tables.listed
+    known: dict[tuple[Any, ...], ServiceCells] = {}  # by `_cells_input`, for this walk only
     for name, service in sorted(inventory.services.items()):
-        nodes = ", ".join(sorted(hosts_of[name])) or NONE
-        ports, protocols, exposures, tables.phrases[name] = port_columns(service)
-        tables.matrix.append(
-            (name, ports, nodes, protocols, exposures, service.status, service.description or "")
-        )
-        if service.health is not None:
-            tables.health.append((name, nodes, *health_check(service)))
+        hosts = hosts_of[name]
+        nodes = ", ".join(sorted(hosts)) or NONE
+        given = _cells_input(service)
+        cells = known.get(given)
+        if cells is None:
+            cells = known[given] = service_cells(service)
+        ports, protocols, exposures, phrase, check = cells
+        description = service.description or ""
+        matrix.append((name, ports, nodes, protocols, exposures, service.status, description))
+        if check is not None:
+            health.append((name, nodes, *check))
+        for host in hosts:
+            status = placed[name, host].status or ""
+            entry = {"name": name, "description": description, "ports": phrase, "status": status}
+            listed[host].append(entry)
     return tables
 
 
-def node_lists(inventory: Inventory, phrases: dict[str, str]) -> list[dict[str, Any]]:
+def node_lists(
+    inventory: Inventory, listed: dict[str, list[dict[str, str]]]
+) -> list[dict[str, Any]]:
     """Seed 000's per-node lists: each host with the services placed on it, by name."""
-    index = index_of(inventory)
     return [
         {
             "name": name,
@@ -191,15 +236,7 @@ def node_lists(inventory: Inventory, phrases: dict[str, str]) -> list[dict[str, 
             "facts": ", ".join([host.os, host.arch] + ([host.board] if host.board else [])),
             "status": host.status,
             "description": host.description or "",
-            "services": [
-                {
-                    "name": service_name,
-                    "description": service.description or "",
-                    "ports": phrases[service_name],
-                    "status": index.placed[(service_name, name)].status or "",
-                }
-                for service_name, service in index.services_on.get(name, [])
-            ],
+            "services": listed.get(name, []),
         }
         for name, host in sorted(inventory.hosts.items())
     ]
@@ -261,7 +298,7 @@ def files(inventory: Inventory) -> Iterator[OutputFile]:
         {
             "estate": inventory.estate.name,
             "matrix": tables.matrix,
-            "nodes": node_lists(inventory, tables.phrases),
+            "nodes": node_lists(inventory, tables.listed),
             "health": tables.health,
             "graph": mermaid(dependency_graph(inventory)).rstrip("\n"),
         },
