@@ -1,5 +1,5 @@
-"""How the docs target builds its contexts: cells worked out once per distinct input and
-the port descriptions read from the index's notes.
+"""How the docs target builds its contexts: cells worked out once per distinct input, the
+port descriptions read from the index's notes, and each part building only its own file.
 
 Each shortcut is compared with reading the models directly, on `tests/docs/shared-ports.yaml`
 (services the loader gives one port model, told apart by one input each) and on the docs
@@ -15,7 +15,7 @@ import pytest
 
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory
-from infragen.targets import docs
+from infragen.targets import WHOLE, Part, docs
 from infragen.targets.registry import port_rows
 
 HERE = Path(__file__).resolve().parent
@@ -110,3 +110,29 @@ def test_descriptions_of_a_service_named_ssh(shared: Inventory) -> None:
     assert cells[("ssh", "web", "9102")] == "A port's own"
     (alpha,) = [table for table in docs.host_port_tables(shared) if table["name"] == "alpha"]
     assert [row[-1] for row in alpha["rows"] if row[1] == "a1"] == ["Described service"] * 2
+
+
+def _refused(*names: str) -> Any:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"built a table of the other file: {names}")
+
+    return refuse
+
+
+@pytest.mark.parametrize(
+    ("part", "path", "others"),
+    [
+        (Part(0, 2), "docs/PORTS.md", ("service_tables", "node_lists", "dependency_graph")),
+        (Part(1, 2), "docs/SERVICES.md", ("host_port_tables", "port_rows", "policy_context")),
+    ],
+)
+def test_each_part_builds_only_its_own_file(
+    part: Part, path: str, others: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two parts that each built both files' tables would double the work, not share it."""
+    inventory = load(ESTATES[1]).inventory
+    whole = {output.path: output for output in docs.files(inventory, WHOLE)}
+    for name in others:
+        monkeypatch.setattr(docs, name, _refused(name))
+    (output,) = docs.files(inventory, part)
+    assert output == whole[path]

@@ -20,7 +20,7 @@ from typing import Any
 from infragen.graph import dependency_graph, mermaid
 from infragen.inventory.model import Host, Inventory, Port, Service
 from infragen.inventory.query import index_of
-from infragen.targets import OutputFile, target
+from infragen.targets import WHOLE, OutputFile, Part, target
 from infragen.targets.docs_policy import policy_context
 from infragen.targets.registry import port_rows
 
@@ -278,28 +278,33 @@ def health_check(service: Service) -> tuple[str, str]:
     return f"tcp connect {where}{note}", health.expect or DEFAULT_EXPECT["tcp"]
 
 
-@target("docs")
-def files(inventory: Inventory) -> Iterator[OutputFile]:
+def ports_file(inventory: Inventory) -> OutputFile:
+    context = {
+        "estate": inventory.estate.name,
+        "hosts": host_port_tables(inventory),
+        "policy": policy_context(inventory),
+    }
+    return OutputFile("docs/PORTS.md", "docs/PORTS.md.j2", "markdown", context)
+
+
+def services_file(inventory: Inventory) -> OutputFile:
     tables = service_tables(inventory)
-    yield OutputFile(
-        "docs/PORTS.md",
-        "docs/PORTS.md.j2",
-        "markdown",
-        {
-            "estate": inventory.estate.name,
-            "hosts": host_port_tables(inventory),
-            "policy": policy_context(inventory),
-        },
-    )
-    yield OutputFile(
-        "docs/SERVICES.md",
-        "docs/SERVICES.md.j2",
-        "markdown",
-        {
-            "estate": inventory.estate.name,
-            "matrix": tables.matrix,
-            "nodes": node_lists(inventory, tables.listed),
-            "health": tables.health,
-            "graph": mermaid(dependency_graph(inventory)).rstrip("\n"),
-        },
-    )
+    context = {
+        "estate": inventory.estate.name,
+        "matrix": tables.matrix,
+        "nodes": node_lists(inventory, tables.listed),
+        "health": tables.health,
+        "graph": mermaid(dependency_graph(inventory)).rstrip("\n"),
+    }
+    return OutputFile("docs/SERVICES.md", "docs/SERVICES.md.j2", "markdown", context)
+
+
+# Each file is built from its own tables, so a large render's two processes can take one
+# each (the docs are rendered late, and would otherwise run on alone at the end).
+FILES = (ports_file, services_file)
+
+
+@target("docs", parts=len(FILES))
+def files(inventory: Inventory, part: Part = WHOLE) -> Iterator[OutputFile]:
+    for build in part.of(FILES):
+        yield build(inventory)
