@@ -100,6 +100,21 @@ def test_port_descriptions_are_those_the_models_give(estate: Path) -> None:
     assert described == [_read_from_models(inventory, row) for row in rows]  # by host
 
 
+def test_a_host_whose_rows_come_apart_keeps_them_all_in_their_order(
+    shared: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows are taken a run of one host's at a time; runs of one host add up."""
+    rows = port_rows(shared)
+    interleaved = rows[1::2] + rows[::2]
+    monkeypatch.setattr(docs, "port_rows", lambda inventory: interleaved)
+    tables = {table["name"]: table["rows"] for table in docs.host_port_tables(shared)}
+    for host, cells in tables.items():
+        assert [(row[1], row[2]) for row in cells] == [
+            (row["service"], row["name"]) for row in interleaved if row["host"] == host
+        ]
+    assert sum(map(len, tables.values())) == len(rows)
+
+
 def test_descriptions_of_a_service_named_ssh(shared: Inventory) -> None:
     """A service's port named like the SSH rows gives them its description too, as the rows
     cannot be told apart; a service's description stands for its ports' own, even empty."""

@@ -87,23 +87,25 @@ def port_descriptions(inventory: Inventory) -> dict[tuple[str, str], str]:
 
 
 def host_port_tables(inventory: Inventory) -> list[dict[str, Any]]:
-    """One table per host, ordered by host then port, from the port registry's rows (which
-    come grouped by host)."""
+    """One table per host, ordered by host then port, from the port registry's rows: a run
+    of one host's rows at a time (sorted by host, the registry's rows are one run each)."""
     described = port_descriptions(inventory)
     rows_of: dict[str, list[Cells]] = {}
     for host, rows in groupby(port_rows(inventory), _HOST):
-        rows_of[host] = [
-            (
-                port_text(port, end),
-                service,
-                name,
-                protocol_text(protocol),
-                exposure,
-                status,
-                described.get((service, name), ""),
-            )
-            for port, end, service, name, protocol, exposure, status in map(_SHOWN, rows)
-        ]
+        rows_of.setdefault(host, []).extend(
+            [
+                (
+                    port_text(port, end),
+                    service,
+                    name,
+                    protocol_text(protocol),
+                    exposure,
+                    status,
+                    described.get((service, name), ""),
+                )
+                for port, end, service, name, protocol, exposure, status in map(_SHOWN, rows)
+            ]
+        )
     return [
         {
             "name": name,
