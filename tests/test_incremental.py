@@ -256,27 +256,32 @@ def test_the_target_queue_hands_each_target_out_once_in_its_order():
 
 
 def test_a_target_in_parts_is_queued_part_by_part_and_its_parts_make_the_whole(small):
-    """NixOS, nine files in ten of a large render, is queued as parts both processes can
-    take; the parts' files together are the whole target's, each exactly once."""
+    """NixOS, nine files in ten of a large render, and the docs, rendered late, are queued
+    as parts both processes can take; each target's parts' files together are the whole
+    target's, each exactly once."""
     from infragen.inventory.load import load
-    from infragen.targets import PARTS, WHOLE, all_targets, target_files
+    from infragen.targets import PARTS, Part, target_files
 
+    targets = all_targets()
     queue = shares.target_queue(["docs", "nixos"], in_parts=True)
     pieces = list(queue)
     queue.close()
-    count = PARTS["nixos"]
-    assert count > 1
-    assert pieces == [("nixos", (index, count)) for index in range(count)] + [("docs", WHOLE)]
-    inventory = load(small).inventory
-    produce = all_targets()["nixos"]
-    whole = list(target_files("nixos", produce, inventory, None))
-    parts = [
-        output
-        for _, part in pieces[:-1]
-        for output in target_files("nixos", produce, inventory, None, part=part)
+    assert PARTS["nixos"] > 1 and PARTS["docs"] > 1
+    assert pieces == [
+        (name, (index, PARTS[name])) for name in ("nixos", "docs") for index in range(PARTS[name])
     ]
-    assert sorted(parts, key=lambda o: o.path) == sorted(whole, key=lambda o: o.path)
-    assert len({o.path for o in parts}) == len(parts)
+    inventory = load(small).inventory
+    for name, count in PARTS.items():
+        whole = list(target_files(name, targets[name], inventory, None))
+        parts = [
+            output
+            for index in range(count)
+            for output in target_files(
+                name, targets[name], inventory, None, part=Part(index, count)
+            )
+        ]
+        assert sorted(parts, key=lambda o: o.path) == sorted(whole, key=lambda o: o.path)
+        assert len({o.path for o in parts}) == len(parts)
 
 
 def test_a_context_key_is_of_values_not_of_which_objects_hold_them():

@@ -10,14 +10,17 @@ templates pass every row through `md_row`, every other value through `md`.
 from __future__ import annotations
 
 import shlex
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from infragen.graph import dependency_graph, mermaid
 from infragen.inventory.model import Host, Inventory, Port, Service
 from infragen.inventory.query import index_of
-from infragen.targets import OutputFile, target
+from infragen.targets import WHOLE, OutputFile, Part, target
 from infragen.targets.docs_policy import policy_context
 from infragen.targets.registry import port_rows
 
@@ -54,33 +57,55 @@ def addresses_text(host: Host) -> str:
 
 # --------------------------------------------------------------------------- PORTS.md
 
-
-def _row_description(services: dict[str, Service], row: dict[str, Any]) -> str:
-    """The port's description, else its service's; the registry's own SSH rows say SSH."""
-    service = services.get(row["service"])
-    port = service.ports.get(row["name"]) if service else None
-    if service is None or port is None:
-        return "SSH"
-    return port.description or service.description or ""
+# The values of a port registry row that PORTS.md shows, read by C code, in this order.
+_SHOWN = itemgetter("port", "end", "service", "name", "protocol", "exposure", "status")
+_HOST = itemgetter("host")
 
 
-def _port_cells(services: dict[str, Service], row: dict[str, Any]) -> Cells:
-    return (
-        port_text(row["port"], row["end"]),
-        row["service"],
-        row["name"],
-        protocol_text(row["protocol"]),
-        row["exposure"],
-        row["status"],
-        _row_description(services, row),
+def port_descriptions(inventory: Inventory) -> dict[tuple[str, str], str]:
+    """Each (service, port name) whose row has a description other than "": the port's own,
+    else its service's; the registry's own SSH rows (`ssh`, `ssh`) say SSH.
+
+    Built from the index's notes of who wrote a description, so a row looks one up
+    instead of reading two models (40,000 rows at 1,000 hosts, few of them described).
+    """
+    index = index_of(inventory)
+    found = {
+        (name, port_name): port.description
+        for name, port_name, port in index.ports_having("description")
+        if port.description
+    }
+    for name, service in index.having("description"):
+        for port_name in service.ports:
+            found.setdefault((name, port_name), service.description)
+    service = inventory.services.get("ssh")
+    port = service.ports.get("ssh") if service else None
+    found[("ssh", "ssh")] = (
+        "SSH" if service is None or port is None else port.description or service.description or ""
     )
+    return found
 
 
 def host_port_tables(inventory: Inventory) -> list[dict[str, Any]]:
-    """One table per host, ordered by host then port, from the port registry's rows."""
+    """One table per host, ordered by host then port, from the port registry's rows: a run
+    of one host's rows at a time (sorted by host, the registry's rows are one run each)."""
+    described = port_descriptions(inventory)
     rows_of: dict[str, list[Cells]] = {}
-    for row in port_rows(inventory):
-        rows_of.setdefault(row["host"], []).append(_port_cells(inventory.services, row))
+    for host, rows in groupby(port_rows(inventory), _HOST):
+        rows_of.setdefault(host, []).extend(
+            [
+                (
+                    port_text(port, end),
+                    service,
+                    name,
+                    protocol_text(protocol),
+                    exposure,
+                    status,
+                    described.get((service, name), ""),
+                )
+                for port, end, service, name, protocol, exposure, status in map(_SHOWN, rows)
+            ]
+        )
     return [
         {
             "name": name,
@@ -103,11 +128,13 @@ def _distinct(values: dict[str, None]) -> str:
 @dataclass
 class ServiceTables:
     """SERVICES.md's tables by service: the matrix and health rows, sorted by name, and
-    how the per-node lists name each service's ports."""
+    each host's entries of the per-node lists (its services, by name)."""
 
     matrix: list[Cells] = field(default_factory=list)
     health: list[Cells] = field(default_factory=list)
-    phrases: dict[str, str] = field(default_factory=dict)
+    listed: defaultdict[str, list[dict[str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
 
 def port_columns(service: Service) -> tuple[str, str, str, str]:
@@ -139,29 +166,71 @@ def port_columns(service: Service) -> tuple[str, str, str, str]:
     return cell, _distinct(protocols), _distinct(exposures), phrase
 
 
+# A service's cells apart from its name, hosts, status and description: its ports cells,
+# its per-node phrase and its health check's (None without one).
+ServiceCells = tuple[str, str, str, str, tuple[str, str] | None]
+
+
+def service_cells(service: Service) -> ServiceCells:
+    check = health_check(service) if service.health is not None else None
+    return (*port_columns(service), check)
+
+
+def _cells_input(service: Service) -> tuple[Any, ...]:
+    """All `service_cells` reads, as a key: the exposure, runtime and health check, and the
+    ports' names and models.
+
+    The loader makes equal values one object, so at 1,000 hosts 20,000 services share 40
+    port models and one health check; keyed by those very objects (alive as long as the
+    inventory), the cells are worked out once per distinct input. Reading the models
+    again and formatting the same numbers cost more than the rest of the table.
+    """
+    ports = service.ports
+    return (
+        service.exposure,
+        service.kind,
+        id(service.health),
+        tuple(ports),
+        *map(id, ports.values()),
+    )
+
+
 def service_tables(inventory: Inventory) -> ServiceTables:
     """Every table of SERVICES.md that has a row per service, in one walk over them.
 
     At 1,000 hosts a walk per table read 20,000 services' models from memory five times
     over; here each service's cells are written while its models are at hand. A matrix
-    row is seed 000's service-to-device matrix row of one service.
+    row is seed 000's service-to-device matrix row of one service. The walk goes by name,
+    so each host's entries of the per-node lists come in name order.
     """
-    hosts_of = index_of(inventory).hosts_of
+    index = index_of(inventory)
+    hosts_of, placed = index.hosts_of, index.placed
     tables = ServiceTables()
+    matrix, health, listed = tables.matrix, tables.health, tables.listed
+    known: dict[tuple[Any, ...], ServiceCells] = {}  # by `_cells_input`, for this walk only
     for name, service in sorted(inventory.services.items()):
-        nodes = ", ".join(sorted(hosts_of[name])) or NONE
-        ports, protocols, exposures, tables.phrases[name] = port_columns(service)
-        tables.matrix.append(
-            (name, ports, nodes, protocols, exposures, service.status, service.description or "")
-        )
-        if service.health is not None:
-            tables.health.append((name, nodes, *health_check(service)))
+        hosts = hosts_of[name]
+        nodes = ", ".join(sorted(hosts)) or NONE
+        given = _cells_input(service)
+        cells = known.get(given)
+        if cells is None:
+            cells = known[given] = service_cells(service)
+        ports, protocols, exposures, phrase, check = cells
+        description = service.description or ""
+        matrix.append((name, ports, nodes, protocols, exposures, service.status, description))
+        if check is not None:
+            health.append((name, nodes, *check))
+        for host in hosts:
+            status = placed[name, host].status or ""
+            entry = {"name": name, "description": description, "ports": phrase, "status": status}
+            listed[host].append(entry)
     return tables
 
 
-def node_lists(inventory: Inventory, phrases: dict[str, str]) -> list[dict[str, Any]]:
+def node_lists(
+    inventory: Inventory, listed: dict[str, list[dict[str, str]]]
+) -> list[dict[str, Any]]:
     """Seed 000's per-node lists: each host with the services placed on it, by name."""
-    index = index_of(inventory)
     return [
         {
             "name": name,
@@ -169,15 +238,7 @@ def node_lists(inventory: Inventory, phrases: dict[str, str]) -> list[dict[str, 
             "facts": ", ".join([host.os, host.arch] + ([host.board] if host.board else [])),
             "status": host.status,
             "description": host.description or "",
-            "services": [
-                {
-                    "name": service_name,
-                    "description": service.description or "",
-                    "ports": phrases[service_name],
-                    "status": index.placed[(service_name, name)].status or "",
-                }
-                for service_name, service in index.services_on.get(name, [])
-            ],
+            "services": listed.get(name, []),
         }
         for name, host in sorted(inventory.hosts.items())
     ]
@@ -219,28 +280,33 @@ def health_check(service: Service) -> tuple[str, str]:
     return f"tcp connect {where}{note}", health.expect or DEFAULT_EXPECT["tcp"]
 
 
-@target("docs")
-def files(inventory: Inventory) -> Iterator[OutputFile]:
+def ports_file(inventory: Inventory) -> OutputFile:
+    context = {
+        "estate": inventory.estate.name,
+        "hosts": host_port_tables(inventory),
+        "policy": policy_context(inventory),
+    }
+    return OutputFile("docs/PORTS.md", "docs/PORTS.md.j2", "markdown", context)
+
+
+def services_file(inventory: Inventory) -> OutputFile:
     tables = service_tables(inventory)
-    yield OutputFile(
-        "docs/PORTS.md",
-        "docs/PORTS.md.j2",
-        "markdown",
-        {
-            "estate": inventory.estate.name,
-            "hosts": host_port_tables(inventory),
-            "policy": policy_context(inventory),
-        },
-    )
-    yield OutputFile(
-        "docs/SERVICES.md",
-        "docs/SERVICES.md.j2",
-        "markdown",
-        {
-            "estate": inventory.estate.name,
-            "matrix": tables.matrix,
-            "nodes": node_lists(inventory, tables.phrases),
-            "health": tables.health,
-            "graph": mermaid(dependency_graph(inventory)).rstrip("\n"),
-        },
-    )
+    context = {
+        "estate": inventory.estate.name,
+        "matrix": tables.matrix,
+        "nodes": node_lists(inventory, tables.listed),
+        "health": tables.health,
+        "graph": mermaid(dependency_graph(inventory)).rstrip("\n"),
+    }
+    return OutputFile("docs/SERVICES.md", "docs/SERVICES.md.j2", "markdown", context)
+
+
+# Each file is built from its own tables, so a large render's two processes can take one
+# each (the docs are rendered late, and would otherwise run on alone at the end).
+FILES = (ports_file, services_file)
+
+
+@target("docs", parts=len(FILES))
+def files(inventory: Inventory, part: Part = WHOLE) -> Iterator[OutputFile]:
+    for build in part.of(FILES):
+        yield build(inventory)
