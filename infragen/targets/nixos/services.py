@@ -200,6 +200,8 @@ def systemd_word(word: str) -> str:
 
 def devices(placed: Placed) -> Body:
     """Device access: the claimed GPUs and accelerators, nothing else."""
+    if not placed.gpus and not placed.accelerators:
+        return {"PrivateDevices": True}  # most units claim nothing: no host hardware to read
     allow = NVIDIA_DEVICES[:] if placed.gpus and nvidia_gpus(placed.host) else []
     hailo = [a.device for a in placed.host.hardware.accelerators if a.kind in placed.accelerators]
     allow += [f"{device} rw" for device in sorted(set(hailo))]
