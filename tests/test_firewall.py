@@ -16,8 +16,9 @@ import pytest
 from nixos.estates import ACCESS
 
 from infragen.errors import InvalidInput
-from infragen.inventory.firewall import openings
+from infragen.inventory.firewall import lan_sources, openings
 from infragen.inventory.load import load
+from infragen.inventory.query import bindings, client_networks
 from infragen.pipeline import build
 from infragen.validate import Rendered
 from infragen.validate.nft import check_rulesets, nft_command
@@ -167,6 +168,29 @@ def test_an_opening_admitted_twice_is_one_rule_in_port_order(tmp_path: Path) -> 
     assert nfs == [(None, "10.9.0.0/24"), ("lan", "10.0.0.0/24"), ("mgmt", "10.9.0.0/24")]
     assert len(set(found)) == len(found)
     assert [o.first for o in found] == sorted(o.first for o in found)
+
+
+def test_a_lan_port_is_opened_to_exactly_its_lan_sources() -> None:
+    """`port_openings` takes a service no host `uses` and with no `clients` to admit the
+    host's own networks without asking `lan_sources`; for every active `lan` port of
+    every host, used or not, the networks opened are still what `lan_sources` says."""
+    asked = set()
+    for estate_file in (ROOT / "inventory.yaml", ROOT / "tests" / "ansible" / "estate.yaml"):
+        inventory = load(estate_file).inventory
+        for binding in bindings(inventory):
+            if binding.status != "active" or binding.exposure != "lan":
+                continue
+            if not binding.holds_host_port:
+                continue
+            opened = {
+                o.network
+                for o in openings(inventory, binding.host)
+                if (o.service, o.port_name) == (binding.service, binding.name)
+            }
+            assert opened == set(lan_sources(inventory, binding.service, binding.host))
+            used = binding.service in client_networks(inventory)
+            asked.add(used or bool(inventory.services[binding.service].clients))
+    assert asked == {True, False}  # both ways are taken
 
 
 def test_default_drop_and_the_essentials(rulesets: dict[str, str]) -> None:

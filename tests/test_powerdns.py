@@ -186,6 +186,17 @@ def add_host(text: str) -> str:
     return text.replace("hosts:\n", "hosts:\n  extra: {address: {lan: 10.0.0.77}, os: debian}\n", 1)
 
 
+@pytest.mark.parametrize("path", [EDGE, ROOT / "inventory.yaml"], ids=["edge", "estate"])
+def test_records_come_in_the_order_records_compare_in(path: Path) -> None:
+    """Zones sort their records by a key read in C (`in_record_order`); the order is the one
+    `Record`'s own comparisons give, in forward and reverse zones alike."""
+    zones = estate_zones(load(path).inventory)
+    assert any(name.endswith(".arpa") for name in zones)
+    for zone in zones.values():
+        assert len(zone.records) > 1
+        assert list(zone.records) == sorted(zone.records)
+
+
 def test_serial_holds_while_content_holds_and_rises_once_per_change(runner, tmp_path):
     source = tmp_path / "inventory.yaml"
     out = render_edge(runner, source)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from infragen.inventory.model import Inventory
 from infragen.inventory.nfs import client_source
-from infragen.inventory.query import client_networks, host_bindings
+from infragen.inventory.query import client_networks, index_of
 
 
 class Opening(NamedTuple):
@@ -39,7 +39,14 @@ class Opening(NamedTuple):
         return self.first != self.last
 
 
+Origin = tuple[str | None, ipaddress.IPv4Network | None, str | None]  # network, CIDR, NIC
 NFS_PORT = 2049  # NFSv4 needs this one TCP port only: no rpcbind, mountd or statd
+OPENED = ("lan", "public")  # the exposures a firewall opens (Binding.opens_firewall)
+# An opening made from its fields in C (its own constructor is a Python function): the
+# openings of a thousand hosts number tens of thousands. Every field is given: a tuple made
+# so takes no defaults.
+_made: Callable[..., Opening] = tuple.__new__
+EVERYONE: Origin = (None, None, None)  # where a public opening comes from
 
 
 def ssh_exposure(inventory: Inventory, host_name: str) -> str:
@@ -84,14 +91,14 @@ def nfs_openings(inventory: Inventory, host_name: str) -> list[Opening]:
     return found
 
 
-def _admitted(
-    inventory: Inventory, interfaces: dict[str, str], networks: list[str], base: Opening
-) -> list[Opening]:
-    """`base` opened from each of `networks`, on the host's NIC there."""
-    ports = base[:5]  # protocol, first, last, service, port_name: all but where from
-    return [
-        Opening(*ports, name, _cidr(inventory, name), interfaces.get(name)) for name in networks
-    ]
+def _origins(inventory: Inventory, interfaces: dict[str, str], networks: list[str]) -> list[Origin]:
+    """Where openings come from: each of `networks` with its CIDR and the host's NIC there."""
+    return [(name, _cidr(inventory, name), interfaces.get(name)) for name in networks]
+
+
+def _admitted(origins: list[Origin], ports: tuple[str, int, int, str, str]) -> list[Opening]:
+    """`ports` (protocol, first, last, service, port name) opened from each origin."""
+    return [_made(Opening, ports + origin) for origin in origins]
 
 
 def openings(inventory: Inventory, host_name: str) -> list[Opening]:
@@ -107,32 +114,48 @@ def openings(inventory: Inventory, host_name: str) -> list[Opening]:
     if ssh_exposure(inventory, host_name) == "public":
         found = [ssh]
     else:
-        found = _admitted(inventory, host.interface, _with_cidr(inventory, inventory.networks), ssh)
+        internal = _origins(inventory, host.interface, _with_cidr(inventory, inventory.networks))
+        found = _admitted(internal, ssh[:5])
     found += nfs_openings(inventory, host_name)
     found += port_openings(inventory, host_name)
     return in_order(found)
 
 
 def port_openings(inventory: Inventory, host_name: str) -> list[Opening]:
-    """The openings of the host's active `lan` and `public` ports, in binding order."""
-    interfaces = inventory.hosts[host_name].interface
-    sources_of: dict[str, list[str]] = {}  # a service's ports share its sources
+    """The openings of the host's active `lan` and `public` ports, in binding order.
+
+    A `lan` port's sources are those of its service (looked up once per service); a
+    service no host `uses` and with no `clients` admits the host's own networks, looked up
+    once per host.
+    """
+    host = inventory.hosts[host_name]
+    used = client_networks(inventory)
+    own: list[Origin] | None = None
+    origins_of: dict[str, list[Origin]] = {}  # a service's ports share its sources
     found: list[Opening] = []
-    for binding in host_bindings(inventory, host_name):
-        if binding.status != "active" or not binding.opens_firewall:
+    for binding in index_of(inventory).bindings_on.get(host_name, ()):
+        if binding.status != "active" or binding.exposure not in OPENED:
+            continue
+        if not binding.holds_host_port:
             continue
         port, service = binding.port, binding.service
+        public = binding.exposure == "public"
+        if not public and service not in origins_of:
+            if service in used or inventory.services[service].clients:
+                sources = lan_sources(inventory, service, host_name)
+                origins_of[service] = _origins(inventory, host.interface, sources)
+            else:
+                if own is None:
+                    own = _origins(inventory, host.interface, _with_cidr(inventory, host.address))
+                origins_of[service] = own
         first, last = port.first, port.last
         assert first is not None and last is not None
-        public = binding.exposure == "public"
-        if not public and service not in sources_of:
-            sources_of[service] = lan_sources(inventory, service, host_name)
         for protocol in port.protocols:
-            base = Opening(protocol, first, last, service, binding.name)
+            ports = (protocol, first, last, service, binding.name)
             if public:
-                found.append(base)
+                found.append(_made(Opening, ports + EVERYONE))
             else:
-                found += _admitted(inventory, interfaces, sources_of[service], base)
+                found += _admitted(origins_of[service], ports)
     return found
 
 
@@ -140,26 +163,17 @@ def in_order(found: list[Opening]) -> list[Opening]:
     """Each distinct opening once, by port, protocol, network, source, NIC and name.
 
     Distinct by the sort key and `last` (what tells two openings apart), so that neither
-    deduplication nor sorting hashes or compares an `IPv4Network` in Python.
+    deduplication nor sorting hashes or compares an `IPv4Network` in Python. An opening
+    from a named network has that network's CIDR as its source, so the source decides only
+    between bare CIDRs (NFS clients given as such) and is not spelled out for the others.
     """
-    distinct = {(_order(opening), opening.last): opening for opening in found}
+    distinct = {}
+    for opening in found:
+        protocol, first, last, service, port_name, network, source, interface = opening
+        source_key = "" if network else source_text(source)
+        key = (first, protocol, network or "", source_key, interface or "", service, port_name)
+        distinct[key, last] = opening
     return [distinct[key] for key in sorted(distinct)]
-
-
-def _order(opening: Opening) -> tuple[object, ...]:
-    """By port, protocol, network, source, NIC and name. An opening from a named network
-    has that network's CIDR as its source, so the source decides only between bare CIDRs
-    (NFS clients given as such) and is not spelled out for the others."""
-    network = opening.network
-    return (
-        opening.first,
-        opening.protocol,
-        network or "",
-        "" if network else source_text(opening.source),
-        opening.interface or "",
-        opening.service,
-        opening.port_name,
-    )
 
 
 @functools.lru_cache(maxsize=1024)

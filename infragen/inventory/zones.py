@@ -18,6 +18,7 @@ Policy, in short:
 from __future__ import annotations
 
 import ipaddress
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -33,6 +34,11 @@ class Record:
     name: str
     type: str
     content: str
+
+
+# A record's fields in order, read in C: the order `Record`'s own comparisons give, without
+# a Python call per comparison (a thousand hosts' zones sort some 30,000 times).
+in_record_order = operator.attrgetter("name", "type", "content")
 
 
 @dataclass(frozen=True)
@@ -199,7 +205,11 @@ def forward_zone(
     records.update(_alias_records(inventory, zone_name, hosts, active))
     records.update(_srv_records(inventory, zone_name, hosts, active))
     return ZoneData(
-        zone_name, zone.ttl, nameservers, hostmaster(zone_name, zone), tuple(sorted(records))
+        zone_name,
+        zone.ttl,
+        nameservers,
+        hostmaster(zone_name, zone),
+        tuple(sorted(records, key=in_record_order)),
     )
 
 
@@ -231,7 +241,7 @@ def reverse_zones(inventory: Inventory, forward: dict[str, ZoneData]) -> dict[st
             data.ttl,
             data.nameservers,
             data.hostmaster,
-            tuple(sorted(pointers[name])),
+            tuple(sorted(pointers[name], key=in_record_order)),
             forward=data.name,
         )
         for name, data in sorted(owners.items())

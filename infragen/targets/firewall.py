@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from ipaddress import IPv4Network
 
 from infragen.inventory.firewall import Opening, openings, source_text
 from infragen.inventory.model import Inventory
@@ -21,21 +22,23 @@ FIREWALLED_OS = ("debian", "raspios", "ubuntu")
 COMMENT_LIMIT = 128  # nft refuses longer rule comments
 
 
-@functools.lru_cache(maxsize=16384)
-def nft_word(text: str) -> str:
-    """`nft_string`, remembered: NIC names and port comments recur across hosts and sources."""
-    return nft_string(text)
-
-
 def accept_rule(opening: Opening) -> str:
     """The nft rule admitting an opening: NIC and source CIDR first when it has them (a
     `lan` opening), then the port or `A-B` range and a comment naming the port."""
-    ports = f"{opening.first}-{opening.last}" if opening.is_range else str(opening.first)
-    comment = nft_word(f"{opening.service}.{opening.port_name}"[:COMMENT_LIMIT])
-    words = [f"iifname {nft_word(opening.interface)}"] if opening.interface else []
-    words += [f"ip saddr {source_text(opening.source)}"] if opening.source else []
-    words.append(f"{opening.protocol} dport {ports} accept comment {comment}")
-    return " ".join(words)
+    protocol, first, last, service, port_name, _, source, interface = opening
+    ports = f"{first}-{last}" if first != last else str(first)
+    comment = nft_string(f"{service}.{port_name}"[:COMMENT_LIMIT])
+    return f"{_origin(interface, source)}{protocol} dport {ports} accept comment {comment}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _origin(interface: str | None, source: IPv4Network | None) -> str:
+    """The words a rule starts with, NIC and source, each followed by a space; remembered:
+    a host's openings come from a few networks, and the estate's hosts share NIC names and
+    networks. (A rule's comment names its own port, so it is quoted each time.)"""
+    words = [f"iifname {nft_string(interface)} "] if interface else []
+    words += [f"ip saddr {source_text(source)} "] if source else []
+    return "".join(words)
 
 
 def firewalled_hosts(inventory: Inventory) -> list[str]:

@@ -23,7 +23,7 @@ from infragen.inventory.nixos import (
     nixos_hosts,
     selected_modules,
 )
-from infragen.inventory.query import services_on
+from infragen.inventory.query import index_of, services_on
 from infragen.targets import WHOLE, Beside, OutputFile, Part, nothing_beside, target
 from infragen.targets.nixos import host as concerns
 from infragen.targets.nixos.access import access
@@ -50,9 +50,12 @@ def placed_services(
     """
     found = []
     tunnel_host = bool(tunnels_on(inventory, host))
+    placements = index_of(inventory).placed  # what inventory.placement reads, at hand
     for name, service in services:
-        placement = inventory.placement(name, host)
-        if placement.status != "active" or not _rendered(name, service, tunnel_host):
+        if not _rendered(name, service, tunnel_host):
+            continue
+        placement = placements.get((name, host)) or inventory.placement(name, host)
+        if placement.status != "active":
             continue
         found.append(
             Placed(

@@ -35,10 +35,13 @@ RPI5_MODULES = (
 )
 
 
+DEFAULT_BOOT = Boot()  # a host that names no loader (frozen: one for all such hosts)
+
+
 def boot_loader(boot: Boot | None) -> Body:
     """systemd-boot (menu editor off: it would give anyone at the console a root shell), or
     GRUB on a disk's boot sector or on the EFI system partition."""
-    boot = boot or Boot()
+    boot = boot or DEFAULT_BOOT
     if boot.loader == "systemd-boot":
         return {
             ("boot", "loader", "systemd-boot", "enable"): True,

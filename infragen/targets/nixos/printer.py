@@ -14,6 +14,7 @@ null. The small classes below stand for the few other expressions the target nee
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -92,20 +93,16 @@ def emit(value: Any, depth: int = 0) -> str:
     kind = type(value)  # the common exact types first: a large estate emits millions
     if kind is str:
         return string(value)
-    if kind is dict:
-        return _set(value, depth)
-    if kind is list:
-        return _list(value, depth)
+    if kind is dict or kind is list:
+        return _written(value, depth)
     if kind is Raw:
         return value.text  # type: ignore[no-any-return]
     if kind is bool or kind is int or value is None:
         return nix_value(value)
     if isinstance(value, str):
         return nix_string(value)
-    if isinstance(value, dict):
-        return _set(value, depth)
-    if isinstance(value, list | tuple):
-        return _list(value, depth)
+    if isinstance(value, dict | list | tuple):
+        return _written(value, depth)
     if isinstance(value, Indented):
         return _indented(value.text, depth)
     if isinstance(value, Inline):
@@ -135,11 +132,17 @@ def _part(part: str | Raw) -> str:
 def attr_path(key: str | tuple[str, ...]) -> str:
     """A binding's left side: one name, or a dotted path of names, each quoted if needed.
 
-    Remembered: a thousand hosts' modules use the same few hundred names again and again.
+    Remembered, and so is each name of a path: a thousand hosts' modules use the same few
+    hundred names again and again, and a path's last name (a unit's) is often its own.
     """
     if isinstance(key, str):
-        return nix_attr(key)
-    return ".".join(nix_attr(name) for name in key)
+        return _name(key)
+    return ".".join(map(_name, key))
+
+
+@functools.lru_cache(maxsize=8192)
+def _name(name: str) -> str:
+    return nix_attr(name)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -148,54 +151,106 @@ def string(text: str) -> str:
     return nix_string(text)
 
 
-# How `emit` writes the leaves most bindings hold, by exact type: called in place by `_set`
-# and `_list` (a call of `emit` per leaf showed at a thousand hosts' worth of modules).
+# How `emit` writes the leaves a one-item list may hold, by exact type.
 LEAF_TEXT: dict[type, Any] = {
     str: string,
     bool: {True: "true", False: "false"}.__getitem__,
     int: int.__repr__,
 }
+# A binding's start, `<indent><name> = `, by depth and key: the writers below would build it
+# again for every binding, and the same few hundred keys recur in thousands of modules.
+HEADS_KEPT = 16384  # per depth; a full depth starts over (unit names are many)
+_HEADS: defaultdict[int, dict[Any, str]] = defaultdict(dict)
 
 
-def _set(value: dict[Any, Any], depth: int) -> str:
+def _written(value: dict[Any, Any] | Sequence[Any], depth: int) -> str:
+    """A set or list as one text: the writers append the pieces of the whole value, nested
+    ones included, to one list joined once (not a string per nested value, copied into its
+    parent's at every level)."""
+    out: list[str] = []
+    if isinstance(value, dict):
+        _write_set(value, depth, out)
+    else:
+        _write_list(value, depth, out)
+    return "".join(out)
+
+
+def _write_set(value: dict[Any, Any], depth: int, out: list[str]) -> None:
+    """A set, one binding a line; the usual values (strings, sets, booleans, lists,
+    numbers) written in place by exact type, a call of `emit` for the rarer forms."""
     if not value:
-        return "{ }"
-    inner, below, leaf_of = INDENT * (depth + 1), depth + 1, LEAF_TEXT.get
-    lines = []
+        out.append("{ }")
+        return
+    below, append = depth + 1, out.append
+    heads = _HEADS[below]
+    append("{\n")
     for key, item in value.items():
-        leaf = leaf_of(type(item))
-        if leaf is None and type(item) is Spliced:
-            lines.append(_spliced(item, below))
+        kind = type(item)
+        if kind is Spliced:
+            append(_spliced(item, below) + "\n")
             continue
-        text = leaf(item) if leaf is not None else emit(item, below)
-        lines.append(f"{inner}{attr_path(key)} = {text};")
-    return "{\n" + "\n".join(lines) + "\n" + INDENT * depth + "}"
+        head = heads.get(key)
+        if head is None:
+            if len(heads) >= HEADS_KEPT:
+                heads.clear()
+            head = heads[key] = f"{INDENT * below}{attr_path(key)} = "
+        append(head)
+        if kind is str:
+            append(string(item))
+        elif kind is dict:
+            _write_set(item, below, out)
+        elif kind is bool:
+            append("true" if item else "false")
+        elif kind is list:
+            _write_list(item, below, out)
+        elif kind is int:
+            append(int.__repr__(item))
+        else:
+            append(emit(item, below))
+        append(";\n")
+    append(INDENT * depth + "}")
 
 
 @functools.lru_cache(maxsize=64)
 def _spliced(block: Spliced, depth: int) -> str:
-    """The lines of a spliced block inside a set at `depth - 1`, as `_set` writes them."""
+    """The lines of a spliced block inside a set at `depth - 1`, as `_write_set` writes
+    them."""
     inner = INDENT * depth
     return "\n".join(
         f"{inner}{attr_path(key)} = {emit(item, depth)};" for key, item in block.bindings
     )
 
 
-def _list(value: Sequence[Any], depth: int) -> str:
+def _write_list(value: Sequence[Any], depth: int, out: list[str]) -> None:
+    """A list: a single leaf inline, anything else one item a line."""
     if not value:
-        return "[ ]"
+        out.append("[ ]")
+        return
     if len(value) == 1:
         leaf = LEAF_TEXT.get(type(value[0]))
         if leaf is not None:
-            return f"[ {leaf(value[0])} ]"
+            out.append(f"[ {leaf(value[0])} ]")
+            return
         if isinstance(value[0], SCALARS):
-            return f"[ {scalar(value[0])} ]"
-    inner, below, leaf_of = INDENT * (depth + 1), depth + 1, LEAF_TEXT.get
-    lines = []
+            out.append(f"[ {scalar(value[0])} ]")
+            return
+    below, append = depth + 1, out.append
+    inner = INDENT * below
+    append("[\n")
     for item in value:
-        leaf = leaf_of(type(item))
-        lines.append(inner + (leaf(item) if leaf is not None else emit(item, below)))
-    return "[\n" + "\n".join(lines) + "\n" + INDENT * depth + "]"
+        append(inner)
+        kind = type(item)
+        if kind is str:
+            append(string(item))
+        elif kind is dict:
+            _write_set(item, below, out)
+        elif kind is Raw:
+            append(item.text)
+        else:
+            leaf = LEAF_TEXT.get(kind)
+            append(leaf(item) if leaf is not None else emit(item, below))
+        append("\n")
+    append(INDENT * depth + "]")
 
 
 def indented_exact(text: str) -> bool:

@@ -91,17 +91,22 @@ class Placed:
 
     def mounts(self) -> list[Mount]:
         """The host's NFS mounts this service uses: by share, or by a path inside one."""
-        if not self.host.mounts:
+        mounts = self.host.mounts
+        if not mounts:
             return []  # most hosts mount nothing: no paths to gather
-        shares = {v.share for v in self.service.volumes if v.share}
-        paths = [v.source for v in self.service.volumes if v.source]
-        paths += [w for w in self.service.command or [] if w.startswith("/")]
-        paths += [v for v in _strings(self.service.config) if v.startswith("/")]
-        return [
-            m
-            for m in self.host.mounts
-            if m.export in shares or any(_inside(p, m.path) for p in paths)
-        ]
+        service = self.service
+        paths = [w for w in service.command or () if w.startswith("/")]
+        shares = set()
+        for volume in service.volumes:
+            if volume.share:
+                shares.add(volume.share)
+            if volume.source:
+                paths.append(volume.source)
+        if service.config:
+            paths += [v for v in _strings(service.config) if v.startswith("/")]
+        if not paths and not shares:
+            return []
+        return [m for m in mounts if m.export in shares or _holds(m.path, paths)]
 
 
 def _strings(value: Any) -> list[str]:
@@ -114,8 +119,10 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
+def _holds(folder: str, paths: list[str]) -> bool:
+    """Whether one of `paths` is `folder` or lies inside it."""
+    inside = folder.rstrip("/") + "/"
+    return any(path == folder or path.startswith(inside) for path in paths)
 
 
 def lan_address(inventory: Inventory, host: Host) -> str:
@@ -193,6 +200,8 @@ def systemd_word(word: str) -> str:
 
 def devices(placed: Placed) -> Body:
     """Device access: the claimed GPUs and accelerators, nothing else."""
+    if not placed.gpus and not placed.accelerators:
+        return {"PrivateDevices": True}  # most units claim nothing: no host hardware to read
     allow = NVIDIA_DEVICES[:] if placed.gpus and nvidia_gpus(placed.host) else []
     hailo = [a.device for a in placed.host.hardware.accelerators if a.kind in placed.accelerators]
     allow += [f"{device} rw" for device in sorted(set(hailo))]
