@@ -51,6 +51,8 @@ services:
     module: jellyfin
     config: {dataDir: [/var/lib/x, {shows: /mnt/media/shows}]}
   beside: {host: box, runtime: systemd, command: [/mnt/models2/run, /mnt/mediaX]}
+  whole-share: {host: box, runtime: systemd, command: [index, /mnt/media]}
+  whole-share-slash: {host: box, runtime: systemd, command: [index, /mnt/models/]}
   none: {host: box, runtime: systemd, command: [serve, --port, "80"]}
 """
     + ACCESS
@@ -75,6 +77,8 @@ def mounts_of(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         ("by-source", ["/mnt/media/"]),
         ("by-config", ["/mnt/media/"]),
         ("beside", []),  # a sibling folder sharing the name's start is not inside
+        ("whole-share", ["/mnt/media/"]),  # the mount's own folder, without its slash
+        ("whole-share-slash", ["/mnt/models"]),
         ("none", []),
     ],
 )

@@ -120,9 +120,10 @@ def _strings(value: Any) -> list[str]:
 
 
 def _holds(folder: str, paths: list[str]) -> bool:
-    """Whether one of `paths` is `folder` or lies inside it."""
+    """Whether one of `paths` is `folder` or lies inside it; a trailing slash on either
+    names the same folder (a mount at `/mnt/media/` holds a service's `/mnt/media`)."""
     inside = folder.rstrip("/") + "/"
-    return any(path == folder or path.startswith(inside) for path in paths)
+    return any(path.startswith(inside) or path + "/" == inside for path in paths)
 
 
 def lan_address(inventory: Inventory, host: Host) -> str:
