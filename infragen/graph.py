@@ -115,12 +115,12 @@ def mermaid_id_bases(names: list[str]) -> list[str]:
     return ["s_" + MERMAID_ID_UNSAFE.sub("_", name) for name in names]
 
 
-def mermaid_ids(graph: Graph) -> dict[str, str]:
-    """A distinct Mermaid id per service: prefixed (`end` is a keyword), `[A-Za-z0-9_]`."""
-    names = [node.name for node in graph.nodes]
+def mermaid_ids(names: list[str]) -> list[str]:
+    """Each service's Mermaid id, prefixed (`end` is a keyword), `[A-Za-z0-9_]`, distinct:
+    a name whose id is taken gets the first free `_2`, `_3`, ... suffix."""
     bases = mermaid_id_bases(names)
-    if len(set(bases)) == len(names):
-        return dict(zip(names, bases, strict=True))  # no two alike: each base is its id
+    if len(set(bases)) == len(bases):
+        return bases  # no two alike: each base is its id
     ids: dict[str, str] = {}
     taken: set[str] = set()
     for name, base in zip(names, bases, strict=True):
@@ -129,7 +129,7 @@ def mermaid_ids(graph: Graph) -> dict[str, str]:
             candidate, suffix = f"{base}_{suffix}", suffix + 1
         ids[name] = candidate
         taken.add(candidate)
-    return ids
+    return [ids[name] for name in names]
 
 
 ARROWS: dict[str, str] = {"depends_on": "-->", "uses": "-.->"}
@@ -138,21 +138,16 @@ ARROWS: dict[str, str] = {"depends_on": "-->", "uses": "-.->"}
 def mermaid(graph: Graph) -> str:
     """A Mermaid flowchart; planned services are drawn dashed.
 
-    Labels are escaped for all nodes at once, host lists once per distinct list (a host's
-    services share one)."""
-    ids = mermaid_ids(graph)
+    Names are escaped and made ids all at once, host lists once per distinct list (a
+    host's services share one)."""
     nodes = graph.nodes
-    host_lists = list({node.hosts: None for node in nodes if node.hosts})
-    hosts_text = dict(
-        zip(host_lists, mermaid_texts([", ".join(h) for h in host_lists]), strict=True)
-    )
-    labels = mermaid_texts([node.name for node in nodes])
+    names = [node.name for node in nodes]
+    node_ids = mermaid_ids(names)
+    ids = dict(zip(names, node_ids, strict=True))
     lines = ["flowchart LR"]
     lines += [
-        f'  {ids[node.name]}["{label}<br/>{hosts_text[node.hosts]}"]'
-        if node.hosts
-        else f'  {ids[node.name]}["{label}"]'
-        for node, label in zip(nodes, labels, strict=True)
+        f'  {node_id}["{label}{tail}'
+        for node_id, label, tail in zip(node_ids, mermaid_texts(names), _tails(nodes), strict=True)
     ]
     lines += [
         f"  {ids[source]} {ARROWS[kind]} {ids[target]}" for source, target, kind in graph.edges
@@ -162,6 +157,15 @@ def mermaid(graph: Graph) -> str:
         lines.append("  classDef planned stroke-dasharray: 5 5")
         lines.append(f"  class {','.join(planned)} planned")
     return "\n".join(lines) + "\n"
+
+
+def _tails(nodes: tuple[Node, ...]) -> list[str]:
+    """What closes each node's label: its hosts (when it has any) and the bracket."""
+    host_lists = list({node.hosts: None for node in nodes if node.hosts})
+    texts = mermaid_texts([", ".join(hosts) for hosts in host_lists])
+    tail = {hosts: f'<br/>{text}"]' for hosts, text in zip(host_lists, texts, strict=True)}
+    tail[()] = '"]'
+    return [tail[node.hosts] for node in nodes]
 
 
 def dot_string(value: str) -> str:

@@ -19,6 +19,7 @@ from infragen.graph import (
     Graph,
     Node,
     dependency_graph,
+    mermaid,
     mermaid_id_bases,
     mermaid_ids,
     mermaid_text,
@@ -88,11 +89,68 @@ def ids_as_defined(names: list[str]) -> dict[str, str]:
     return ids
 
 
-@given(st.lists(st.text(alphabet=NAME_LETTERS, max_size=6), max_size=8))
+def mermaid_as_defined(graph: Graph) -> str:
+    """Each node's line made from its own name, id and hosts, one by one."""
+    ids = ids_as_defined([node.name for node in graph.nodes])
+    lines = ["flowchart LR"]
+    for node in graph.nodes:
+        label = mermaid_text(node.name)
+        if node.hosts:
+            label += "<br/>" + mermaid_text(", ".join(node.hosts))
+        lines.append(f'  {ids[node.name]}["{label}"]')
+    for edge in graph.edges:
+        arrow = "-->" if edge.kind == "depends_on" else "-.->"
+        lines.append(f"  {ids[edge.source]} {arrow} {ids[edge.target]}")
+    planned = [ids[n.name] for n in graph.nodes if n.status != "active"]
+    if planned:
+        lines.append("  classDef planned stroke-dasharray: 5 5")
+        lines.append(f"  class {','.join(planned)} planned")
+    return "\n".join(lines) + "\n"
+
+
+NAMES = st.text(alphabet=NAME_LETTERS, max_size=6)
+NODES = st.lists(
+    st.builds(
+        Node,
+        NAMES,
+        st.lists(st.sampled_from(["a", "b-1", "é", "x\ny"]), max_size=2).map(tuple),
+        st.sampled_from(["active", "planned"]),
+    ),
+    max_size=8,
+)
+
+
+@given(NODES, st.data())
+def test_mermaid_is_each_node_written_one_by_one(nodes: list[Node], data: st.DataObject) -> None:
+    """Names alike once escaped, repeated, beyond ASCII or with line feeds; hosts shared."""
+    names = [node.name for node in nodes]
+    edges = data.draw(
+        st.lists(
+            st.builds(
+                Edge,
+                st.sampled_from(names),
+                st.sampled_from(names),
+                st.sampled_from(["depends_on", "uses"]),
+            )
+        )
+        if names
+        else st.just([])
+    )
+    graph = Graph(tuple(nodes), tuple(edges))
+    assert mermaid(graph) == mermaid_as_defined(graph)
+
+
+@pytest.mark.parametrize("path", ESTATES, ids=lambda p: p.name)
+def test_the_mermaid_of_each_estate_is_as_defined(path: Path) -> None:
+    graph = dependency_graph(load(path).inventory)
+    assert mermaid(graph) == mermaid_as_defined(graph)
+
+
+@given(st.lists(NAMES, max_size=8))
 def test_ids_are_those_of_one_substitution_per_name(names: list[str]) -> None:
     """Translated as one text or one by one, alike or not, the ids are the same."""
-    graph = Graph(tuple(Node(name, (), "active") for name in names), ())
-    assert mermaid_ids(graph) == ids_as_defined(names)
+    reference = ids_as_defined(names)
+    assert mermaid_ids(names) == [reference[name] for name in names]
     assert mermaid_id_bases(names) == ["s_" + ID_UNSAFE.sub("_", n) for n in names]
 
 
@@ -102,6 +160,6 @@ def test_names_with_a_line_feed_or_beyond_ascii_are_translated_one_by_one() -> N
     assert mermaid_id_bases([]) == []
 
 
-@given(st.lists(st.text(alphabet=NAME_LETTERS, max_size=6), max_size=8))
+@given(st.lists(NAMES, max_size=8))
 def test_labels_are_those_escaped_one_by_one(values: list[str]) -> None:
     assert mermaid_texts(values) == [mermaid_text(value) for value in values]
