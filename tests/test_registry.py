@@ -2,7 +2,8 @@
 
 `port_rows` is built host by host from the index's bindings per host, each host's rows
 sorted apart; the reference here makes every row from the whole estate at once (the SSH
-rows, then every binding in inventory order) and sorts them all with one stable sort.
+rows, then a row per binding in inventory order, read through the binding's and the
+port's own properties) and sorts them all with one stable sort.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from typing import Any
 
 import pytest
 
-from infragen.inventory.firewall import ssh_exposure
 from infragen.inventory.kept import container_side
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory
 from infragen.inventory.query import bindings
-from infragen.targets.registry import port_rows
+from infragen.targets.registry import port_rows, ssh_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 ESTATES = [
@@ -28,21 +28,7 @@ ESTATES = [
 
 
 def rows_as_defined(inventory: Inventory) -> list[dict[str, Any]]:
-    rows = [
-        {
-            "host": name,
-            "service": "ssh",
-            "name": "ssh",
-            "port": host.ssh.port,
-            "end": None,
-            "protocol": "tcp",
-            "container": None,
-            "exposure": ssh_exposure(inventory, name),
-            "role": "ssh",
-            "status": host.status,
-        }
-        for name, host in inventory.hosts.items()
-    ]
+    rows = [row for name in inventory.hosts for row in ssh_rows(inventory, name)]
     rows += [
         {
             "host": b.host,
