@@ -34,16 +34,18 @@ from infragen.validate.nix import nixfmt_binary
 # validators take longest beside a short render (at 1,000 hosts: cloud-init, zones, nft
 # and the compose schema, 0.5-1 s of CPU each), so that their verdicts come while the
 # rest renders instead of after it; then the longest renders (bench: contexts, templates
-# and files written), before the small ones, which fill the gaps at the end.
+# and files written), the registry first of them (its one large JSON file changes with
+# any port, and judged last it would hold up the end of a render after such a change),
+# before the small ones, which fill the gaps at the end.
 ORDER = (
     "bootstrap",
     "dns",
     "firewall",
     "compose",
     "nixos",
+    "registry",
     "docs",
     "env",
-    "registry",
     "ansible",
 )
 
