@@ -76,4 +76,4 @@ def compose_service(
         **settings.get("tail", {}),
     }
     found = {key: value for key, value in parts.items() if value not in (None, "", [], {})}
-    return merged(found, service.compose)
+    return merged(found, service.compose) if service.compose else found

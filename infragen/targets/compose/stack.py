@@ -28,15 +28,16 @@ class StackView:
     name: str
     members: dict[str, Service] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def stack(self) -> Stack:
+        """The stack's model (asked for every service and volume, hence remembered)."""
         return self.inventory.stacks[self.name]
 
     @property
     def host_name(self) -> str:
         return self.stack.host
 
-    @property
+    @cached_property
     def host(self) -> Host:
         return self.inventory.hosts[self.stack.host]
 
@@ -57,9 +58,14 @@ class StackView:
         """The host's LAN addresses (`lan_addresses`), asked per `lan` port of the stack."""
         return tuple(lan_addresses(self.inventory, self.host))
 
-    @property
+    @cached_property
     def data_root(self) -> str | None:
         return self.stack.data_root or self.host.appdata
+
+    @cached_property
+    def runs_prometheus(self) -> bool:
+        """Whether a deployed service of the stack is a Prometheus (it gets a scrape config)."""
+        return any(is_prometheus(service) for service in self.services.values())
 
     def container_name(self, name: str) -> str:
         own = self.services[name].container_name
