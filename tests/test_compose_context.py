@@ -7,12 +7,44 @@ from pathlib import Path
 import pytest
 
 from infragen.inventory.load import load
-from infragen.inventory.model import Inventory
+from infragen.inventory.model import Inventory, Service
 from infragen.targets.compose import compose_document
+from infragen.targets.compose.settings import SETTING_FIELDS, SETTINGS, container_settings
 from infragen.targets.compose.stack import StackView, stack_views
 
 HERE = Path(__file__).resolve().parent
 SMALL = HERE / "compose" / "small.yaml"
+
+
+class Unread(Service):
+    """A service that fails the test when a container setting of it is read."""
+
+    def __getattribute__(self, name: str) -> object:
+        if name in SETTING_FIELDS:
+            raise AssertionError(f"{name} was read")
+        return super().__getattribute__(name)
+
+
+def test_a_service_given_no_setting_is_not_walked() -> None:
+    assert container_settings(Unread(image="x:1", stack="s")) == {}
+
+
+def test_every_setting_defaults_to_nothing() -> None:
+    """The shortcut above holds only while no setting's default makes a key."""
+    bare = Service(image="x:1", stack="s")
+    for _, key, make in SETTINGS:
+        default = Service.model_fields[key].get_default(call_default_factory=True)
+        assert default in (None, False, [], {}), key
+        assert make(bare) in (None, [], {}), key
+
+
+def test_a_setting_added_by_a_copy_is_made() -> None:
+    """A copy with an update (kept.py, ports/migrate.py make them) adds the updated fields
+    to pydantic's fields set, which the shortcut reads."""
+    bare = Service(image="x:1", stack="s")
+    copied = bare.model_copy(update={"privileged": True, "labels": {"a": "b"}})
+    assert container_settings(copied) == {"tail": {"privileged": True, "labels": {"a": "b"}}}
+    assert container_settings(bare) == {}
 
 
 @pytest.fixture(scope="module")
