@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from infragen.inventory.load import load
-from infragen.inventory.model import Inventory, Service
+from infragen.inventory.model import Inventory, Service, Volume
 from infragen.targets.compose import compose_document
+from infragen.targets.compose.resources import mount, under
 from infragen.targets.compose.settings import SETTING_FIELDS, SETTINGS, container_settings
 from infragen.targets.compose.stack import StackView, stack_views
 
@@ -64,3 +65,23 @@ def test_a_stack_compose_mapping_is_merged_and_an_empty_one_changes_nothing(
     merged, _ = compose_document(StackView(inventory, view.name, view.members))
     assert merged == document | {"name": "other", "x-note": "a $$ sign"}
     assert list(merged) == [*document, "x-note"]
+
+
+def test_a_colon_inside_a_reference_keeps_the_short_form(small: Inventory) -> None:
+    view = next(iter(stack_views(small).values()))
+    volume = {"target": "/data", "source": "${ROOT:-/srv/a:b}"}
+    assert mount(view, _volume(volume)) == "${ROOT:-/srv/a:b}:/data"
+    assert isinstance(mount(view, _volume({"target": "/data", "source": "/srv/a:b"})), dict)
+    assert isinstance(mount(view, _volume({"target": "/data", "source": "$$x:y"})), dict)
+
+
+def _volume(spec: dict[str, str]) -> Volume:
+    return Service.model_validate({"image": "x:1", "stack": "s", "volumes": [spec]}).volumes[0]
+
+
+def test_data_under_a_root_is_normalised_once_per_distinct_pair() -> None:
+    under.cache_clear()
+    assert under("/mnt/user/appdata/", "./app/../data") == "/mnt/user/appdata/data"
+    assert under("/mnt/user/appdata/", "./app/../data") == "/mnt/user/appdata/data"
+    assert under("/mnt/user/appdata", "/elsewhere") == "/elsewhere"
+    assert under.cache_info().hits == 1
