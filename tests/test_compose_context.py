@@ -8,7 +8,7 @@ import pytest
 
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory, Service, Volume
-from infragen.targets.compose import compose_document
+from infragen.targets.compose import compose_document, variables
 from infragen.targets.compose.resources import mount, under
 from infragen.targets.compose.settings import SETTING_FIELDS, SETTINGS, container_settings
 from infragen.targets.compose.stack import StackView, stack_views
@@ -85,3 +85,27 @@ def test_data_under_a_root_is_normalised_once_per_distinct_pair() -> None:
     assert under("/mnt/user/appdata/", "./app/../data") == "/mnt/user/appdata/data"
     assert under("/mnt/user/appdata", "/elsewhere") == "/elsewhere"
     assert under.cache_info().hits == 1
+
+
+def test_a_variable_is_made_once_however_often_it_is_referenced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`.env.example` makes a `Variable` when a name is first met, not ahead of every
+    reference; the first default in document order still wins."""
+    made: list[str] = []
+
+    class Counted(variables.Variable):
+        def __init__(self, name: str) -> None:
+            made.append(name)
+            super().__init__(name)
+
+    monkeypatch.setattr(variables, "Variable", Counted)
+    shared = "${TOKEN:?set TOKEN in .env}"
+    document = {
+        "services": {
+            name: {"environment": {"T": shared, "U": f"${{LEVEL:-{name}}}"}} for name in "abc"
+        }
+    }
+    found = variables.referenced(document)
+    assert made == ["TOKEN", "LEVEL"]
+    assert found["LEVEL"].default == "a" and found["TOKEN"].users == ["a", "b", "c"]
