@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from infragen.inventory.load import load
-from infragen.inventory.model import Inventory, Service, Volume
-from infragen.targets.compose import compose_document, variables
+from infragen.inventory.model import Host, Inventory, Service, Volume
+from infragen.targets.compose import compose_document, ports, variables
 from infragen.targets.compose.resources import mount, under
 from infragen.targets.compose.settings import SETTING_FIELDS, SETTINGS, container_settings
 from infragen.targets.compose.stack import StackView, stack_views
@@ -109,3 +109,31 @@ def test_a_variable_is_made_once_however_often_it_is_referenced(
     found = variables.referenced(document)
     assert made == ["TOKEN", "LEVEL"]
     assert found["LEVEL"].default == "a" and found["TOKEN"].users == ["a", "b", "c"]
+
+
+def test_a_stack_finds_its_host_addresses_once_for_all_its_ports(
+    small: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each exposure's bind addresses are found once per stack, not once per port; the
+    entries are still one per address and protocol, in that order."""
+    asked: list[str] = []
+
+    def counted(inventory: Inventory, host: Host) -> list[str]:
+        asked.append(view.host_name)
+        return ["10.0.0.20", "10.0.9.20"]
+
+    monkeypatch.setattr(ports, "lan_addresses", counted)
+    view = stack_views(small)["apps"]
+    found = {name: ports.published(view, service) for name, service in view.services.items()}
+    assert asked == ["box"]
+    assert found["web"] == [
+        "10.0.0.20:8080:80",
+        "10.0.9.20:8080:80",
+        "127.0.0.1:8081:8081",
+        "5353:5353",
+        "5353:5353/udp",
+        "10.0.0.20:7000-7002:7000-7002",
+        "10.0.9.20:7000-7002:7000-7002",
+        "10.0.0.20:9100:9100",
+        "10.0.9.20:9100:9100",
+    ]

@@ -54,9 +54,12 @@ class StackView:
         return {name: healthcheck(service) for name, service in self.services.items()}
 
     @cached_property
-    def lan_binds(self) -> tuple[str, ...]:
-        """The host's LAN addresses (`lan_addresses`), asked per `lan` port of the stack."""
-        return tuple(lan_addresses(self.inventory, self.host))
+    def bind_prefixes(self) -> dict[str, tuple[str, ...]]:
+        """How each exposure publishes a port on the host (`ports.bind_prefixes`), asked per
+        port of the stack."""
+        from infragen.targets.compose.ports import bind_prefixes
+
+        return bind_prefixes(self)
 
     @cached_property
     def data_root(self) -> str | None:
