@@ -61,21 +61,27 @@ def port_variables(
 
 def project_paths(inventory: Inventory, name: str, service: Service) -> list[str]:
     """The env files a service's ports go to: its stack's, or each of its hosts'."""
+    return _paths(index_of(inventory).hosts_of, name, service)
+
+
+def _paths(hosts_of: dict[str, tuple[str, ...]], name: str, service: Service) -> list[str]:
     if service.stack:
         return [f"env/stacks/{service.stack}.env"]
-    return [f"env/hosts/{host}.env" for host in index_of(inventory).hosts_of[name]]
+    return [f"env/hosts/{host}.env" for host in hosts_of[name]]
 
 
 @per_inventory
 def project_files(inventory: Inventory) -> dict[str, list[str]]:
     """Output path → services of that project, for projects with at least one port.
 
-    Built once per inventory (this target and the Ansible one ask); read-only."""
+    Built once per inventory (this target and the Ansible one ask); read-only. The
+    index's hosts of each service are looked up once here, not once per service."""
+    hosts_of = index_of(inventory).hosts_of
     projects: dict[str, list[str]] = {}
     for name, service in sorted(inventory.services.items()):
         if not service.ports:
             continue
-        for path in project_paths(inventory, name, service):
+        for path in _paths(hosts_of, name, service):
             projects.setdefault(path, []).append(name)
     return projects
 
