@@ -9,6 +9,7 @@ import pytest
 from infragen.inventory.load import load
 from infragen.inventory.model import Host, Inventory, Service, Volume
 from infragen.targets.compose import compose_document, ports, variables
+from infragen.targets.compose.environment import Secrets, environment, plain
 from infragen.targets.compose.resources import mount, under
 from infragen.targets.compose.settings import SETTING_FIELDS, SETTINGS, container_settings
 from infragen.targets.compose.stack import StackView, stack_views
@@ -137,3 +138,11 @@ def test_a_stack_finds_its_host_addresses_once_for_all_its_ports(
         "10.0.0.20:9100:9100",
         "10.0.9.20:9100:9100",
     ]
+
+
+@pytest.mark.parametrize("value", ["info", "", "a $5 bill", "${LEVEL:-info}", 3, 1.5, True, None])
+def test_a_plain_setting_is_written_as_plain_makes_it(value: object) -> None:
+    """Strings without a `$` are taken as they are, skipping `plain`: the same text."""
+    service = Service.model_validate({"image": "x:1", "stack": "s", "env": {"KEY": value}})
+    env, used = environment(Secrets(), "svc", service)
+    assert env == {"KEY": plain(value)} and used == []  # type: ignore[arg-type]
