@@ -114,10 +114,12 @@ def _gpus(view: StackView, name: str) -> tuple[list[str], bool]:
 
 def devices(view: StackView, name: str) -> list[str]:
     """Device nodes: /dev/dri for Intel/AMD GPUs, accelerators' nodes, then the service's own."""
+    service = view.services[name]
+    if not (service.gpus or service.accelerators or service.devices):
+        return []  # nothing to pass through: most services
     found: list[str] = []
     if _gpus(view, name)[1]:
         found.append(f"{DRI}:{DRI}")
-    service = view.services[name]
     for kind in service.accelerators:
         nodes = [a.device for a in view.host.hardware.accelerators if a.kind == kind]
         found += [f"{node}:{node}" for node in nodes]
