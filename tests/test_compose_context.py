@@ -146,3 +146,15 @@ def test_a_plain_setting_is_written_as_plain_makes_it(value: str | float | None)
     service = Service.model_validate({"image": "x:1", "stack": "s", "env": {"KEY": value}})
     env, used = environment(Secrets(), "svc", service)
     assert env == {"KEY": plain(value)} and used == []
+
+
+def test_stack_members_from_the_index_are_a_walk_over_every_service(small: Inventory) -> None:
+    """Each stack's members, taken from the index, are its services in inventory order;
+    a service naming a stack the inventory lacks belongs to no view."""
+    services = {**small.services, "stray": Service(image="x:1", stack="nowhere")}
+    inventory = small.model_copy(update={"services": services})
+    views = stack_views(inventory)
+    assert list(views) == list(inventory.stacks)
+    for name, view in views.items():
+        walked = {n: s for n, s in inventory.services.items() if s.stack == name}
+        assert list(view.members.items()) == list(walked.items())
