@@ -12,7 +12,12 @@ from infragen.targets.compose import compose_document, ports, variables
 from infragen.targets.compose.environment import Secrets, environment, plain
 from infragen.targets.compose.resources import mount, under
 from infragen.targets.compose.settings import SETTING_FIELDS, SETTINGS, container_settings
-from infragen.targets.compose.stack import StackView, stack_views
+from infragen.targets.compose.stack import (
+    StackView,
+    is_prometheus,
+    prometheus_image,
+    stack_views,
+)
 
 HERE = Path(__file__).resolve().parent
 SMALL = HERE / "compose" / "small.yaml"
@@ -158,3 +163,16 @@ def test_stack_members_from_the_index_are_a_walk_over_every_service(small: Inven
     for name, view in views.items():
         walked = {n: s for n, s in inventory.services.items() if s.stack == name}
         assert list(view.members.items()) == list(walked.items())
+
+
+def test_an_image_is_told_a_prometheus_once() -> None:
+    prometheus_image.cache_clear()
+    images = [
+        "prom/prometheus:v2.55.1",
+        "quay.io/prometheus/prometheus@sha256:ab",
+        "x/prometheus-exporter:1",
+    ]
+    found = [is_prometheus(Service(image=image, stack="s")) for image in images * 2]
+    assert found == [True, True, False] * 2
+    assert prometheus_image.cache_info().hits == 3
+    assert not is_prometheus(Service(stack="s", image=""))

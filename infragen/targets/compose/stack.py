@@ -7,7 +7,7 @@ the builders of ports, volumes, health checks and environment stay small functio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from infragen.inventory.model import Host, Inventory, Service, Stack
@@ -98,9 +98,14 @@ def stack_views(inventory: Inventory) -> dict[str, StackView]:
 
 def is_prometheus(service: Service) -> bool:
     """A Prometheus server: its image repository is `prometheus` (prom/, quay.io/prometheus/)."""
-    if not service.image:
-        return False
-    repository = service.image.split("@")[0].rsplit("/", 1)[-1]
+    return bool(service.image) and prometheus_image(service.image)
+
+
+@lru_cache(maxsize=4096)
+def prometheus_image(image: str) -> bool:
+    """Whether the image's repository is `prometheus`. Pure in the text, so memoised: every
+    service is asked once or twice, and an estate runs few distinct images."""
+    repository = image.split("@")[0].rsplit("/", 1)[-1]
     return repository.split(":")[0] == "prometheus"
 
 
