@@ -12,7 +12,7 @@ port. Ports not allocated yet are listed as comments.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,63 +32,76 @@ class Variable:
     value: int | None
 
 
-def variable_name(service: str, port_name: str, suffix: str = "PORT") -> str:
-    """`luminous-nix`, `nlp-api` → `LUMINOUS_NIX_NLP_API_PORT`."""
+def variable_stem(service: str, port_name: str) -> str:
+    """`luminous-nix`, `nlp-api` → `LUMINOUS_NIX_NLP_API`: what every variable of the port
+    starts with, made once per port."""
     stem = NOT_NAME.sub("_", f"{service}_{port_name}").strip("_").upper()
-    return f"{'_' if stem[0].isdigit() else ''}{stem}_{suffix}"
+    return f"_{stem}" if stem[0].isdigit() else stem
+
+
+def port_numbers(port: Port, fallback: int | None) -> Sequence[tuple[str, int | None]]:
+    """(suffix, number) of each variable of a port: its number(s), then the fallback(s) that
+    fit in 1-65535; one `PORT` without a number when the port is not allocated yet."""
+    first, last = port.first, port.last
+    if first is None or last is None:
+        return [("PORT", None)]
+    numbers = [("PORT_FIRST", first), ("PORT_LAST", last)] if port.range else [("PORT", first)]
+    if fallback and last + fallback <= MAX_PORT:
+        numbers += [(f"{suffix}_ALT", n + fallback) for suffix, n in numbers]
+    return numbers
 
 
 def port_variables(
     service: str, port_name: str, port: Port, fallback: int | None
 ) -> list[Variable]:
     """The variables of one port: its number(s), then the fallback(s) that fit in 1-65535."""
-    if port.first is None or port.last is None:
-        return [Variable(variable_name(service, port_name), None)]
-    if port.range:
-        numbers = [("PORT_FIRST", port.first), ("PORT_LAST", port.last)]
-    else:
-        numbers = [("PORT", port.first)]
-    found = [Variable(variable_name(service, port_name, suffix), n) for suffix, n in numbers]
-    if fallback and port.last + fallback <= MAX_PORT:
-        found += [
-            Variable(variable_name(service, port_name, f"{suffix}_ALT"), n + fallback)
-            for suffix, n in numbers
-        ]
-    return found
+    stem = variable_stem(service, port_name)
+    return [Variable(f"{stem}_{suffix}", n) for suffix, n in port_numbers(port, fallback)]
 
 
 def project_paths(inventory: Inventory, name: str, service: Service) -> list[str]:
     """The env files a service's ports go to: its stack's, or each of its hosts'."""
+    return _paths(index_of(inventory).hosts_of, name, service)
+
+
+def _paths(hosts_of: dict[str, tuple[str, ...]], name: str, service: Service) -> list[str]:
     if service.stack:
         return [f"env/stacks/{service.stack}.env"]
-    return [f"env/hosts/{host}.env" for host in index_of(inventory).hosts_of[name]]
+    return [f"env/hosts/{host}.env" for host in hosts_of[name]]
 
 
 @per_inventory
 def project_files(inventory: Inventory) -> dict[str, list[str]]:
     """Output path → services of that project, for projects with at least one port.
 
-    Built once per inventory (this target and the Ansible one ask); read-only."""
+    Built once per inventory (this target and the Ansible one ask); read-only. The
+    index's hosts of each service are looked up once here, not once per service."""
+    hosts_of = index_of(inventory).hosts_of
     projects: dict[str, list[str]] = {}
     for name, service in sorted(inventory.services.items()):
         if not service.ports:
             continue
-        for path in project_paths(inventory, name, service):
+        for path in _paths(hosts_of, name, service):
             projects.setdefault(path, []).append(name)
     return projects
 
 
 def variables(inventory: Inventory, services: list[str]) -> list[dict[str, Any]]:
     """The lines of one env file, as plain dicts: the context is pickled for its key, and
-    pickle writes a dict in C where a dataclass instance takes a Python call."""
+    pickle writes a dict in C where a dataclass instance takes a Python call. (The lines
+    are made here from each port's stem and numbers, not through `port_variables`: a
+    `Variable` per line, then a dict of it, was most of this target's time at 1,000 hosts.)"""
     policy = inventory.port_policy
     fallback = policy.fallback_offset if policy else None
-    return [
-        {"name": variable.name, "value": variable.value}
-        for name in sorted(services)
-        for port_name, port in inventory.services[name].ports.items()
-        for variable in port_variables(name, port_name, port, fallback)
-    ]
+    lines: list[dict[str, Any]] = []
+    for name in sorted(services):
+        for port_name, port in inventory.services[name].ports.items():
+            stem = variable_stem(name, port_name)
+            lines += [
+                {"name": f"{stem}_{suffix}", "value": number}
+                for suffix, number in port_numbers(port, fallback)
+            ]
+    return lines
 
 
 @target("env")

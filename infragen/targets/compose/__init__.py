@@ -19,16 +19,15 @@ from infragen.targets.compose.environment import Secrets
 from infragen.targets.compose.prometheus import scrape_config
 from infragen.targets.compose.service import compose_service
 from infragen.targets.compose.settings import merged, text
-from infragen.targets.compose.stack import StackView, is_prometheus, stack_views
+from infragen.targets.compose.stack import StackView, stack_views
 from infragen.targets.compose.variables import example_rows
 
 
 def compose_document(view: StackView) -> tuple[dict[str, Any], Secrets]:
     """The compose file of a stack as data, and the secrets it references."""
     secrets = Secrets()
-    with_prometheus = any(is_prometheus(s) for s in view.services.values())
     services = {
-        compose_name(name): compose_service(view, name, service, secrets, with_prometheus)
+        compose_name(name): compose_service(view, name, service, secrets, view.runs_prometheus)
         for name, service in view.services.items()
     }
     document: dict[str, Any] = {"name": view.name, "services": services}
@@ -40,7 +39,7 @@ def compose_document(view: StackView) -> tuple[dict[str, Any], Secrets]:
         }
     if secrets.files:
         document["secrets"] = {name: {"file": path} for name, path in secrets.files.items()}
-    return merged(document, view.stack.compose), secrets
+    return (merged(document, view.stack.compose) if view.stack.compose else document), secrets
 
 
 def network(view: StackView, name: str) -> dict[str, Any]:
@@ -65,7 +64,7 @@ def stack_files(view: StackView) -> Iterator[OutputFile]:
         "env",
         {"stack": view.name, "variables": example_rows(document, secrets), "files": secrets.files},
     )
-    if any(is_prometheus(s) for s in view.services.values()):
+    if view.runs_prometheus:
         config = scrape_config(view)
         yield OutputFile(
             f"{folder}/prometheus.yml",

@@ -80,7 +80,9 @@ def environment(
     env: dict[str, str | None] = {}
     used: list[str] = []
     for key, value in service.env.items():
-        if isinstance(value, SecretRef):
+        if type(value) is str and "$" not in value:
+            env[key] = value  # what plain() makes of it, without two calls: most settings
+        elif isinstance(value, SecretRef):
             variable, text = _resolve(secrets, name, key, value, used)
             env[variable] = text
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from infragen.inventory.model import Port, Service
 from infragen.targets.compose.interpolation import keep
-from infragen.targets.compose.stack import StackView
+from infragen.targets.compose.stack import StackView, lan_addresses
 
 LOCALHOST = "127.0.0.1"
 
@@ -23,30 +23,31 @@ def _numbers(port: Port) -> tuple[str, str]:
     return outside, str(port.target)
 
 
-def bind_addresses(view: StackView, service: Service, port: Port) -> list[str | None]:
-    """Where a port is published: addresses to bind, None for all; empty for none."""
-    exposure = service.exposure_of(port)
-    if exposure == "localhost":
-        return [LOCALHOST]
-    if exposure == "lan":
-        return list(view.lan_binds)
-    if exposure == "public":
-        return [None]
-    return []
+def bind_prefixes(view: StackView) -> dict[str, tuple[str, ...]]:
+    """How a port of each exposure is published on the stack's host: the `address:` each of
+    its entries starts with, one per address it binds ("" binds all). A tunnel port has
+    none: it is not published. Made once per stack (`StackView.bind_prefixes`)."""
+    return {
+        "localhost": (f"{LOCALHOST}:",),
+        "lan": tuple(f"{address}:" for address in lan_addresses(view.inventory, view.host)),
+        "public": ("",),
+    }
 
 
 def published(view: StackView, service: Service) -> list[str]:
     """Compose `ports` entries: `address:host:container[/udp]`, one per address and protocol."""
     entries = []
+    prefixes = view.bind_prefixes
     for port in service.ports.values():
         if not (port.allocated or port.published):
             continue
-        outside, inside = _numbers(port)
-        for address in bind_addresses(view, service, port):
+        starts = prefixes.get(service.exposure_of(port), ())
+        if not starts:
+            continue
+        mapping = "{}:{}".format(*_numbers(port))
+        for start in starts:
             for protocol in port.protocols:
-                prefix = f"{address}:" if address else ""
-                suffix = "/udp" if protocol == "udp" else ""
-                entries.append(f"{prefix}{outside}:{inside}{suffix}")
+                entries.append(f"{start}{mapping}/udp" if protocol == "udp" else start + mapping)
     return entries
 
 

@@ -9,6 +9,7 @@ device nodes.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from typing import Any
 
@@ -24,7 +25,7 @@ def host_path(view: StackView, volume: Volume) -> str:
     if volume.data is not None:
         if view.data_root is None:
             raise ValueError(f"stack '{view.name}' has no data_root and its host no appdata")
-        return posixpath.normpath(posixpath.join(view.data_root, volume.data))
+        return under(view.data_root, volume.data)
     if volume.share is not None:
         server, _, export = volume.share.partition(":")
         if server == view.host_name:
@@ -35,6 +36,13 @@ def host_path(view: StackView, volume: Volume) -> str:
         raise ValueError(f"host '{view.host_name}' does not mount {volume.share}")
     assert volume.source is not None
     return volume.source
+
+
+@functools.lru_cache(maxsize=4096)
+def under(root: str, path: str) -> str:
+    """`path` under `root`, normalised. Pure in its arguments, so memoised: a stack's
+    services keep their data under one root, often in folders of the same names."""
+    return posixpath.normpath(posixpath.join(root, path))
 
 
 def _short_mode(volume: Volume) -> str | None:
@@ -77,10 +85,17 @@ def mount(view: StackView, volume: Volume) -> str | dict[str, Any]:
         return _long(None, volume)
     source = keep(volume.volume if volume.volume is not None else host_path(view, volume))
     mode = _short_mode(volume)
-    colons = any(":" in t for t in parse(source + volume.target) if isinstance(t, str))
-    if mode is None or colons:
+    if mode is None or _colons(source + volume.target):
         return _long(source, volume)
     return f"{source}:{keep(volume.target)}" + (f":{mode}" if mode else "")
+
+
+def _colons(text: str) -> bool:
+    """Whether the literal parts of compose text hold a `:` (one in a reference does not
+    split a short volume entry)."""
+    if "$" not in text:  # no reference: the text is all literal (most mounts)
+        return ":" in text
+    return any(":" in t for t in parse(text) if isinstance(t, str))
 
 
 def volumes(view: StackView, service: Service) -> list[str | dict[str, Any]]:
@@ -99,10 +114,12 @@ def _gpus(view: StackView, name: str) -> tuple[list[str], bool]:
 
 def devices(view: StackView, name: str) -> list[str]:
     """Device nodes: /dev/dri for Intel/AMD GPUs, accelerators' nodes, then the service's own."""
+    service = view.services[name]
+    if not (service.gpus or service.accelerators or service.devices):
+        return []  # nothing to pass through: most services
     found: list[str] = []
     if _gpus(view, name)[1]:
         found.append(f"{DRI}:{DRI}")
-    service = view.services[name]
     for kind in service.accelerators:
         nodes = [a.device for a in view.host.hardware.accelerators if a.kind == kind]
         found += [f"{node}:{node}" for node in nodes]

@@ -14,6 +14,12 @@ from infragen.targets.compose.resources import deploy, devices, volumes
 from infragen.targets.compose.settings import container_settings, merged
 from infragen.targets.compose.stack import PROMETHEUS_CONFIG, StackView, is_prometheus
 
+# What a compose service leaves out. One tuple, built once: written in the comprehension,
+# its list and dict were built again for every key of every service.
+EMPTY = (None, "", [], {})
+# The settings of a group a service sets nothing of (read only, never changed).
+NO_SETTINGS: dict[str, Any] = {}
+
 
 def condition(view: StackView, other: str, wait: Dependency) -> str:
     """What to wait for: as written, else healthy when the other has a check that runs."""
@@ -55,25 +61,25 @@ def compose_service(
     settings = container_settings(service)
     parts: dict[str, Any] = {
         "image": keep(service.image or ""),
-        **settings.get("head", {}),
+        **settings.get("head", NO_SETTINGS),
         "container_name": keep(view.container_name(name)),
         "restart": service.restart,
-        **settings.get("run", {}),
+        **settings.get("run", NO_SETTINGS),
         "command": [keep(word) for word in service.command or []],
-        **settings.get("environment", {}),
+        **settings.get("environment", NO_SETTINGS),
         "environment": env,
         "secrets": secret_files,
         "ports": published(view, service),
         "expose": exposed(service),
         "volumes": mounts,
-        **settings.get("mounts", {}),
+        **settings.get("mounts", NO_SETTINGS),
         "networks": networks(view, service),
-        **settings.get("network", {}),
+        **settings.get("network", NO_SETTINGS),
         "depends_on": depends_on(view, service),
         "healthcheck": view.healthchecks[name],
         "deploy": deploy(view, name, service),
         "devices": devices(view, name),
-        **settings.get("tail", {}),
+        **settings.get("tail", NO_SETTINGS),
     }
-    found = {key: value for key, value in parts.items() if value not in (None, "", [], {})}
-    return merged(found, service.compose)
+    found = {key: value for key, value in parts.items() if value not in EMPTY}
+    return merged(found, service.compose) if service.compose else found

@@ -7,11 +7,12 @@ the builders of ports, volumes, health checks and environment stay small functio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from infragen.inventory.model import Host, Inventory, Service, Stack
 from infragen.inventory.names import compose_name
+from infragen.inventory.query import index_of
 
 PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml"
 
@@ -20,23 +21,24 @@ PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml"
 class StackView:
     """One stack of the inventory, with its host and its services (all, in inventory order).
 
-    `members` is filled by `stack_views`, which sorts every service into its stack in one
-    pass; asking each stack to scan the whole estate would be quadratic.
+    `members` comes from `stack_views`, which takes each stack's members from the index;
+    asking each stack to scan the whole estate would be quadratic.
     """
 
     inventory: Inventory
     name: str
     members: dict[str, Service] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def stack(self) -> Stack:
+        """The stack's model (asked for every service and volume, hence remembered)."""
         return self.inventory.stacks[self.name]
 
     @property
     def host_name(self) -> str:
         return self.stack.host
 
-    @property
+    @cached_property
     def host(self) -> Host:
         return self.inventory.hosts[self.stack.host]
 
@@ -53,13 +55,21 @@ class StackView:
         return {name: healthcheck(service) for name, service in self.services.items()}
 
     @cached_property
-    def lan_binds(self) -> tuple[str, ...]:
-        """The host's LAN addresses (`lan_addresses`), asked per `lan` port of the stack."""
-        return tuple(lan_addresses(self.inventory, self.host))
+    def bind_prefixes(self) -> dict[str, tuple[str, ...]]:
+        """How each exposure publishes a port on the host (`ports.bind_prefixes`), asked per
+        port of the stack."""
+        from infragen.targets.compose.ports import bind_prefixes
 
-    @property
+        return bind_prefixes(self)
+
+    @cached_property
     def data_root(self) -> str | None:
         return self.stack.data_root or self.host.appdata
+
+    @cached_property
+    def runs_prometheus(self) -> bool:
+        """Whether a deployed service of the stack is a Prometheus (it gets a scrape config)."""
+        return any(is_prometheus(service) for service in self.services.values())
 
     def container_name(self, name: str) -> str:
         own = self.services[name].container_name
@@ -75,19 +85,27 @@ class StackView:
 
 
 def stack_views(inventory: Inventory) -> dict[str, StackView]:
-    """Every stack of the inventory with its member services."""
-    views = {name: StackView(inventory, name) for name in inventory.stacks}
-    for name, service in inventory.services.items():
-        if service.stack in views:
-            views[service.stack].members[name] = service
-    return views
+    """Every stack of the inventory with its member services, in inventory order: the
+    index sorted every service into its stack in its one pass (a walk over every service
+    here was the target's own second)."""
+    members = index_of(inventory).stack_members
+    services = inventory.services
+    return {
+        name: StackView(inventory, name, {m: services[m] for m in members.get(name, ())})
+        for name in inventory.stacks
+    }
 
 
 def is_prometheus(service: Service) -> bool:
     """A Prometheus server: its image repository is `prometheus` (prom/, quay.io/prometheus/)."""
-    if not service.image:
-        return False
-    repository = service.image.split("@")[0].rsplit("/", 1)[-1]
+    return bool(service.image) and prometheus_image(service.image)
+
+
+@lru_cache(maxsize=4096)
+def prometheus_image(image: str) -> bool:
+    """Whether the image's repository is `prometheus`. Pure in the text, so memoised: every
+    service is asked once or twice, and an estate runs few distinct images."""
+    repository = image.split("@")[0].rsplit("/", 1)[-1]
     return repository.split(":")[0] == "prometheus"
 
 

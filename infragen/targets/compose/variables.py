@@ -80,7 +80,9 @@ def referenced(document: dict[str, Any]) -> dict[str, Variable]:
     for user, spec in parts:
         for text in _referring(spec, []):
             for name, default, required in _uses(text):
-                variable = found.setdefault(name, Variable(name))
+                variable = found.get(name)
+                if variable is None:  # not made ahead for setdefault: most names repeat
+                    variable = found[name] = Variable(name)
                 if variable.default is None:
                     variable.default = default
                 if required is not None and variable.required is None:

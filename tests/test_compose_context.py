@@ -1,0 +1,178 @@
+"""Shortcuts the compose target takes while building its contexts, each held to the long way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infragen.inventory.load import load
+from infragen.inventory.model import Host, Inventory, Service, Volume
+from infragen.targets.compose import compose_document, ports, variables
+from infragen.targets.compose.environment import Secrets, environment, plain
+from infragen.targets.compose.resources import mount, under
+from infragen.targets.compose.settings import SETTING_FIELDS, SETTINGS, container_settings
+from infragen.targets.compose.stack import (
+    StackView,
+    is_prometheus,
+    prometheus_image,
+    stack_views,
+)
+
+HERE = Path(__file__).resolve().parent
+SMALL = HERE / "compose" / "small.yaml"
+
+
+class Unread(Service):
+    """A service that fails the test when a container setting of it is read."""
+
+    def __getattribute__(self, name: str) -> object:
+        if name in SETTING_FIELDS:
+            raise AssertionError(f"{name} was read")
+        return super().__getattribute__(name)
+
+
+def test_a_service_given_no_setting_is_not_walked() -> None:
+    assert container_settings(Unread(image="x:1", stack="s")) == {}
+
+
+def test_every_setting_defaults_to_nothing() -> None:
+    """The shortcut above holds only while no setting's default makes a key."""
+    bare = Service(image="x:1", stack="s")
+    for _, key, make in SETTINGS:
+        default = Service.model_fields[key].get_default(call_default_factory=True)
+        assert default is None or default is False or default in ([], {}), key  # not 0
+        assert make(bare) in (None, [], {}), key
+
+
+def test_a_setting_added_by_a_copy_is_made() -> None:
+    """A copy with an update (kept.py, ports/migrate.py make them) adds the updated fields
+    to pydantic's fields set, which the shortcut reads."""
+    bare = Service(image="x:1", stack="s")
+    copied = bare.model_copy(update={"privileged": True, "labels": {"a": "b"}})
+    assert container_settings(copied) == {"tail": {"privileged": True, "labels": {"a": "b"}}}
+    assert container_settings(bare) == {}
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Inventory:
+    folder = tmp_path_factory.mktemp("small")
+    (folder / "inventory.yaml").write_text(SMALL.read_text())
+    return load(folder / "inventory.yaml", folder).inventory
+
+
+def test_a_stack_compose_mapping_is_merged_and_an_empty_one_changes_nothing(
+    small: Inventory,
+) -> None:
+    view = next(v for v in stack_views(small).values() if v.stack.status == "active")
+    document, _ = compose_document(view)
+    stack = view.stack.model_copy(update={"compose": {"x-note": "a $ sign", "name": "other"}})
+    inventory = small.model_copy(update={"stacks": {**small.stacks, view.name: stack}})
+    merged, _ = compose_document(StackView(inventory, view.name, view.members))
+    assert merged == document | {"name": "other", "x-note": "a $$ sign"}
+    assert list(merged) == [*document, "x-note"]
+
+
+def test_a_colon_inside_a_reference_keeps_the_short_form(small: Inventory) -> None:
+    view = next(iter(stack_views(small).values()))
+    volume = {"target": "/data", "source": "${ROOT:-/srv/a:b}"}
+    assert mount(view, _volume(volume)) == "${ROOT:-/srv/a:b}:/data"
+    assert isinstance(mount(view, _volume({"target": "/data", "source": "/srv/a:b"})), dict)
+    assert isinstance(mount(view, _volume({"target": "/data", "source": "$$x:y"})), dict)
+
+
+def _volume(spec: dict[str, str]) -> Volume:
+    return Service.model_validate({"image": "x:1", "stack": "s", "volumes": [spec]}).volumes[0]
+
+
+def test_data_under_a_root_is_normalised_once_per_distinct_pair() -> None:
+    under.cache_clear()
+    assert under("/mnt/user/appdata/", "./app/../data") == "/mnt/user/appdata/data"
+    assert under("/mnt/user/appdata/", "./app/../data") == "/mnt/user/appdata/data"
+    assert under("/mnt/user/appdata", "/elsewhere") == "/elsewhere"
+    assert under.cache_info().hits == 1
+
+
+def test_a_variable_is_made_once_however_often_it_is_referenced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`.env.example` makes a `Variable` when a name is first met, not ahead of every
+    reference; the first default in document order still wins."""
+    made: list[str] = []
+
+    class Counted(variables.Variable):
+        def __init__(self, name: str) -> None:
+            made.append(name)
+            super().__init__(name)
+
+    monkeypatch.setattr(variables, "Variable", Counted)
+    shared = "${TOKEN:?set TOKEN in .env}"
+    document = {
+        "services": {
+            name: {"environment": {"T": shared, "U": f"${{LEVEL:-{name}}}"}} for name in "abc"
+        }
+    }
+    found = variables.referenced(document)
+    assert made == ["TOKEN", "LEVEL"]
+    assert found["LEVEL"].default == "a" and found["TOKEN"].users == ["a", "b", "c"]
+
+
+def test_a_stack_finds_its_host_addresses_once_for_all_its_ports(
+    small: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each exposure's bind addresses are found once per stack, not once per port; the
+    entries are still one per address and protocol, in that order."""
+    asked: list[str] = []
+
+    def counted(inventory: Inventory, host: Host) -> list[str]:
+        asked.append(view.host_name)
+        return ["10.0.0.20", "10.0.9.20"]
+
+    monkeypatch.setattr(ports, "lan_addresses", counted)
+    view = stack_views(small)["apps"]
+    found = {name: ports.published(view, service) for name, service in view.services.items()}
+    assert asked == ["box"]
+    assert found["web"] == [
+        "10.0.0.20:8080:80",
+        "10.0.9.20:8080:80",
+        "127.0.0.1:8081:8081",
+        "5353:5353",
+        "5353:5353/udp",
+        "10.0.0.20:7000-7002:7000-7002",
+        "10.0.9.20:7000-7002:7000-7002",
+        "10.0.0.20:9100:9100",
+        "10.0.9.20:9100:9100",
+    ]
+
+
+@pytest.mark.parametrize("value", ["info", "", "a $5 bill", "${LEVEL:-info}", 3, 1.5, True, None])
+def test_a_plain_setting_is_written_as_plain_makes_it(value: str | float | None) -> None:
+    """Strings without a `$` are taken as they are, skipping `plain`: the same text."""
+    service = Service.model_validate({"image": "x:1", "stack": "s", "env": {"KEY": value}})
+    env, used = environment(Secrets(), "svc", service)
+    assert env == {"KEY": plain(value)} and used == []
+
+
+def test_stack_members_from_the_index_are_a_walk_over_every_service(small: Inventory) -> None:
+    """Each stack's members, taken from the index, are its services in inventory order;
+    a service naming a stack the inventory lacks belongs to no view."""
+    services = {**small.services, "stray": Service(image="x:1", stack="nowhere")}
+    inventory = small.model_copy(update={"services": services})
+    views = stack_views(inventory)
+    assert list(views) == list(inventory.stacks)
+    for name, view in views.items():
+        walked = {n: s for n, s in inventory.services.items() if s.stack == name}
+        assert list(view.members.items()) == list(walked.items())
+
+
+def test_an_image_is_told_a_prometheus_once() -> None:
+    prometheus_image.cache_clear()
+    images = [
+        "prom/prometheus:v2.55.1",
+        "quay.io/prometheus/prometheus@sha256:ab",
+        "x/prometheus-exporter:1",
+    ]
+    found = [is_prometheus(Service(image=image, stack="s")) for image in images * 2]
+    assert found == [True, True, False] * 2
+    assert prometheus_image.cache_info().hits == 3
+    assert not is_prometheus(Service(stack="s", image=""))

@@ -1,0 +1,93 @@
+"""The env target's lines and the clash rule's variables come from one stem and one set of
+numbers per port: what the rule compares is what the file says."""
+
+from __future__ import annotations
+
+import pytest
+
+from infragen.inventory.load import load
+from infragen.inventory.model import Inventory
+from infragen.targets.env import (
+    port_variables,
+    project_files,
+    variable_stem,
+    variables,
+)
+
+ESTATE = """\
+networks:
+  lan: {cidr: 10.0.0.0/24}
+hosts:
+  app: {address: {lan: 10.0.0.2}, interface: {lan: eth0}, os: debian}
+port_policy:
+  fallback_offset: 10000
+services:
+  luminous-nix:
+    host: app
+    ports:
+      nlp-api: 3456
+      jobs: 4110-4112
+      later: {port: null}
+      9p: 5640
+  2fa:
+    host: app
+    ports:
+      web: 60000
+      udp--relay_: {port: 7000, protocol: udp}
+"""
+
+
+@pytest.fixture(scope="module")
+def inventory(tmp_path_factory: pytest.TempPathFactory) -> Inventory:
+    folder = tmp_path_factory.mktemp("env")
+    (folder / "inventory.yaml").write_text(ESTATE)
+    return load(folder / "inventory.yaml", folder).inventory
+
+
+def test_lines_are_the_variables_the_clash_rule_compares(inventory: Inventory) -> None:
+    """Every line of every env file, made from each port's stem and numbers, is the
+    `Variable` the clash rule makes of that port, in the same order."""
+    fallback = 10000
+    for services in project_files(inventory).values():
+        expected = [
+            {"name": variable.name, "value": variable.value}
+            for name in sorted(services)
+            for port_name, port in inventory.services[name].ports.items()
+            for variable in port_variables(name, port_name, port, fallback)
+        ]
+        assert variables(inventory, services) == expected
+
+
+def test_one_file_by_hand(inventory: Inventory) -> None:
+    lines = [(line["name"], line["value"]) for line in variables(inventory, ["2fa"])]
+    # 60000 + 10000 leaves 1-65535: no _ALT; a stem starting with a digit gets a `_`.
+    assert lines == [
+        ("_2FA_WEB_PORT", 60000),
+        ("_2FA_UDP_RELAY_PORT", 7000),
+        ("_2FA_UDP_RELAY_PORT_ALT", 17000),
+    ]
+    lines = [(line["name"], line["value"]) for line in variables(inventory, ["luminous-nix"])]
+    assert lines == [
+        ("LUMINOUS_NIX_NLP_API_PORT", 3456),
+        ("LUMINOUS_NIX_NLP_API_PORT_ALT", 13456),
+        ("LUMINOUS_NIX_JOBS_PORT_FIRST", 4110),
+        ("LUMINOUS_NIX_JOBS_PORT_LAST", 4112),
+        ("LUMINOUS_NIX_JOBS_PORT_FIRST_ALT", 14110),
+        ("LUMINOUS_NIX_JOBS_PORT_LAST_ALT", 14112),
+        ("LUMINOUS_NIX_LATER_PORT", None),
+        ("LUMINOUS_NIX_9P_PORT", 5640),
+        ("LUMINOUS_NIX_9P_PORT_ALT", 15640),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("service", "port", "stem"),
+    [
+        ("luminous-nix", "nlp-api", "LUMINOUS_NIX_NLP_API"),
+        ("stack/web", "api", "STACK_WEB_API"),
+        ("a--b_", "_c", "A_B_C"),
+        ("9lives", "x", "_9LIVES_X"),
+    ],
+)
+def test_a_stem_joins_the_names_by_single_underscores(service: str, port: str, stem: str) -> None:
+    assert variable_stem(service, port) == stem
