@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from infragen.findings import Finding
-from infragen.inventory.model import Inventory
 from infragen.inventory.names import SEPARATOR, duplicates, key_stack
 from infragen.inventory.profiles import alternatives
 from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
-from infragen.targets.compose.stack import StackView
+from infragen.targets.compose.stack import stack_views
 
 
 @rule
@@ -49,7 +48,7 @@ def compose_names_unique_in_stack(ctx: Context) -> Iterator[Finding]:
 @rule
 def container_names_unique_on_host(ctx: Context) -> Iterator[Finding]:
     seen: dict[tuple[str, str], str] = {}
-    for view in _views(ctx.inventory):
+    for view in stack_views(ctx.inventory).values():
         for name in view.services:
             key = (view.host_name, view.container_name(name))
             other = seen.setdefault(key, name)
@@ -61,12 +60,3 @@ def container_names_unique_on_host(ctx: Context) -> Iterator[Finding]:
                     "container_prefix",
                     key=True,
                 )
-
-
-def _views(inventory: Inventory) -> Iterator[StackView]:
-    """Each stack with its members (as `stack_views` gives them), taken from the index
-    rather than from a walk over every service."""
-    members = index_of(inventory).stack_members
-    for name in inventory.stacks:
-        ids = members.get(name, [])
-        yield StackView(inventory, name, {service: inventory.services[service] for service in ids})
