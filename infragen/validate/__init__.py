@@ -204,8 +204,9 @@ class Worker:
 class Ahead:
     """The two validator workers of a render in two processes, started before the load, so
     that their interpreters start and import (about 0.4 s of CPU each, more with the
-    first-file costs) on the second core, which idles while the inventory is loaded and
-    checked. `here` is this process's (it also warms up); `there` goes to the forked one.
+    first-file costs) on the second core, which idles while the inventory is loaded (the
+    rules then share it with a forked process). `here` is this process's (it also warms
+    up); `there` goes to the forked one.
     """
 
     def __init__(self) -> None:
