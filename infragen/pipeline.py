@@ -197,7 +197,7 @@ def _plan(
         else None
     )
     if ahead is not None and child is not None and child.forked:
-        ahead.there.leave()
+        ahead.forked()
     try:
         share = shares.render_share(
             itertools.chain(mine, queue), inventory, source, readers, planner, validation

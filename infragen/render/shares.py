@@ -140,8 +140,7 @@ def forked_share(
     if ahead is None:
         validation = Validation(worker_after=0)
     else:
-        ahead.here.leave()
-        validation = Validation(worker=ahead.there)
+        validation = Validation(worker=ahead.in_forked())
     share = render_share(work, inventory, source, readers, planner, validation)
     state, beside = readers
     return ForkedShare(

@@ -217,6 +217,15 @@ class Ahead:
             self.here.stop()
             raise
 
+    def forked(self) -> None:
+        """In this process, once the forked one took `there`: let go of its pipes."""
+        self.there.leave()
+
+    def in_forked(self) -> Worker:
+        """In the forked process: let go of `here`'s pipes and take `there`."""
+        self.here.leave()
+        return self.there
+
     def close(self) -> None:
         """Reap both: by now each has answered its user, or is not needed any more."""
         for worker in (self.here, self.there):
