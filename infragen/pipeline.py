@@ -32,6 +32,7 @@ from infragen.inventory.load import Loaded, load
 from infragen.inventory.model import Inventory
 from infragen.output import fingerprint, lock, stamps
 from infragen.output.apply import apply
+from infragen.output.manifest import Manifest
 from infragen.output.plan import WRITES, Plan, Planner
 from infragen.output.recovery import recover
 from infragen.output.transaction import Transaction
@@ -159,16 +160,6 @@ def _inputs(
     return fingerprint.inputs(inventory, read, beside.read)
 
 
-def _validation(forking: bool, ahead: Ahead | None) -> Validation:
-    """This process's validators (imported once, before the fork, unless workers started
-    ahead judge every file). When the render is shared, they run in their own process
-    from the first file, like the forked one's: in a thread here they would take turns
-    with the rendering for the interpreter."""
-    if ahead is not None:
-        return Validation(worker=ahead.here)
-    return Validation(worker_after=0) if forking else Validation()
-
-
 def _plan(
     inventory: Inventory,
     source: Path,
@@ -190,7 +181,8 @@ def _plan(
     # This process takes the first piece (cloud-init's files, whose probe its worker
     # started ahead) before the fork.
     mine = list(itertools.islice(queue, 1))
-    validation = _validation(forking, ahead)
+    worker = None if ahead is None else ahead.here
+    validation = shares.share_validation(planner, source, forking, worker)
     child = (
         Forked(lambda: shares.forked_share(queue, inventory, source, readers, planner, ahead))
         if forking
@@ -230,14 +222,21 @@ def _model(loaded: Loaded, state: RecordingReader) -> tuple[Inventory, list[Find
 
 
 @contextlib.contextmanager
-def _workers_ahead(inventory: Path) -> Iterator[Ahead | None]:
+def _workers_ahead(inventory: Path, out: Path) -> Iterator[Ahead | None]:
     """Validator workers started before the load, for an inventory large enough that its
-    render will likely be shared with a forked process (`AHEAD_BYTES`); None else. A
-    wrong guess costs an interpreter's start on an idle core, never a verdict."""
+    render will likely be shared with a forked process (`AHEAD_BYTES`), unless `out/`
+    holds a render whose files this one can reuse: a change then likely leaves a few files
+    to judge, which the render processes judge themselves (`shares.share_validation`),
+    and two interpreters started for them would only take CPU from the load and the rules
+    (about 1.3 s of it at 1,000 hosts). None else. A wrong guess costs time, never a
+    verdict: this reads `out/` without its lock."""
     try:
-        ahead = Ahead() if inventory.stat().st_size >= AHEAD_BYTES else None
+        large = inventory.stat().st_size >= AHEAD_BYTES
     except OSError:  # no inventory (the load says so), no process to spare: start none
-        ahead = None
+        large = False
+    ahead = None
+    if large and shares.reusable(Manifest.read(out), inventory) is None:
+        ahead = Ahead()
     try:
         yield ahead
     finally:
@@ -265,7 +264,7 @@ def render(
     Nothing is applied when the plan has conflicts (the caller reports them) or changes
     more of `out/` than the inventory's `output.mass_change_percent` allows.
     """
-    with steady_heap(), _workers_ahead(inventory) as ahead:
+    with steady_heap(), _workers_ahead(inventory, out) as ahead:
         loaded, findings = checked(inventory)
         _folder(out)
         with lock.exclusive(out, timeout=timeout, on_wait=on_wait):
@@ -320,7 +319,7 @@ def survey(
     on_wait: Callable[[lock.Holder], None] = lambda holder: None,
 ) -> Outcome:
     """Plan a render without writing (for check and diff), after any render in progress."""
-    with steady_heap(), _workers_ahead(inventory) as ahead:
+    with steady_heap(), _workers_ahead(inventory, out) as ahead:
         loaded, findings = checked(inventory)
         _folder(out)
         with lock.shared(out, timeout=timeout, on_wait=on_wait):

@@ -349,3 +349,53 @@ def test_workers_started_ahead_end_when_the_inventory_is_refused(tmp_path, monke
         pipeline.render(inventory, tmp_path / "out")
     (ahead,) = started
     assert None not in [worker.process.returncode for worker in (ahead.here, ahead.there)]
+
+
+def test_workers_are_started_ahead_only_when_the_last_render_cannot_be_reused(
+    tmp_path, monkeypatch
+):
+    """Into an empty folder, or over a render by other code, every file is judged: the
+    workers start ahead. Over a render this one can reuse, a change leaves a few files to
+    judge, and two interpreters would only take CPU from the load and the rules."""
+    monkeypatch.setattr(pipeline, "AHEAD_BYTES", 0)
+    inventory = copy_small(tmp_path)
+    out = inventory.parent / "out"
+
+    def started() -> bool:
+        with pipeline._workers_ahead(inventory, out) as ahead:
+            return ahead is not None
+
+    assert started()
+    pipeline.render(inventory, out)
+    assert not started()
+    manifest = out / ".infragen-manifest.json"
+    manifest.write_text(manifest.read_text().replace('"code": "', '"code": "other-'))
+    assert started()
+
+
+def test_a_change_of_a_shared_render_is_judged_without_validator_processes(tmp_path):
+    """After a render, a one-port change of an estate rendered by two processes judges
+    its changed files in each process's threads: starting a worker in either fails the
+    render (a subprocess: the forked process's workers are its own). The files are
+    those of a render into an empty folder."""
+    inventory = copy_small(tmp_path / "estate")
+    script = (
+        "import sys; from pathlib import Path; from infragen import forked, pipeline, validate\n"
+        "forked.FORK_AFTER_HOSTS = 0; pipeline.AHEAD_BYTES = 0\n"
+        "inventory, out = Path(sys.argv[1]), Path(sys.argv[2])\n"
+        "pipeline.render(inventory, out)\n"
+        f"inventory.write_text(inventory.read_text().replace(*{PORT!r}))\n"
+        "def refuse(self, warm=False): raise AssertionError('a validator process started')\n"
+        "validate.Worker.__init__ = refuse; judged = []; submit = validate.Validation.submit\n"
+        "def counted(self, files): judged.extend(files); return submit(self, files)\n"
+        "validate.Validation.submit = counted\n"
+        "pipeline.render(inventory, out)\n"
+        "assert judged, 'the changed files were judged'\n"
+    )
+    out = inventory.parent / "out"
+    subprocess.run(
+        [sys.executable, "-c", script, str(inventory), str(out)], check=True, timeout=300
+    )
+    fresh = copy_small(tmp_path / "fresh", inventory.read_text())
+    pipeline.render(fresh, fresh.parent / "out")
+    assert files_of(out) == files_of(fresh.parent / "out")

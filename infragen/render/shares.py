@@ -27,7 +27,7 @@ from infragen.render.contexts import context_key
 from infragen.render.environment import make_environment
 from infragen.render.files import RecordingReader, render_file, target_outputs
 from infragen.targets import PARTS, Part, Work
-from infragen.validate import Ahead, Validation
+from infragen.validate import Ahead, Validation, Worker
 from infragen.validate.nix import nixfmt_binary
 
 # The order the queue hands targets out; others follow in name order. First those whose
@@ -50,7 +50,7 @@ ORDER = (
 )
 
 
-def _reusable(previous: Manifest | None, source: Path) -> dict[str, str] | None:
+def reusable(previous: Manifest | None, source: Path) -> dict[str, str] | None:
     """The context keys of the last render, when its files can stand for this one's: the
     same infragen code, templates and inventory file name, and nothing checked now that
     it did not check (nixfmt's style). None otherwise: every file is rendered and judged."""
@@ -97,8 +97,8 @@ def render_share(
     recorded, and whose bytes in `out/` are the ones it wrote, is neither rendered nor
     validated."""
     state, beside = readers
-    reusable = _reusable(planner.previous, source)
-    trusted, reusable = reusable is not None, reusable or {}
+    last = reusable(planner.previous, source)
+    trusted, recorded = last is not None, last or {}
     environment = make_environment(source.parent)
     keys: dict[str, str] = {}
     validation = validation or Validation()
@@ -109,7 +109,7 @@ def render_share(
                 key = context_key(output, source.name)
                 if key is not None:
                     keys[output.path] = key
-                    if reusable.get(output.path) == key and planner.reuse(output.path):
+                    if recorded.get(output.path) == key and planner.reuse(output.path):
                         continue
                 rendered = render_file(environment, output, source.name)
                 data = rendered.text.encode("utf-8")
@@ -124,6 +124,25 @@ def render_share(
     return Share(keys, verdicts)
 
 
+def share_validation(
+    planner: Planner, source: Path, shared: bool, worker: Worker | None = None
+) -> Validation:
+    """The validators of one process's share of a render (`shared`: two processes render).
+
+    A worker started ahead judges every file. Otherwise, in a shared render, a worker
+    process judges from the first file: in threads here the validators written in Python
+    would take turns with the rendering for the interpreter. Not when the last render's
+    files can stand for this one's (`reusable`): a change then leaves a few files to
+    judge, which threads judge in less time than a second interpreter takes to start (and
+    past `WORKER_AFTER` files, a worker takes them over all the same).
+    """
+    if worker is not None:
+        return Validation(worker=worker)
+    if shared and reusable(planner.previous, source) is None:
+        return Validation(worker_after=0)
+    return Validation()
+
+
 def forked_share(
     work: Iterable[Work],
     inventory: Inventory,
@@ -134,13 +153,10 @@ def forked_share(
 ) -> ForkedShare:
     """`render_share` as the forked process runs it, on its copies of the readers and of
     the planner (empty at the fork); the staged files go to the same staging folder. Its
-    validators go to their own process from the first file (`ahead.there` when the
-    workers were started ahead), so they do not take turns with its rendering for the
-    interpreter."""
-    if ahead is None:
-        validation = Validation(worker_after=0)
-    else:
-        validation = Validation(worker=ahead.in_forked())
+    validators are `share_validation`'s (`ahead.there` when the workers were started
+    ahead)."""
+    worker = None if ahead is None else ahead.in_forked()
+    validation = share_validation(planner, source, shared=True, worker=worker)
     share = render_share(work, inventory, source, readers, planner, validation)
     state, beside = readers
     return ForkedShare(
