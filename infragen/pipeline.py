@@ -24,15 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infragen import early
+from infragen.early import Early
 from infragen.errors import InvalidInput, UsageError
 from infragen.findings import Finding, errors
 from infragen.forked import Forked, worth_forking
-from infragen.inventory.kept import keep_container_sides
+from infragen.inventory.kept import REGISTRY, keep_container_sides, recorded_sides
 from infragen.inventory.load import Loaded, load
 from infragen.inventory.model import Inventory
 from infragen.output import fingerprint, lock, stamps
 from infragen.output.apply import apply
-from infragen.output.manifest import Manifest
 from infragen.output.plan import WRITES, Plan, Planner
 from infragen.output.recovery import recover
 from infragen.output.transaction import Transaction
@@ -44,9 +45,6 @@ from infragen.targets import Beside, Previous, all_targets
 from infragen.validate import Ahead, Rendered, Validation
 
 LOCK_TIMEOUT = 600.0
-# An inventory file this large (a 100-host estate, from which a render is shared with a
-# forked process, writes about 0.6 MB) has its validator workers started before its load.
-AHEAD_BYTES = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -146,7 +144,7 @@ def build(inventory: Path, out: Path | None = None) -> Build:
     """Render in memory; `out` (default: out/ beside the inventory) gives targets their state."""
     loaded, findings = checked(inventory)
     previous = RecordingReader(out if out is not None else inventory.parent / "out")
-    model, kept = keep_container_sides(loaded, previous)
+    model, kept = keep_container_sides(loaded, recorded_sides(previous(REGISTRY)))
     files, verdicts = render_all(model, loaded, previous)
     return Build(loaded, findings + kept + verdicts, files)
 
@@ -213,35 +211,14 @@ def _plan(
     return planner.finish(source.name, inputs, keys), verdicts
 
 
-def _model(loaded: Loaded, state: RecordingReader) -> tuple[Inventory, list[Finding]]:
+def _model(
+    loaded: Loaded, out: Path, state: RecordingReader, early: Early
+) -> tuple[Inventory, list[Finding]]:
     """The model the targets render: the checked inventory, with what it leaves unwritten
     and the last render fixed filled in (a container port's inside side). Callers let the
     source map go after this, before rendering: only messages about the inventory need
     positions, and on a large estate they are most of the memory the load took."""
-    return keep_container_sides(loaded, state)
-
-
-@contextlib.contextmanager
-def _workers_ahead(inventory: Path, out: Path) -> Iterator[Ahead | None]:
-    """Validator workers started before the load, for an inventory large enough that its
-    render will likely be shared with a forked process (`AHEAD_BYTES`), unless `out/`
-    holds a render whose files this one can reuse: a change then likely leaves a few files
-    to judge, which the render processes judge themselves (`shares.share_validation`),
-    and two interpreters started for them would only take CPU from the load and the rules
-    (about 1.3 s of it at 1,000 hosts). None else. A wrong guess costs time, never a
-    verdict: this reads `out/` without its lock."""
-    try:
-        large = inventory.stat().st_size >= AHEAD_BYTES
-    except OSError:  # no inventory (the load says so), no process to spare: start none
-        large = False
-    ahead = None
-    if large and shares.reusable(Manifest.read(out), inventory) is None:
-        ahead = Ahead()
-    try:
-        yield ahead
-    finally:
-        if ahead is not None:
-            ahead.close()
+    return keep_container_sides(loaded, early.sides(out, state))
 
 
 def _folder(out: Path) -> None:
@@ -264,19 +241,19 @@ def render(
     Nothing is applied when the plan has conflicts (the caller reports them) or changes
     more of `out/` than the inventory's `output.mass_change_percent` allows.
     """
-    with steady_heap(), _workers_ahead(inventory, out) as ahead:
+    with steady_heap(), early.started(inventory, out) as before:
         loaded, findings = checked(inventory)
         _folder(out)
         with lock.exclusive(out, timeout=timeout, on_wait=on_wait):
             started = stamps.moment(out / lock.WORK / lock.LOCK)
             recovered = recover(out)
             state = RecordingReader(out)
-            model, kept = _model(loaded, state)
+            model, kept = _model(loaded, out, state, before)
             del loaded
             transaction = Transaction(out)
             try:
                 planner = Planner(out, force=force, keep=False, stage=transaction.stage)
-                plan, verdicts = _plan(model, inventory, state, planner, ahead)
+                plan, verdicts = _plan(model, inventory, state, planner, before.workers)
                 limit = None if allow_mass_change else model.output.mass_change_percent
                 _apply(plan, transaction, limit)
             except BaseException:
@@ -319,12 +296,13 @@ def survey(
     on_wait: Callable[[lock.Holder], None] = lambda holder: None,
 ) -> Outcome:
     """Plan a render without writing (for check and diff), after any render in progress."""
-    with steady_heap(), _workers_ahead(inventory, out) as ahead:
+    with steady_heap(), early.started(inventory, out) as before:
         loaded, findings = checked(inventory)
         _folder(out)
         with lock.shared(out, timeout=timeout, on_wait=on_wait):
             state = RecordingReader(out)
-            model, kept = _model(loaded, state)
+            model, kept = _model(loaded, out, state, before)
             del loaded
-            plan, verdicts = _plan(model, inventory, state, Planner(out, keep=keep), ahead)
+            planner = Planner(out, keep=keep)
+            plan, verdicts = _plan(model, inventory, state, planner, before.workers)
     return Outcome(plan, findings + kept + verdicts)

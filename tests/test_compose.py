@@ -13,6 +13,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from infragen import early
 from infragen.adopt.compose import adopt
 from infragen.cli import main
 from infragen.inventory.kept import recorded_sides
@@ -529,10 +530,14 @@ def test_editing_the_port_alone_warns_about_every_url_that_named_it(tmp_path):
     )
 
 
+@pytest.mark.parametrize("read_early", [False, True])
 def test_a_published_port_edited_alone_keeps_the_container_side_of_the_last_render(
-    tmp_path, runner
+    tmp_path, runner, monkeypatch, read_early
 ):
-    """The operator moves the published side; the image still listens where it did."""
+    """The operator moves the published side; the image still listens where it did.
+    (`read_early`: the sides are read beside the load, as for a large estate, early.py.)"""
+    if read_early:
+        monkeypatch.setattr(early, "AHEAD_BYTES", 0)
     inventory = copy_estate(tmp_path)
     text = inventory.read_text()
     inventory.write_text(text.replace(ORCHESTRATOR, ORCHESTRATOR.replace("8080", "8090")))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import infragen
-from infragen import forked, pipeline
+from infragen import early, forked, pipeline
 from infragen.output import fingerprint
 from infragen.output.plan import Action
 from infragen.render import shares
@@ -312,11 +312,12 @@ def test_workers_started_ahead_serve_both_processes(tmp_path):
     pipeline.render(alone, alone.parent / "out")
     inventory = copy_small(tmp_path / "ahead")
     script = (
-        "import sys; from pathlib import Path; from infragen import forked, pipeline, validate\n"
-        "forked.FORK_AFTER_HOSTS = 0; pipeline.AHEAD_BYTES = 0; started = []\n"
+        "import sys; from pathlib import Path\n"
+        "from infragen import early, forked, pipeline, validate\n"
+        "forked.FORK_AFTER_HOSTS = 0; early.AHEAD_BYTES = 0; started = []\n"
         "class Counted(validate.Ahead):\n"
         "    def __init__(self): super().__init__(); started.append(self)\n"
-        "pipeline.Ahead = Counted\n"
+        "early.Ahead = Counted\n"
         "pipeline.render(Path(sys.argv[1]), Path(sys.argv[2]))\n"
         "ahead, = started\n"
         "assert ahead.here.feeder is not None, 'this process sent its files to its worker'\n"
@@ -341,8 +342,8 @@ def test_workers_started_ahead_end_when_the_inventory_is_refused(tmp_path, monke
             super().__init__()
             started.append(self)
 
-    monkeypatch.setattr(pipeline, "AHEAD_BYTES", 0)
-    monkeypatch.setattr(pipeline, "Ahead", Counted)
+    monkeypatch.setattr(early, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(early, "Ahead", Counted)
     inventory = copy_small(tmp_path)
     inventory.write_text(inventory.read_text() + "\nunknown_section: 1\n")
     with pytest.raises(InvalidInput):
@@ -357,13 +358,13 @@ def test_workers_are_started_ahead_only_when_the_last_render_cannot_be_reused(
     """Into an empty folder, or over a render by other code, every file is judged: the
     workers start ahead. Over a render this one can reuse, a change leaves a few files to
     judge, and two interpreters would only take CPU from the load and the rules."""
-    monkeypatch.setattr(pipeline, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(early, "AHEAD_BYTES", 0)
     inventory = copy_small(tmp_path)
     out = inventory.parent / "out"
 
     def started() -> bool:
-        with pipeline._workers_ahead(inventory, out) as ahead:
-            return ahead is not None
+        with early.started(inventory, out) as before:
+            return before.workers is not None
 
     assert started()
     pipeline.render(inventory, out)
@@ -380,8 +381,9 @@ def test_a_change_of_a_shared_render_is_judged_without_validator_processes(tmp_p
     those of a render into an empty folder."""
     inventory = copy_small(tmp_path / "estate")
     script = (
-        "import sys; from pathlib import Path; from infragen import forked, pipeline, validate\n"
-        "forked.FORK_AFTER_HOSTS = 0; pipeline.AHEAD_BYTES = 0\n"
+        "import sys; from pathlib import Path\n"
+        "from infragen import early, forked, pipeline, validate\n"
+        "forked.FORK_AFTER_HOSTS = 0; early.AHEAD_BYTES = 0\n"
         "inventory, out = Path(sys.argv[1]), Path(sys.argv[2])\n"
         "pipeline.render(inventory, out)\n"
         f"inventory.write_text(inventory.read_text().replace(*{PORT!r}))\n"

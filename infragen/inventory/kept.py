@@ -13,16 +13,19 @@ inventory, its one source of truth, by the next commit.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from infragen.findings import Finding
 from infragen.inventory.load import Loaded
 from infragen.inventory.model import Inventory, Port
+from infragen.output.manifest import digest
 
 REGISTRY = "registry/ports.json"
 CONTAINER_KINDS = ("compose", "oci")
-Reader = Callable[[str], bytes | None]  # a file of the last render, None when absent
 
 
 def container_side(kind: str, port: Port) -> int | None:
@@ -37,6 +40,47 @@ def recorded_sides(data: bytes | None) -> dict[tuple[str, str], int]:
     """(service, port name) → container side, as a registry file of the last render has
     them; a file that is missing or not a registry records nothing."""
     return sides_in(data, object_hook=_as_read)
+
+
+Signature = tuple[int, int, int, int] | None  # a file's inode, size and times; None: absent
+
+
+def signature(path: Path) -> Signature:
+    """What changes whenever the file at `path` does: a render replaces the files it
+    writes (a new inode), an edit moves its times."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The container sides of a registry file of the last render, the digest of the bytes
+    they were read from (None: no file), and the file's signature when it was read."""
+
+    sides: dict[tuple[str, str], int]
+    sha: str | None
+    signature: Signature
+
+    def still(self, path: Path) -> bool:
+        """Whether `path` is still the file these sides were read from."""
+        return signature(path) == self.signature
+
+
+def read_registry(out: Path) -> Recorded | None:
+    """The container sides of `out/`'s registry, read without `out/`'s lock (beside the
+    load, early.py); None when the file changed while it was read."""
+    path = out / REGISTRY
+    before = signature(path)
+    try:
+        data: bytes | None = path.read_bytes()
+    except OSError:
+        data = None
+    if signature(path) != before:
+        return None
+    return Recorded(recorded_sides(data), None if data is None else digest(data), before)
 
 
 def sides_in(data: bytes | None, **decoding: Any) -> dict[tuple[str, str], int]:
@@ -88,13 +132,16 @@ def _kept(
             yield name, port_name, port, side
 
 
-def keep_container_sides(loaded: Loaded, previous: Reader) -> tuple[Inventory, list[Finding]]:
-    """The inventory with the container sides the last render fixed filled in, and a
-    warning at each port that keeps one (until `container:` is written)."""
+def keep_container_sides(
+    loaded: Loaded, recorded: dict[tuple[str, str], int]
+) -> tuple[Inventory, list[Finding]]:
+    """The inventory with the container sides the last render fixed filled in (`recorded`:
+    the last registry's, `recorded_sides`), and a warning at each port that keeps one
+    (until `container:` is written)."""
     inventory = loaded.inventory
     changed: dict[str, dict[str, Port]] = {}
     findings = []
-    for name, port_name, port, side in _kept(inventory, recorded_sides(previous(REGISTRY))):
+    for name, port_name, port, side in _kept(inventory, recorded):
         changed.setdefault(name, {})[port_name] = port.model_copy(update={"container": side})
         findings.append(
             Finding(

@@ -1,0 +1,67 @@
+"""What a large estate's render starts before its load (early.py): the last registry's
+container sides, read without `out/`'s lock, count only while the registry is the file
+they were read from; else the render reads it again, under the lock."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from infragen.early import Early
+from infragen.forked import Forked
+from infragen.inventory.kept import REGISTRY, Recorded, read_registry, recorded_sides
+from infragen.output.manifest import digest
+from infragen.render.files import RecordingReader
+
+ROW = b'{"hosts": {"h": {"ports": [{"service": "s", "name": "api", "container": %d}]}}}'
+
+
+def registry(out: Path, side: int) -> bytes:
+    path = out / REGISTRY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(ROW % side)
+    return path.read_bytes()
+
+
+def early_sides(out: Path, recorded: Recorded | None) -> tuple[dict, RecordingReader, list]:
+    """The sides `Early` gives with `recorded` read early, and what it read itself."""
+    read: list[str] = []
+
+    class Spied(RecordingReader):
+        def __call__(self, path: str) -> bytes | None:
+            read.append(path)
+            return super().__call__(path)
+
+    state = Spied(out)
+    sides = Early(registry=Forked(lambda: recorded)).sides(out, state)
+    return sides, state, read
+
+
+def test_sides_read_early_count_while_the_registry_is_unchanged(tmp_path):
+    data = registry(tmp_path, 8080)
+    sides, state, read = early_sides(tmp_path, read_registry(tmp_path))
+    assert sides == {("s", "api"): 8080} == recorded_sides(data)
+    assert read == [], "the registry is not read again"
+    assert state.read == {REGISTRY: digest(data)}, "noted as if the render had read it"
+
+
+def test_sides_read_early_are_read_again_once_the_registry_changed(tmp_path):
+    registry(tmp_path, 8080)
+    stale = read_registry(tmp_path)
+    os.unlink(tmp_path / REGISTRY)  # a render replaced it meanwhile (a new file)
+    data = registry(tmp_path, 9090)
+    sides, state, read = early_sides(tmp_path, stale)
+    assert sides == {("s", "api"): 9090}
+    assert read == [REGISTRY] and state.read == {REGISTRY: digest(data)}
+
+
+def test_a_registry_changed_while_read_early_gives_nothing_and_is_read_again(tmp_path):
+    data = registry(tmp_path, 8080)
+    sides, state, read = early_sides(tmp_path, None)
+    assert sides == {("s", "api"): 8080} and read == [REGISTRY]
+    assert state.read == {REGISTRY: digest(data)}
+
+
+def test_no_registry_early_is_no_registry_under_the_lock(tmp_path):
+    sides, state, read = early_sides(tmp_path, read_registry(tmp_path))
+    assert sides == {} and read == [] and state.read == {REGISTRY: None}
