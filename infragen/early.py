@@ -45,8 +45,11 @@ class Early:
     def sides(self, out: Path, state: RecordingReader) -> dict[tuple[str, str], int]:
         """The last registry's container sides, with `out/`'s lock held: those read early
         when the file is still the one they were read from (its digest noted in `state`,
-        as if `state` had read it), else read through `state` now."""
-        early = self.registry.result() if self.registry is not None else None
+        as if `state` had read it), else read through `state` now (also when the reading
+        process failed: it can make a render faster, never failing)."""
+        early = None
+        with contextlib.suppress(RuntimeError):
+            early = self.registry.result() if self.registry is not None else None
         self.registry = None
         if early is not None and early.still(out / REGISTRY):
             state.read[REGISTRY] = early.sha

@@ -212,13 +212,13 @@ def _plan(
 
 
 def _model(
-    loaded: Loaded, out: Path, state: RecordingReader, early: Early
+    loaded: Loaded, out: Path, state: RecordingReader, before: Early
 ) -> tuple[Inventory, list[Finding]]:
     """The model the targets render: the checked inventory, with what it leaves unwritten
     and the last render fixed filled in (a container port's inside side). Callers let the
     source map go after this, before rendering: only messages about the inventory need
     positions, and on a large estate they are most of the memory the load took."""
-    return keep_container_sides(loaded, early.sides(out, state))
+    return keep_container_sides(loaded, before.sides(out, state))
 
 
 def _folder(out: Path) -> None:

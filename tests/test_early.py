@@ -65,3 +65,14 @@ def test_a_registry_changed_while_read_early_gives_nothing_and_is_read_again(tmp
 def test_no_registry_early_is_no_registry_under_the_lock(tmp_path):
     sides, state, read = early_sides(tmp_path, read_registry(tmp_path))
     assert sides == {} and read == [] and state.read == {REGISTRY: None}
+
+
+def test_a_reading_process_that_failed_is_a_reading_to_do_again(tmp_path):
+    data = registry(tmp_path, 8080)
+
+    def killed() -> Recorded:
+        os._exit(1)  # the forked process ends without an answer
+
+    state = RecordingReader(tmp_path)
+    assert Early(registry=Forked(killed)).sides(tmp_path, state) == {("s", "api"): 8080}
+    assert state.read == {REGISTRY: digest(data)}
