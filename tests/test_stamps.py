@@ -3,6 +3,7 @@ file is as the render left it, and reads it whenever that could be wrong."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -142,8 +143,26 @@ def test_a_stamp_confirmed_during_the_render_is_kept_without_a_second_look(tmp_p
     later = (out / "kept").stat().st_mtime_ns + 1
     stamps.record(out, {"kept": sha}, set(), later, None, {})
     loaded = stamps.Stamps.load(out)
-    assert loaded.digest("kept") == sha and set(loaded.vouched) == {"kept"}
+    assert loaded.holds("kept", sha) and set(loaded.vouched) == {"kept"}
     (out / "kept").unlink()  # gone: only a second look would see it
     stamps.record(out, {"kept": sha}, set(), later, None, loaded.vouched)
     again = stamps.Stamps.load(out)
-    assert set(again.known) == {"kept"} and again.digest("kept") is None
+    assert set(again.known) == {"kept"} and not again.confirms("kept", sha)
+
+
+def test_a_stamp_record_of_another_shape_reads_as_empty(tmp_path, monkeypatch):
+    """A record that is JSON but not stamps (a list, entries of another length) is no
+    record: every file is read, and nothing fails."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.txt").write_bytes(b"a")
+    record = stamps._record_path(out)
+    assert record is not None
+    record.parent.mkdir(parents=True)
+    for body in ([1, 2], {"a.txt": [1, 2, 3]}, {"a.txt": "stamp"}, {"a.txt": None}):
+        record.write_text(json.dumps(body))
+        loaded = stamps.Stamps.load(out)
+        assert loaded.known == {}
+        assert not loaded.holds("a.txt", "x")
+        assert loaded.read("a.txt") == digest(b"a")

@@ -175,7 +175,7 @@ def current(main: Path, out: Path, manifest: Manifest) -> bool:
     if inputs(main, now, beside) != recorded:
         return False
     stamps = Stamps.load(out)
-    return all(stamps.digest(path) == sha for path, sha in manifest.files.items())
+    return all(stamps.confirms(path, sha) for path, sha in manifest.files.items())
 
 
 def _recorded_now(recorded: Any, folder: Path) -> dict[str, str | None]:
