@@ -302,6 +302,41 @@ def test_a_context_key_is_of_values_not_of_which_objects_hold_them():
     assert key({"rows": cycle}) is None, "no key: such a file is always rendered"
 
 
+def test_a_context_key_does_not_depend_on_the_keys_taken_before_it_or_beside_it():
+    """Each thread reuses one pickler for all its keys: a key is the same whatever was
+    keyed before (a small context, a large one, one that cannot be keyed) and in a thread
+    keying other files at the same moment."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pydantic import BaseModel
+
+    from infragen.render.contexts import context_key
+    from infragen.targets import OutputFile
+
+    class Row(BaseModel):
+        host: str
+        port: int
+
+    def output(rows: object) -> OutputFile:
+        return OutputFile("a/b.json", "registry/ports.json.j2", "json", {"rows": rows})
+
+    # Models are keyed by Python code (the pickler's reducer_override): there, threads
+    # can take turns within a key, every microsecond as set here.
+    small, large = output(["port"]), output([Row(host=f"h{n}", port=n) for n in range(2000)])
+    first = context_key(small, "x")
+    assert context_key(large, "x") not in (None, first)
+    assert context_key(output([lambda: None]), "x") is None
+    assert context_key(small, "x") == first
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            keys = set(pool.map(lambda n: context_key(large if n % 2 else small, "x"), range(200)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert keys == {first, context_key(large, "x")}
+
+
 def test_workers_started_ahead_serve_both_processes(tmp_path):
     """From a large inventory on, a render starts its two validator workers before the
     load, and gives the second to the forked process. Each process must let go of the

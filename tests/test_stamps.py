@@ -142,8 +142,35 @@ def test_a_stamp_confirmed_during_the_render_is_kept_without_a_second_look(tmp_p
     later = (out / "kept").stat().st_mtime_ns + 1
     stamps.record(out, {"kept": sha}, set(), later, None, {})
     loaded = stamps.Stamps.load(out)
-    assert loaded.digest("kept") == sha and set(loaded.vouched) == {"kept"}
+    assert loaded.holds("kept", sha) and set(loaded.vouched) == {"kept"}
     (out / "kept").unlink()  # gone: only a second look would see it
     stamps.record(out, {"kept": sha}, set(), later, None, loaded.vouched)
     again = stamps.Stamps.load(out)
-    assert set(again.known) == {"kept"} and again.digest("kept") is None
+    assert set(again.known) == {"kept"} and not again.confirms("kept", sha)
+
+
+def test_a_stamp_record_of_another_shape_another_python_or_damaged_reads_as_empty(
+    tmp_path, monkeypatch
+):
+    """A record is decoded only under its own header and digest, and used only in the
+    shape of one: anything else (a list, entries of another length, another Python's
+    marshal, a flipped byte) is no record. Every file is read, and nothing fails."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.txt").write_bytes(b"a")
+    record = stamps._record_path(out)
+    assert record is not None
+    record.parent.mkdir(parents=True)
+    sha = digest(b"a")
+    stamps.record(out, {"a.txt": sha}, set(), (out / "a.txt").stat().st_mtime_ns + 1, None, {})
+    assert stamps.Stamps.load(out).holds("a.txt", sha)
+    good = record.read_bytes()
+    damaged = [good[:-1] + bytes([good[-1] ^ 1]), good[:-3], good.replace(b"3.", b"2.", 1)]
+    shapes = [[1, 2], {"a.txt": [1, 2, 3]}, {"a.txt": "stamp"}, {"a.txt": None}]
+    for data in damaged + [stamps.encoded(body) for body in shapes]:  # type: ignore[arg-type]
+        record.write_bytes(data)
+        loaded = stamps.Stamps.load(out)
+        assert loaded.known == {}
+        assert not loaded.holds("a.txt", sha)
+        assert loaded.confirms("a.txt", sha)

@@ -88,7 +88,7 @@ def _includes(path: Path, folder: Path) -> Iterator[Path]:
         data = path.read_bytes()
     except OSError:
         return
-    if not INCLUDE_KEY.search(data):
+    if not _declares_includes(data):
         return
     import yaml
 
@@ -106,6 +106,18 @@ def _includes(path: Path, folder: Path) -> Iterator[Path]:
             else [path.parent / pattern]
         )
         yield from (m for m in matches if m.resolve().is_relative_to(folder))
+
+
+def _declares_includes(data: bytes) -> bool:
+    """Whether a line of `data` starts with an `include:` key. The word is looked for with
+    `bytes.find` and the pattern tried only where it is found: searched for on every line
+    of a 1,000-host inventory (6.5 MB), the pattern alone takes 80 ms of each render."""
+    found = data.find(b"include")
+    while found != -1:
+        if INCLUDE_KEY.match(data, found):
+            return True
+        found = data.find(b"include", found + 1)
+    return False
 
 
 def _digest_of(path: Path | str) -> str | None:
@@ -175,7 +187,7 @@ def current(main: Path, out: Path, manifest: Manifest) -> bool:
     if inputs(main, now, beside) != recorded:
         return False
     stamps = Stamps.load(out)
-    return all(stamps.digest(path) == sha for path, sha in manifest.files.items())
+    return all(stamps.confirms(path, sha) for path, sha in manifest.files.items())
 
 
 def _recorded_now(recorded: Any, folder: Path) -> dict[str, str | None]:

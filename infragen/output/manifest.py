@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,17 @@ class Manifest:
     contexts: dict[str, str] = field(default_factory=dict)
 
     def dump(self) -> bytes:
-        body: dict[str, Any] = {"generator": "infragen", "source": self.source}
+        """The manifest as `json.dumps(..., indent=2)` writes it, made faster: with an
+        indent, json encodes in Python, a tenth of a second for 12,400 files and their
+        keys; here each of those lines is one C call (`encode_basestring_ascii`)."""
+        head: dict[str, Any] = {"generator": "infragen", "source": self.source}
         if self.inputs:
-            body["inputs"] = self.inputs
-        body["files"] = dict(sorted(self.files.items()))
+            head["inputs"] = self.inputs
+        sections = [_section("files", self.files)]
         if self.contexts:
-            body["contexts"] = dict(sorted(self.contexts.items()))
-        return (json.dumps(body, indent=2) + "\n").encode()
+            sections.append(_section("contexts", self.contexts))
+        text = ",\n".join([json.dumps(head, indent=2)[:-2], *sections])
+        return f"{text}\n}}\n".encode()
 
     def same_outputs(self, other: Manifest | None) -> bool:
         """Whether both list the same files with the same bytes (inputs aside)."""
@@ -55,10 +60,32 @@ class Manifest:
     def parse(cls, data: bytes) -> Manifest | None:
         try:
             body = json.loads(data)
-            files = {str(k): str(v) for k, v in body["files"].items()}
+            files = _strings(body["files"])
+            if files is None:
+                return None
+            contexts = _strings(body.get("contexts")) or {}  # without keys, all is rendered
             inputs = body.get("inputs")
             source = str(body.get("source", ""))
-            contexts = {str(k): str(v) for k, v in body.get("contexts", {}).items()}
             return cls(source, files, inputs if isinstance(inputs, dict) else {}, contexts)
         except (ValueError, KeyError, AttributeError, TypeError):
             return None
+
+
+def _section(name: str, entries: dict[str, str]) -> str:
+    """One path → digest section as json.dumps(indent=2) writes it inside the manifest
+    (its lines made by C functions mapped over the entries: no Python call per line)."""
+    if not entries:
+        return f'  "{name}": {{}}'
+    paths = sorted(entries)
+    encode = encode_basestring_ascii
+    lines = map(
+        "    {}: {}".format, map(encode, paths), map(encode, map(entries.__getitem__, paths))
+    )
+    return f'  "{name}": {{\n' + ",\n".join(lines) + "\n  }"
+
+
+def _strings(section: Any) -> dict[str, str] | None:
+    """A path → digest section as read, if it holds strings only (JSON keys are)."""
+    if isinstance(section, dict) and set(map(type, section.values())) <= {str}:
+        return section
+    return None

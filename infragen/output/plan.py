@@ -13,8 +13,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from infragen.output.manifest import MANIFEST, Manifest, digest
 from infragen.output.stamps import Stamps
@@ -38,8 +39,10 @@ FOREIGN = "exists but infragen did not write it"
 EDITED_STALE = "no longer generated, but edited by hand"
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """What a plan does to one path. A tuple: a render makes one for each of its files
+    (12,400 at 1,000 hosts), and a forked share sends its own across a pipe."""
+
     path: str
     action: Action
     old: bytes | None
@@ -130,7 +133,7 @@ class Planner:
         """Count `path` unchanged without its new bytes, if `out/` holds what the last
         render wrote there; False (nothing recorded) when it is missing or was edited."""
         sha = self.owned.get(path)
-        if sha is None or self.stamps.digest(path) != sha:
+        if sha is None or not self.stamps.confirms(path, sha):
             return False
         self.digests[path] = sha
         self.changes.append(Change(path, Action.UNCHANGED, None, None))
@@ -148,7 +151,7 @@ class Planner:
     def add(self, path: str, data: bytes, sha: str | None = None) -> Change:
         sha = sha or digest(data)
         self.digests[path] = sha
-        if self.stamps.stamped(path) == sha:  # out/ holds these bytes: no need to read them
+        if self.stamps.holds(path, sha):  # out/ holds these bytes: no need to read them
             change = Change(path, Action.UNCHANGED, None, None)
         else:
             change = self._judge(path, data, sha, _read(os.path.join(self.out, path)))
@@ -192,7 +195,7 @@ class Planner:
         if not manifest.same_outputs(self.previous):
             action = Action.CREATE if old_data is None else Action.UPDATE
             changes.append(Change(MANIFEST, action, old_data if self.keep else None, data))
-        changes.sort(key=lambda c: c.path)
+        changes.sort(key=attrgetter("path"))
         return Plan(self.out, changes, data, len(self.owned), old_data != data)
 
     def _stale(self, path: str) -> Change | None:
