@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,10 @@ def recorded_sides(data: bytes | None) -> dict[tuple[str, str], int]:
 
 
 Signature = tuple[int, int, int, int] | None  # a file's inode, size and times; None: absent
+# The file system's clock ticks coarsely (every few ms): a file changed in the tick it was
+# looked at could keep its signature. One modified within this long of a look is not
+# taken as unchanged (output/stamps.py calls the case "racily clean").
+SETTLED_NS = 100_000_000
 
 
 def signature(path: Path) -> Signature:
@@ -71,14 +76,16 @@ class Recorded:
 
 def read_registry(out: Path) -> Recorded | None:
     """The container sides of `out/`'s registry, read without `out/`'s lock (beside the
-    load, early.py); None when the file changed while it was read."""
+    load, early.py); None when the file changed while it was read, or so shortly before
+    that a change could hide in the same tick of the clock."""
     path = out / REGISTRY
+    looked = time.time_ns()
     before = signature(path)
     try:
         data: bytes | None = path.read_bytes()
     except OSError:
         data = None
-    if signature(path) != before:
+    if signature(path) != before or (before is not None and before[2] > looked - SETTLED_NS):
         return None
     return Recorded(recorded_sides(data), None if data is None else digest(data), before)
 
