@@ -6,13 +6,16 @@ decides what an error means for the exit status.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
+from infragen.inventory.files import display_name, real_path
 from infragen.inventory.source import Location
 
 Severity = Literal["error", "warning", "note"]
@@ -76,3 +79,32 @@ def format_text(findings: Iterable[Finding]) -> str:
 
 def format_json(findings: Iterable[Finding]) -> str:
     return json.dumps([f.as_dict() for f in sorted(set(findings))], indent=2) + "\n"
+
+
+def as_records(findings: Iterable[Finding], root: Path, cwd: Path) -> list[dict[str, Any]]:
+    """Findings as the manifest keeps them (`as_dict`), in order, each file named from the
+    inventory's folder `root` instead of from `cwd`, where the run started: the record
+    must not depend on where the render was started."""
+    records = []
+    for finding in sorted(set(findings)):
+        file = finding.location.file
+        with contextlib.suppress(ValueError):  # else outside the folder: kept as shown
+            file = real_path(cwd / file).relative_to(real_path(root)).as_posix()
+        records.append(finding.as_dict() | {"file": file})
+    return records
+
+
+def from_records(records: Iterable[dict[str, Any]], root: Path, cwd: Path) -> list[Finding]:
+    """The findings `as_records` kept, each file named from `cwd` again; a record that is
+    not one is left out."""
+    findings = []
+    for record in records:
+        try:
+            file, line, column = str(record["file"]), int(record["line"]), int(record["column"])
+            severity, message = record["severity"], str(record["message"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if severity in ("error", "warning", "note"):
+            where = Location(display_name(root / file, cwd), line, column)
+            findings.append(Finding(where, severity, message))
+    return findings

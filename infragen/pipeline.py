@@ -27,7 +27,7 @@ from typing import Any
 from infragen import early
 from infragen.early import Early
 from infragen.errors import InvalidInput, UsageError
-from infragen.findings import Finding, errors
+from infragen.findings import Finding, as_records, errors
 from infragen.forked import Forked, worth_forking
 from infragen.inventory.kept import REGISTRY, keep_container_sides, recorded_sides
 from infragen.inventory.load import Loaded, load
@@ -163,10 +163,12 @@ def _plan(
     source: Path,
     state: RecordingReader,
     planner: Planner,
+    said: list[Finding],
     ahead: Ahead | None = None,
 ) -> tuple[Plan, list[Finding]]:
     """Render every target into `planner` (`render/contexts.py` says which files need not
     be); `state` reads (and records) the files of the last render the targets need;
+    `said`: what the load and rules said about the inventory (the manifest keeps it);
     `ahead`: validator workers started before the load.
 
     On a large estate a forked process takes targets from the same queue meanwhile; its
@@ -208,7 +210,8 @@ def _plan(
     if errors(verdicts):
         raise InvalidInput(verdicts)
     inputs = _inputs(source, state, beside, planner.digests)
-    return planner.finish(source.name, inputs, keys), verdicts
+    warnings = as_records(said, source.parent, Path.cwd())
+    return planner.finish(source.name, inputs, keys, warnings), verdicts
 
 
 def _model(
@@ -253,7 +256,8 @@ def render(
             transaction = Transaction(out)
             try:
                 planner = Planner(out, force=force, keep=False, stage=transaction.stage)
-                plan, verdicts = _plan(model, inventory, state, planner, before.workers)
+                said = findings + kept
+                plan, verdicts = _plan(model, inventory, state, planner, said, before.workers)
                 limit = None if allow_mass_change else model.output.mass_change_percent
                 _apply(plan, transaction, limit)
             except BaseException:
@@ -304,5 +308,6 @@ def survey(
             model, kept = _model(loaded, out, state, before)
             del loaded
             planner = Planner(out, keep=keep)
-            plan, verdicts = _plan(model, inventory, state, planner, before.workers)
+            said = findings + kept
+            plan, verdicts = _plan(model, inventory, state, planner, said, before.workers)
     return Outcome(plan, findings + kept + verdicts)

@@ -208,3 +208,34 @@ def test_a_folder_where_a_file_must_go_is_named_and_nothing_changes(small, runne
         f"{out} is unchanged"
     )
     assert tree(out) == before and (out / "registry" / "ports.json").is_dir()
+
+
+def test_check_from_the_manifest_says_the_warnings_a_full_check_says(tmp_path, runner, monkeypatch):
+    """Answering from the fingerprints alone, `check` says again what the render said
+    about the inventory (placeholder keys, hardware configurations still to generate): a
+    CI run must not lose a warning for having changed nothing. From any folder, each
+    warning names the file as the full check there does (`diff` checks in full)."""
+    inventory = copy_estate(tmp_path, out=False)
+    assert runner.invoke(main, ["render", "-i", str(inventory)]).exit_code == 0
+    for where in (tmp_path, tmp_path / "out" / "nixos"):
+        monkeypatch.chdir(where)
+        quick = runner.invoke(main, ["check"])
+        assert "nothing changed since the render" in quick.stdout, quick.output
+        full = runner.invoke(main, ["diff", "--stat"])
+        assert quick.stderr == full.stderr
+        assert "warning: user 'deploy' has a placeholder key" in quick.stderr
+
+
+def test_the_manifest_keeps_warnings_whatever_folder_the_render_ran_from(
+    tmp_path, runner, monkeypatch
+):
+    manifests = []
+    for name, start in (("here", "."), ("below", "hosts")):
+        (tmp_path / name).mkdir()
+        inventory = copy_estate(tmp_path / name, out=False)
+        monkeypatch.chdir(inventory.parent / start)
+        assert runner.invoke(main, ["render", "-i", str(inventory)]).exit_code == 0
+        manifests.append((inventory.parent / "out" / ".infragen-manifest.json").read_bytes())
+    assert manifests[0] == manifests[1]
+    warnings = json.loads(manifests[0])["warnings"]
+    assert {w["file"] for w in warnings} == {"inventory.yaml"}

@@ -79,3 +79,17 @@ def test_an_inventory_with_includes_names_its_files(tmp_path):
     assert fingerprint.inventory_files(main) == [main, tmp_path / "hosts" / "a.yaml"]
     main.write_text("services: {include: 1}\n")
     assert fingerprint.inventory_files(main) == [main]
+
+
+def test_warnings_that_are_no_records_leave_the_files_read_and_say_nothing(tmp_path):
+    from infragen.findings import from_records
+
+    files = {"a.txt": "0" * 64}
+    for warnings in ("text", [1, 2], {"file": "x"}):
+        body = {"source": "inventory.yaml", "files": files, "warnings": warnings}
+        manifest = Manifest.parse(json.dumps(body).encode())
+        assert manifest is not None and manifest.files == files and manifest.warnings == []
+    records = [{"file": "inventory.yaml", "line": "x"}, {"severity": "warning"}]
+    good = {"file": "i.yaml", "line": 3, "column": 1, "severity": "warning", "message": "m"}
+    said = from_records([*records, good, {**good, "severity": "shout"}], tmp_path, tmp_path)
+    assert [str(finding) for finding in said] == ["i.yaml:3:1: warning: m"]

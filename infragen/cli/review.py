@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from infragen.cli.command import Status, command, finish
+from infragen.cli.command import Status, command, finish, report
 from infragen.cli.options import colour, format_option, paths
 from infragen.cli.session import planned, rendered
 
@@ -127,13 +127,17 @@ def check_command() -> None:
     """Exit 0 when out/ is current; 1 naming each stale, missing, extra or edited file.
 
     When nothing infragen read has changed since the last render (the manifest keeps
-    their fingerprints) and every file is as written, it answers without rendering.
+    their fingerprints) and every file is as written, it answers without rendering, and
+    says again the warnings the render gave about the inventory.
     """
+    from infragen.findings import from_records
     from infragen.output.fingerprint import unchanged
 
     inventory, folder = paths()
-    count = unchanged(inventory, folder, timeout=600)
-    if count is not None:
+    manifest = unchanged(inventory, folder, timeout=600)
+    if manifest is not None:
+        report(from_records(manifest.warnings, inventory.parent, Path.cwd()))
+        count = len(manifest.files)
         click.echo(f"infragen: out/ is current ({count} files; nothing changed since the render)")
         return
     from infragen.output.recovery import leftovers

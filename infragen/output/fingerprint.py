@@ -197,9 +197,9 @@ def _recorded_now(recorded: Any, folder: Path) -> dict[str, str | None]:
     return {path: _digest_of(folder / path) for path in recorded}
 
 
-def unchanged(main: Path, out: Path, timeout: float) -> int | None:
-    """How many files `out/` holds when the manifest alone shows it current, else None
-    (then only a full render can tell). Waits for a render that is writing."""
+def unchanged(main: Path, out: Path, timeout: float) -> Manifest | None:
+    """The manifest of `out/` when it alone shows `out/` current, else None (then only a
+    full render can tell). Waits for a render that is writing."""
     from infragen.output.lock import shared
     from infragen.output.recovery import leftovers
 
@@ -209,4 +209,4 @@ def unchanged(main: Path, out: Path, timeout: float) -> int | None:
             return None
         if leftovers(out, manifest.files):
             return None
-        return len(manifest.files)
+        return manifest

@@ -5,7 +5,9 @@ file, and leave alone files that infragen never wrote. `inputs` fingerprints eve
 the render read (see `output/fingerprint.py`), so `check` can answer without rendering
 when none of it changed. `contexts` keys each file by what it was rendered from (see
 `render/contexts.py`), so the next render with the same code and templates renders only
-the files whose key changed. It is written last.
+the files whose key changed. `warnings` keeps what the render said about the inventory,
+so that `check`, answering from the fingerprints alone, says it again. It is written
+last.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
     contexts: dict[str, str] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # findings.as_records
 
     def dump(self) -> bytes:
         """The manifest as `json.dumps(..., indent=2)` writes it, made faster: with an
@@ -38,6 +41,8 @@ class Manifest:
         head: dict[str, Any] = {"generator": "infragen", "source": self.source}
         if self.inputs:
             head["inputs"] = self.inputs
+        if self.warnings:
+            head["warnings"] = self.warnings
         sections = [_section("files", self.files)]
         if self.contexts:
             sections.append(_section("contexts", self.contexts))
@@ -66,7 +71,8 @@ class Manifest:
             contexts = _strings(body.get("contexts")) or {}  # without keys, all is rendered
             inputs = body.get("inputs")
             source = str(body.get("source", ""))
-            return cls(source, files, inputs if isinstance(inputs, dict) else {}, contexts)
+            inputs = inputs if isinstance(inputs, dict) else {}
+            return cls(source, files, inputs, contexts, _records(body.get("warnings")))
         except (ValueError, KeyError, AttributeError, TypeError):
             return None
 
@@ -82,6 +88,14 @@ def _section(name: str, entries: dict[str, str]) -> str:
         "    {}: {}".format, map(encode, paths), map(encode, map(entries.__getitem__, paths))
     )
     return f'  "{name}": {{\n' + ",\n".join(lines) + "\n  }"
+
+
+def _records(section: Any) -> list[dict[str, Any]]:
+    """The warnings as read, if they are a list of records (findings.from_records reads
+    each one); else none: the manifest still names its files."""
+    if isinstance(section, list) and all(isinstance(record, dict) for record in section):
+        return section
+    return []
 
 
 def _strings(section: Any) -> dict[str, str] | None:

@@ -182,6 +182,7 @@ class Planner:
         source: str,
         inputs: dict[str, Any] | None = None,
         contexts: dict[str, str] | None = None,
+        warnings: list[dict[str, Any]] | None = None,
     ) -> Plan:
         """The plan: every rendered file, the stale ones, and the new manifest."""
         changes = self.changes + [
@@ -189,7 +190,7 @@ class Planner:
             for path in sorted(set(self.owned) - set(self.digests))
             if (change := self._stale(path)) is not None
         ]
-        manifest = Manifest(source, self.digests, inputs or {}, contexts or {})
+        manifest = Manifest(source, self.digests, inputs or {}, contexts or {}, warnings or [])
         data = manifest.dump()
         old_data = _read(self.out / MANIFEST)
         if not manifest.same_outputs(self.previous):
