@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import itertools
+import operator
 import weakref
 from collections import defaultdict
 from collections.abc import Callable
@@ -64,6 +66,9 @@ class Binding(NamedTuple):
 _made: Callable[..., Any] = tuple.__new__
 
 Held = tuple[int, int, Binding]  # a published port on its host: first, last, binding
+# Rows (services or ports) by the fields set they were given, keyed by the set's id: models
+# given the same fields share one set (models/base.py, Lean), so there are a few dozen.
+Given = dict[int, tuple[set[str], list[int]]]  # id -> (the set, positions of its rows)
 
 
 class Index:
@@ -78,14 +83,19 @@ class Index:
         self.stack_members: dict[str, list[str]] = {}
         self.ports: list[tuple[str, str, Port]] = []  # (service, name, port), inventory order
         self.facts: dict[Callable[..., Any], Any] = {}
-        self._of_kind: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
-        self._written: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
-        self._ports_written: defaultdict[str, list[tuple[str, str, Port]]] = defaultdict(list)
         self.held_on: defaultdict[str, list[Held]] = defaultdict(list)  # published, unsorted
+        self.unallocated: list[Binding] = []  # bindings of a port without a number yet
+        self._entries = list(inventory.services.items())
+        self._of_kind: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
+        self._given: Given = {}
+        self._ports_given: Given = {}
+        self._written: dict[str, list[tuple[str, Service]]] = {}
+        self._ports_written: dict[str, list[tuple[str, str, Port]]] = {}
         self._having: dict[str, list[tuple[str, Service]]] = {}
         self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
         found: list[Binding] = []
-        for entry in inventory.services.items():
+        for position, entry in enumerate(self._entries):
+            _note(self._given, entry[1].__pydantic_fields_set__, position)
             self._add(inventory.stacks, entry, found)
         self.bindings = tuple(found)
 
@@ -110,7 +120,6 @@ class Index:
         self, stacks: dict[str, Stack], entry: tuple[str, Service], found: list[Binding]
     ) -> None:
         name, service = entry
-        self._note_written(entry)
         kind = service.kind
         self._of_kind[kind].append(entry)
         if service.stack:
@@ -120,37 +129,40 @@ class Index:
         else:
             hosts = (service.host,) if service.host else tuple(service.hosts)
         self.hosts_of[name] = hosts
+        ports = [(name, port_name, port) for port_name, port in service.ports.items()]
+        for row in ports:
+            _note(self._ports_given, row[2].__pydantic_fields_set__, len(self.ports))
+            self.ports.append(row)
         shared = _made(Placed, (service.gpus, service.accelerators, service.status))
         for host in hosts:
             own = service.hosts.get(host)
             placed = shared if own is None else _settings(service, own)
             self.placed[(name, host)] = placed
-            self._bind(host, entry, kind, placed.status, found)
-
-    def _note_written(self, entry: tuple[str, Service]) -> None:
-        """Note the fields the service and each of its ports were given."""
-        name, service = entry
-        written = self._written
-        for field in service.__pydantic_fields_set__:
-            written[field].append(entry)
-        ports_written = self._ports_written
-        for port_name, port in service.ports.items():
-            row = (name, port_name, port)
-            self.ports.append(row)
-            for field in port.__pydantic_fields_set__:
-                ports_written[field].append(row)
+            self._bind(host, (service.exposure, kind, placed.status), ports, found)
 
     def _bind(
-        self, host: str, entry: tuple[str, Service], kind: str, status: str, found: list[Binding]
+        self,
+        host: str,
+        alike: tuple[Exposure, str, str],
+        ports: list[tuple[str, str, Port]],
+        found: list[Binding],
     ) -> None:
-        """The service's bindings on one host, and which of them the host publishes."""
-        name, service = entry
-        for port_name, port in service.ports.items():
-            exposure = port.exposure or service.exposure
-            binding = _made(Binding, (host, name, port_name, port, exposure, kind, status))
+        """A service's bindings on one host, and which of them the host publishes
+        (`Binding.holds_host_port`, spelt out: a call per binding was a tenth of the pass).
+
+        `alike` is what all of them share: the service's exposure, its runtime and its
+        status on this host."""
+        exposure, kind, status = alike
+        for name, port_name, port in ports:
+            own = port.exposure or exposure
+            binding = _made(Binding, (host, name, port_name, port, own, kind, status))
             found.append(binding)
-            if binding.holds_host_port:
-                self.held_on[host].append((port.first, port.last, binding))
+            if port.port is None and port.range is None:
+                self.unallocated.append(binding)  # held nowhere
+                continue
+            if kind != "compose" or own != "tunnel":
+                first, last = port.range or (port.port, port.port)
+                self.held_on[host].append((first, last, binding))
 
     def of_kind(self, kind: Runtime) -> list[tuple[str, Service]]:
         """Services that run as `kind` (Service.kind), in inventory order."""
@@ -160,10 +172,13 @@ class Index:
         """Services that wrote `field` (pydantic's fields set), in inventory order.
 
         Every other service has the default, so a rule looking for a value the default
-        cannot have walks these alone. Noted in the index's one pass: the rules ask about
-        a dozen fields, and a walk per field asked cost more than noting all as they pass.
+        cannot have walks these alone. Found the first time a field is asked, from the
+        few distinct fields sets the pass noted (the rules ask about forty fields, most
+        of which no service writes).
         """
-        return self._written.get(field, [])
+        if field not in self._written:
+            self._written[field] = _picked(self._entries, self._given, field)
+        return self._written[field]
 
     def having(self, field: str) -> list[tuple[str, Service]]:
         """Services whose `field` is set (not empty), in inventory order.
@@ -182,13 +197,52 @@ class Index:
         inventory order."""
         if field not in self._ports_having:
             default = Port.model_fields[field].get_default(call_default_factory=True)
-            among = self._ports_written.get(field, []) if default is None else self.ports
+            among = self._ports_that_wrote(field) if default is None else self.ports
             self._ports_having[field] = [
                 (name, port_name, port)
                 for name, port_name, port in among
                 if getattr(port, field) is not None
             ]
         return self._ports_having[field]
+
+    def _ports_that_wrote(self, field: str) -> list[tuple[str, str, Port]]:
+        if field not in self._ports_written:
+            self._ports_written[field] = _picked(self.ports, self._ports_given, field)
+        return self._ports_written[field]
+
+
+def _note(given: Given, fields: set[str], position: int) -> None:
+    """Note that the row at `position` was given `fields`."""
+    kept = given.get(id(fields))
+    if kept is None:
+        given[id(fields)] = (fields, [position])
+    else:
+        kept[1].append(position)
+
+
+def _picked(rows: list[T], given: Given, field: str) -> list[T]:
+    """The rows whose fields set holds `field`, in their order."""
+    runs = [positions for fields, positions in given.values() if field in fields]
+    order = runs[0] if len(runs) == 1 else sorted(itertools.chain.from_iterable(runs))
+    return list(map(rows.__getitem__, order))
+
+
+def whose(
+    entries: list[tuple[str, Service]], field: str, test: Callable[[Any], Any]
+) -> list[tuple[str, Service]]:
+    """The entries whose `field` passes `test`, in their order.
+
+    Services written alike share their parts (inventory/alike.py: one `Health` for
+    thousands of services), so `test` runs once per distinct part, and the fields are read
+    and the entries picked in C: a Python test per service was most of a rule's time.
+    """
+    parts = list(map(operator.attrgetter(field), map(_SERVICE, entries)))
+    ids = list(map(id, parts))
+    passing = {key for key, part in dict(zip(ids, parts, strict=True)).items() if test(part)}
+    return list(itertools.compress(entries, map(passing.__contains__, ids)))
+
+
+_SERVICE = operator.itemgetter(1)
 
 
 def _settings(service: Service, own: Any) -> Placed:
@@ -245,11 +299,10 @@ def held_ports(inventory: Inventory) -> dict[str, list[Held]]:
     """Each host's published ports as (first, last, binding), by first port (the index
     notes them as it makes the bindings, in inventory order)."""
     held = index_of(inventory).held_on
-    return {host: sorted(ports, key=_first) for host, ports in held.items()}
+    return {host: sorted(ports, key=_FIRST) for host, ports in held.items()}
 
 
-def _first(entry: Held) -> int:
-    return entry[0]
+_FIRST = operator.itemgetter(0)  # a held port's first number, read in C
 
 
 @per_inventory
