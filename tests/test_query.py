@@ -59,6 +59,10 @@ def _check(inventory: Inventory) -> None:
             published.setdefault(binding.host, []).append((first, last, binding))
     assert index.held_on == published
     assert index.unallocated == [b for b in index.bindings if not b.port.allocated]
+    for number in {53, 80, 443, *(b.port.last for b in index.bindings if b.port.range)}:
+        holding = [b for b in index.bindings if b.port.allocated and b.port.first <= number]
+        holding = [b for b in holding if number <= b.port.last]
+        assert index.holding(number) == holding, number
     for kind in get_args(Runtime):
         of_kind = [name for name, service in inventory.services.items() if service.kind == kind]
         assert [name for name, _ in index.of_kind(kind)] == of_kind, kind

@@ -176,6 +176,17 @@ class Index:
             self._port_facts[id(port)] = facts
         return facts
 
+    def holding(self, number: int) -> list[Binding]:
+        """The bindings whose port holds `number` (is it, or a range around it), in
+        inventory order: told once per distinct port, the bindings picked in C."""
+        holders = {
+            key
+            for key, (_, _, span) in self._port_facts.items()
+            if span is not None and span[0] <= number <= span[1]
+        }
+        ports = map(id, map(_PORT, self.bindings))
+        return list(itertools.compress(self.bindings, map(holders.__contains__, ports)))
+
     def of_kind(self, kind: Runtime) -> list[tuple[str, Service]]:
         """Services that run as `kind` (Service.kind), in inventory order."""
         return self._of_kind.get(kind, [])
@@ -255,6 +266,7 @@ def whose(
 
 
 _SERVICE = operator.itemgetter(1)
+_PORT = operator.itemgetter(3)  # a binding's port
 
 
 def _settings(service: Service, own: Any) -> Placed:
