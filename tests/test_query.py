@@ -59,6 +59,11 @@ def _check(inventory: Inventory) -> None:
             published.setdefault(binding.host, []).append((first, last, binding))
     assert index.held_on == published
     assert index.unallocated == [b for b in index.bindings if not b.port.allocated]
+    services_on: dict[str, list[tuple[str, Service]]] = {}
+    for name in sorted(inventory.services):
+        for host in index.hosts_of[name]:
+            services_on.setdefault(host, []).append((name, inventory.services[name]))
+    assert index.services_on == services_on
     for number in {53, 80, 443, *(b.port.last for b in index.bindings if b.port.range)}:
         holding = [b for b in index.bindings if b.port.allocated and b.port.first <= number]
         holding = [b for b in holding if number <= b.port.last]

@@ -103,11 +103,14 @@ class Index:
 
     @functools.cached_property
     def services_on(self) -> dict[str, list[tuple[str, Service]]]:
-        """Each host's services, sorted by name (asked by targets, not by the rules)."""
+        """Each host's services, sorted by name (asked by targets, not by the rules, one
+        host at a time): each host's few sorted, not the whole estate's."""
         found: dict[str, list[tuple[str, Service]]] = {}
-        for name in sorted(self.services):
-            for host in self.hosts_of[name]:
-                found.setdefault(host, []).append((name, self.services[name]))
+        for entry in self._entries:
+            for host in self.hosts_of[entry[0]]:
+                found.setdefault(host, []).append(entry)
+        for entries in found.values():
+            entries.sort(key=_FIRST)
         return found
 
     @functools.cached_property
@@ -326,7 +329,7 @@ def held_ports(inventory: Inventory) -> dict[str, list[Held]]:
     return {host: sorted(ports, key=_FIRST) for host, ports in held.items()}
 
 
-_FIRST = operator.itemgetter(0)  # a held port's first number, read in C
+_FIRST = operator.itemgetter(0)  # a held port's first number, an entry's name: read in C
 
 
 @per_inventory
