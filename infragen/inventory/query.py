@@ -335,14 +335,14 @@ _FIRST = operator.itemgetter(0)  # a held port's first number, an entry's name: 
 @per_inventory
 def client_networks(inventory: Inventory) -> dict[str, frozenset[str]]:
     """For each service, the networks of the hosts whose services `use` it."""
-    hosts_of = index_of(inventory).hosts_of
+    index = index_of(inventory)
     found: dict[str, set[str]] = {}
-    for name, service in inventory.services.items():
+    for name, service in index.written("uses"):  # the others use nothing
         if not service.uses:
             continue
         networks = {
             network
-            for host in hosts_of[name]
+            for host in index.hosts_of[name]
             if host in inventory.hosts
             for network in inventory.hosts[host].address
         }
