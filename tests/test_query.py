@@ -9,6 +9,7 @@ anywhere else (a default, a copy with an update) must still be found.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import get_args
 
@@ -17,7 +18,7 @@ import pytest
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory, Port, Service
 from infragen.inventory.models.base import NO_ENTRIES, NO_ITEMS, Runtime
-from infragen.inventory.query import Binding, Index, index_of
+from infragen.inventory.query import Binding, Index, index_of, whose
 from infragen.pipeline import RecordingReader, rendered_targets
 from infragen.rules import check
 
@@ -57,6 +58,16 @@ def _check(inventory: Inventory) -> None:
             first, last = port.range or (port.port, port.port)
             published.setdefault(binding.host, []).append((first, last, binding))
     assert index.held_on == published
+    assert index.unallocated == [b for b in index.bindings if not b.port.allocated]
+    services_on: dict[str, list[tuple[str, Service]]] = {}
+    for name in sorted(inventory.services):
+        for host in index.hosts_of[name]:
+            services_on.setdefault(host, []).append((name, inventory.services[name]))
+    assert index.services_on == services_on
+    for number in {53, 80, 443, *(b.port.last for b in index.bindings if b.port.range)}:
+        holding = [b for b in index.bindings if b.port.allocated and b.port.first <= number]
+        holding = [b for b in holding if number <= b.port.last]
+        assert index.holding(number) == holding, number
     for kind in get_args(Runtime):
         of_kind = [name for name, service in inventory.services.items() if service.kind == kind]
         assert [name for name, _ in index.of_kind(kind)] == of_kind, kind
@@ -103,3 +114,21 @@ def test_facts_shared_per_inventory_are_left_as_they_were_built(path: Path) -> N
     assert facts, "no fact was shared"
     for function, fact in facts.items():
         assert fact == function(loaded.inventory), function.__name__
+
+
+def _tally(asked: list[object], part: object) -> bool:
+    asked.append(part)
+    return part is not None and len(str(part)) % 2 == 0
+
+
+@pytest.mark.parametrize("path", INVENTORIES, ids=lambda path: path.name)
+def test_whose_tests_each_shared_part_once(path: Path) -> None:
+    """`whose` picks what a walk picks, asking once per distinct part (services written
+    alike share their health checks and resources)."""
+    entries = list(load(path, path.parent, cache=False).inventory.services.items())
+    for field in ("health", "resources", "host"):
+        asked: list[object] = []
+        test = functools.partial(_tally, asked)
+        found = whose(entries, field, test)
+        assert found == [(n, s) for n, s in entries if test(getattr(s, field))], field
+        assert len(asked) - len(entries) == len({id(getattr(s, field)) for _, s in entries})

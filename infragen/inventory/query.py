@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import itertools
+import operator
 import weakref
 from collections import defaultdict
 from collections.abc import Callable
@@ -64,6 +66,10 @@ class Binding(NamedTuple):
 _made: Callable[..., Any] = tuple.__new__
 
 Held = tuple[int, int, Binding]  # a published port on its host: first, last, binding
+PortFacts = tuple[set[str], Exposure | None, tuple[int, int] | None]  # fields, exposure, span
+# Rows (services or ports) by the fields set they were given, keyed by the set's id: models
+# given the same fields share one set (models/base.py, Lean), so there are a few dozen.
+Given = dict[int, tuple[set[str], list[int]]]  # id -> (the set, positions of its rows)
 
 
 class Index:
@@ -78,24 +84,33 @@ class Index:
         self.stack_members: dict[str, list[str]] = {}
         self.ports: list[tuple[str, str, Port]] = []  # (service, name, port), inventory order
         self.facts: dict[Callable[..., Any], Any] = {}
-        self._of_kind: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
-        self._written: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
-        self._ports_written: defaultdict[str, list[tuple[str, str, Port]]] = defaultdict(list)
         self.held_on: defaultdict[str, list[Held]] = defaultdict(list)  # published, unsorted
+        self.unallocated: list[Binding] = []  # bindings of a port without a number yet
+        self._entries = list(inventory.services.items())
+        self._of_kind: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
+        self._given: Given = {}
+        self._ports_given: Given = {}
+        self._port_facts: dict[int, PortFacts] = {}
+        self._written: dict[str, list[tuple[str, Service]]] = {}
+        self._ports_written: dict[str, list[tuple[str, str, Port]]] = {}
         self._having: dict[str, list[tuple[str, Service]]] = {}
         self._ports_having: dict[str, list[tuple[str, str, Port]]] = {}
         found: list[Binding] = []
-        for entry in inventory.services.items():
+        for position, entry in enumerate(self._entries):
+            _note(self._given, entry[1].__pydantic_fields_set__, position)
             self._add(inventory.stacks, entry, found)
         self.bindings = tuple(found)
 
     @functools.cached_property
     def services_on(self) -> dict[str, list[tuple[str, Service]]]:
-        """Each host's services, sorted by name (asked by targets, not by the rules)."""
+        """Each host's services, sorted by name (asked by targets, not by the rules, one
+        host at a time): each host's few sorted, not the whole estate's."""
         found: dict[str, list[tuple[str, Service]]] = {}
-        for name in sorted(self.services):
-            for host in self.hosts_of[name]:
-                found.setdefault(host, []).append((name, self.services[name]))
+        for entry in self._entries:
+            for host in self.hosts_of[entry[0]]:
+                found.setdefault(host, []).append(entry)
+        for entries in found.values():
+            entries.sort(key=_FIRST)
         return found
 
     @functools.cached_property
@@ -110,7 +125,6 @@ class Index:
         self, stacks: dict[str, Stack], entry: tuple[str, Service], found: list[Binding]
     ) -> None:
         name, service = entry
-        self._note_written(entry)
         kind = service.kind
         self._of_kind[kind].append(entry)
         if service.stack:
@@ -120,37 +134,61 @@ class Index:
         else:
             hosts = (service.host,) if service.host else tuple(service.hosts)
         self.hosts_of[name] = hosts
+        ports = [(name, port_name, port) for port_name, port in service.ports.items()]
+        for row in ports:
+            facts = self._facts_of(row[2])
+            _note(self._ports_given, facts[0], len(self.ports))
+            self.ports.append(row)
         shared = _made(Placed, (service.gpus, service.accelerators, service.status))
         for host in hosts:
             own = service.hosts.get(host)
             placed = shared if own is None else _settings(service, own)
             self.placed[(name, host)] = placed
-            self._bind(host, entry, kind, placed.status, found)
-
-    def _note_written(self, entry: tuple[str, Service]) -> None:
-        """Note the fields the service and each of its ports were given."""
-        name, service = entry
-        written = self._written
-        for field in service.__pydantic_fields_set__:
-            written[field].append(entry)
-        ports_written = self._ports_written
-        for port_name, port in service.ports.items():
-            row = (name, port_name, port)
-            self.ports.append(row)
-            for field in port.__pydantic_fields_set__:
-                ports_written[field].append(row)
+            self._bind(host, (service.exposure, kind, placed.status), ports, found)
 
     def _bind(
-        self, host: str, entry: tuple[str, Service], kind: str, status: str, found: list[Binding]
+        self,
+        host: str,
+        alike: tuple[Exposure, str, str],
+        ports: list[tuple[str, str, Port]],
+        found: list[Binding],
     ) -> None:
-        """The service's bindings on one host, and which of them the host publishes."""
-        name, service = entry
-        for port_name, port in service.ports.items():
-            exposure = port.exposure or service.exposure
-            binding = _made(Binding, (host, name, port_name, port, exposure, kind, status))
+        """A service's bindings on one host, and which of them the host publishes
+        (`Binding.holds_host_port`, spelt out: a call per binding was a tenth of the pass).
+
+        `alike` is what all of them share: the service's exposure, its runtime and its
+        status on this host."""
+        exposure, kind, status = alike
+        for name, port_name, port in ports:
+            _, own, span = self._port_facts[id(port)]
+            own = own or exposure
+            binding = _made(Binding, (host, name, port_name, port, own, kind, status))
             found.append(binding)
-            if binding.holds_host_port:
-                self.held_on[host].append((port.first, port.last, binding))
+            if span is None:
+                self.unallocated.append(binding)  # held nowhere
+            elif kind != "compose" or own != "tunnel":
+                self.held_on[host].append((*span, binding))
+
+    def _facts_of(self, port: Port) -> PortFacts:
+        """What the pass reads of a port, read once per distinct port: services written
+        alike share their ports (inventory/alike.py), a few hundred for 40,000 rows."""
+        facts = self._port_facts.get(id(port))
+        if facts is None:
+            span = port.range or (port.port, port.port) if port.allocated else None
+            facts = (port.__pydantic_fields_set__, port.exposure, span)
+            self._port_facts[id(port)] = facts
+        return facts
+
+    def holding(self, number: int) -> list[Binding]:
+        """The bindings whose port holds `number` (is it, or a range around it), in
+        inventory order: told once per distinct port, the bindings picked in C."""
+        holders = {
+            key
+            for key, (_, _, span) in self._port_facts.items()
+            if span is not None and span[0] <= number <= span[1]
+        }
+        ports = map(id, map(_PORT, self.bindings))
+        return list(itertools.compress(self.bindings, map(holders.__contains__, ports)))
 
     def of_kind(self, kind: Runtime) -> list[tuple[str, Service]]:
         """Services that run as `kind` (Service.kind), in inventory order."""
@@ -160,10 +198,13 @@ class Index:
         """Services that wrote `field` (pydantic's fields set), in inventory order.
 
         Every other service has the default, so a rule looking for a value the default
-        cannot have walks these alone. Noted in the index's one pass: the rules ask about
-        a dozen fields, and a walk per field asked cost more than noting all as they pass.
+        cannot have walks these alone. Found the first time a field is asked, from the
+        few distinct fields sets the pass noted (the rules ask about forty fields, most
+        of which no service writes).
         """
-        return self._written.get(field, [])
+        if field not in self._written:
+            self._written[field] = _picked(self._entries, self._given, field)
+        return self._written[field]
 
     def having(self, field: str) -> list[tuple[str, Service]]:
         """Services whose `field` is set (not empty), in inventory order.
@@ -182,13 +223,53 @@ class Index:
         inventory order."""
         if field not in self._ports_having:
             default = Port.model_fields[field].get_default(call_default_factory=True)
-            among = self._ports_written.get(field, []) if default is None else self.ports
+            among = self._ports_that_wrote(field) if default is None else self.ports
             self._ports_having[field] = [
                 (name, port_name, port)
                 for name, port_name, port in among
                 if getattr(port, field) is not None
             ]
         return self._ports_having[field]
+
+    def _ports_that_wrote(self, field: str) -> list[tuple[str, str, Port]]:
+        if field not in self._ports_written:
+            self._ports_written[field] = _picked(self.ports, self._ports_given, field)
+        return self._ports_written[field]
+
+
+def _note(given: Given, fields: set[str], position: int) -> None:
+    """Note that the row at `position` was given `fields`."""
+    kept = given.get(id(fields))
+    if kept is None:
+        given[id(fields)] = (fields, [position])
+    else:
+        kept[1].append(position)
+
+
+def _picked(rows: list[T], given: Given, field: str) -> list[T]:
+    """The rows whose fields set holds `field`, in their order."""
+    runs = [positions for fields, positions in given.values() if field in fields]
+    order = runs[0] if len(runs) == 1 else sorted(itertools.chain.from_iterable(runs))
+    return list(map(rows.__getitem__, order))
+
+
+def whose(
+    entries: list[tuple[str, Service]], field: str, test: Callable[[Any], Any]
+) -> list[tuple[str, Service]]:
+    """The entries whose `field` passes `test`, in their order.
+
+    Services written alike share their parts (inventory/alike.py: one `Health` for
+    thousands of services), so `test` runs once per distinct part, and the fields are read
+    and the entries picked in C: a Python test per service was most of a rule's time.
+    """
+    parts = list(map(operator.attrgetter(field), map(_SERVICE, entries)))
+    ids = list(map(id, parts))
+    passing = {key for key, part in dict(zip(ids, parts, strict=True)).items() if test(part)}
+    return list(itertools.compress(entries, map(passing.__contains__, ids)))
+
+
+_SERVICE = operator.itemgetter(1)
+_PORT = operator.itemgetter(3)  # a binding's port
 
 
 def _settings(service: Service, own: Any) -> Placed:
@@ -245,24 +326,23 @@ def held_ports(inventory: Inventory) -> dict[str, list[Held]]:
     """Each host's published ports as (first, last, binding), by first port (the index
     notes them as it makes the bindings, in inventory order)."""
     held = index_of(inventory).held_on
-    return {host: sorted(ports, key=_first) for host, ports in held.items()}
+    return {host: sorted(ports, key=_FIRST) for host, ports in held.items()}
 
 
-def _first(entry: Held) -> int:
-    return entry[0]
+_FIRST = operator.itemgetter(0)  # a held port's first number, an entry's name: read in C
 
 
 @per_inventory
 def client_networks(inventory: Inventory) -> dict[str, frozenset[str]]:
     """For each service, the networks of the hosts whose services `use` it."""
-    hosts_of = index_of(inventory).hosts_of
+    index = index_of(inventory)
     found: dict[str, set[str]] = {}
-    for name, service in inventory.services.items():
+    for name, service in index.written("uses"):  # the others use nothing
         if not service.uses:
             continue
         networks = {
             network
-            for host in hosts_of[name]
+            for host in index.hosts_of[name]
             if host in inventory.hosts
             for network in inventory.hosts[host].address
         }

@@ -10,7 +10,7 @@ import posixpath
 from collections.abc import Iterator
 
 from infragen.findings import Finding
-from infragen.inventory.model import Inventory, Service
+from infragen.inventory.model import Inventory, Service, Stack, Volume
 from infragen.inventory.models.container import ContainerSettings
 from infragen.inventory.query import index_of, per_inventory
 from infragen.rules import Context, rule
@@ -19,13 +19,33 @@ from infragen.targets.compose.stack import lan_addresses
 
 
 @per_inventory
-def _stacked(inventory: Inventory) -> list[tuple[str, Service]]:
-    """Services of stacks that exist (unknown stacks are reported by the references rule)."""
-    return [
-        (name, inventory.services[name])
+def _stacks(inventory: Inventory) -> dict[str, list[tuple[str, Service]]]:
+    """The members of each stack that exists on a known host (unknown stacks and hosts are
+    reported by the references rule), by stack: a rule about the stack's host asks once
+    per stack, not once per member."""
+    services = inventory.services
+    return {
+        stack_name: [(name, services[name]) for name in members]
         for stack_name, members in index_of(inventory).stack_members.items()
         if stack_name in inventory.stacks and inventory.stacks[stack_name].host in inventory.hosts
-        for name in members
+    }
+
+
+@per_inventory
+def _stacked(inventory: Inventory) -> list[tuple[str, Service]]:
+    """Services of stacks that exist on a known host."""
+    return [entry for members in _stacks(inventory).values() for entry in members]
+
+
+@per_inventory
+def _dependencies(inventory: Inventory) -> list[tuple[str, Service, int, str, Service | None]]:
+    """(service, its model, position, dependency, the dependency's model or None) of each
+    `depends_on` entry of a service of a stack: the two rules on them share one walk."""
+    services = inventory.services
+    return [
+        (name, service, index, other, services.get(other))
+        for name, service in _stacked(inventory)
+        for index, other in enumerate(service.depends_on)
     ]
 
 
@@ -52,30 +72,23 @@ def compose_image(ctx: Context) -> Iterator[Finding]:
 @rule
 def depends_within_stack(ctx: Context) -> Iterator[Finding]:
     """Compose waits only for services of its own project."""
-    inv = ctx.inventory
-    for name, service in _stacked(inv):
-        for index, other in enumerate(service.depends_on):
-            target = inv.services.get(other)
-            if target is not None and target.stack != service.stack:
-                where = f"stack '{target.stack}'" if target.stack else "no stack"
-                yield ctx.error(
-                    ("services", name, "depends_on", index),
-                    f"'{name}' (stack '{service.stack}') depends on '{other}' in {where}; "
-                    "compose can only wait for services of its own stack: use `uses` instead",
-                )
+    for name, service, index, other, target in _dependencies(ctx.inventory):
+        if target is not None and target.stack != service.stack:
+            where = f"stack '{target.stack}'" if target.stack else "no stack"
+            yield ctx.error(
+                ("services", name, "depends_on", index),
+                f"'{name}' (stack '{service.stack}') depends on '{other}' in {where}; "
+                "compose can only wait for services of its own stack: use `uses` instead",
+            )
 
 
 @rule
 def started_only_dependencies(ctx: Context) -> Iterator[Finding]:
     """A dependency without a health check is waited for only until it has started."""
-    inv = ctx.inventory
     waiting: dict[str, list[str]] = {}
-    for name, service in _stacked(inv):
-        for other in service.depends_on:
-            target = inv.services.get(other)
-            same_stack = target is not None and target.stack == service.stack
-            if same_stack and target is not None and target.health is None:
-                waiting.setdefault(other, []).append(name)
+    for name, service, _, other, target in _dependencies(ctx.inventory):
+        if target is not None and target.health is None and target.stack == service.stack:
+            waiting.setdefault(other, []).append(name)
     for other, dependents in waiting.items():
         yield ctx.warning(
             ("services", other),
@@ -109,51 +122,71 @@ def runnable_health(ctx: Context) -> Iterator[Finding]:
 @rule
 def published_on_lan(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
-    on_lan: dict[str, bool] = {}  # asked per service, answered per host
-    for name, service in _stacked(inv):
-        host_name = inv.stacks[service.stack or ""].host
-        if host_name not in on_lan:
-            on_lan[host_name] = bool(lan_addresses(inv, inv.hosts[host_name]))
-        if on_lan[host_name]:
+    for stack_name, members in _stacks(inv).items():
+        host_name = inv.stacks[stack_name].host
+        if lan_addresses(inv, inv.hosts[host_name]):
             continue
-        for port_name, port in service.ports.items():
-            if service.exposure_of(port) == "lan" and port.allocated:
-                yield ctx.error(
-                    ("services", name, "ports", port_name),
-                    f"{name}.{port_name} is exposed to the LAN but host '{host_name}' has no "
-                    "address on a network with a CIDR to publish it on",
-                )
+        for name, service in members:
+            for port_name, port in service.ports.items():
+                if service.exposure_of(port) == "lan" and port.allocated:
+                    yield ctx.error(
+                        ("services", name, "ports", port_name),
+                        f"{name}.{port_name} is exposed to the LAN but host '{host_name}' has "
+                        "no address on a network with a CIDR to publish it on",
+                    )
 
 
 @rule
 def volume_sources(ctx: Context) -> Iterator[Finding]:
-    """`data:` needs a root and stays under it; a `share:` must be on the stack's host."""
+    """`data:` needs a root and stays under it; a `share:` must be on the stack's host.
+
+    What is wrong with a volume depends only on it and its stack, and services written
+    alike share their volumes (inventory/alike.py): each is judged once per stack.
+    """
     inv = ctx.inventory
-    for name, service in _stacked(inv):
-        stack = inv.stacks[service.stack or ""]
-        host = inv.hosts[stack.host]
-        for index, volume in enumerate(service.volumes):
-            path = ("services", name, "volumes", index)
-            if volume.data is not None:
-                if (stack.data_root or host.appdata) is None:
-                    yield ctx.error(
-                        (*path, "data"),
-                        f"stack '{service.stack}' has no data_root and host '{stack.host}' no "
-                        "appdata: set one so data volumes have a place",
-                    )
-                if volume.data.startswith("/") or _climbs_out(volume.data):
-                    yield ctx.error(
-                        (*path, "data"),
-                        f"data volume '{volume.data}' must be a path inside the data root",
-                    )
-            if volume.share is not None:
-                server = volume.share.partition(":")[0]
-                mounted = any(m.export == volume.share for m in host.mounts)
-                if server != stack.host and server in inv.hosts and not mounted:
-                    yield ctx.error(
-                        (*path, "share"),
-                        f"host '{stack.host}' does not mount {volume.share}: add it to its mounts",
-                    )
+    for stack_name, members in _stacks(inv).items():
+        placed = (stack_name, inv.stacks[stack_name])
+        judged: dict[int, list[tuple[str, str]]] = {}
+        for name, service in members:
+            for index, volume in enumerate(service.volumes):
+                problems = judged.get(id(volume))
+                if problems is None:
+                    problems = judged[id(volume)] = _volume_problems(inv, placed, volume)
+                for field, message in problems:
+                    yield ctx.error(("services", name, "volumes", index, field), message)
+
+
+def _volume_problems(
+    inventory: Inventory, placed: tuple[str, Stack], volume: Volume
+) -> list[tuple[str, str]]:
+    """(field, message) of each problem of a volume of a service of the stack."""
+    stack_name, stack = placed
+    host = inventory.hosts[stack.host]
+    problems = []
+    if volume.data is not None:
+        if (stack.data_root or host.appdata) is None:
+            problems.append(
+                (
+                    "data",
+                    f"stack '{stack_name}' has no data_root and host '{stack.host}' no "
+                    "appdata: set one so data volumes have a place",
+                )
+            )
+        if volume.data.startswith("/") or _climbs_out(volume.data):
+            problems.append(
+                ("data", f"data volume '{volume.data}' must be a path inside the data root")
+            )
+    if volume.share is not None:
+        server = volume.share.partition(":")[0]
+        mounted = any(m.export == volume.share for m in host.mounts)
+        if server != stack.host and server in inventory.hosts and not mounted:
+            problems.append(
+                (
+                    "share",
+                    f"host '{stack.host}' does not mount {volume.share}: add it to its mounts",
+                )
+            )
+    return problems
 
 
 def _climbs_out(path: str) -> bool:

@@ -87,13 +87,19 @@ def urls_to_container_ports(ctx: Context) -> Iterator[Finding]:
     """
     services = ctx.inventory.services
     for names in index_of(ctx.inventory).stack_members.values():
-        members: dict[str, list[str]] = {}
-        for name in names:
-            members.setdefault(compose_name(name), []).append(name)
+        members: dict[str, list[str]] | None = None  # by compose name, once a text has a colon
         for user in names:
             for path, text in texts(services[user]):
                 if ":" in text:
+                    members = members or _by_compose_name(names)
                     yield from _stale_urls(ctx, user, path, text, members)
+
+
+def _by_compose_name(names: list[str]) -> dict[str, list[str]]:
+    members: dict[str, list[str]] = {}
+    for name in names:
+        members.setdefault(compose_name(name), []).append(name)
+    return members
 
 
 def _stale_urls(

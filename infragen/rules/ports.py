@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import operator
 from collections.abc import Iterator
 
 from infragen.findings import Finding
 from infragen.inventory.profiles import alternatives
-from infragen.inventory.query import Binding, Held, bindings, held_ports, index_of
+from infragen.inventory.query import Binding, Held, held_ports, index_of
 from infragen.rules import Context, rule
 
 
@@ -23,17 +26,28 @@ def _overlap(a: Binding, b: Binding) -> bool:
 
 @rule
 def port_clash(ctx: Context) -> Iterator[Finding]:
-    """Same port and protocol (or overlapping ranges) twice on one host, any runtime."""
+    """Same port and protocol (or overlapping ranges) twice on one host, any runtime.
+
+    A host's ports are sorted by first port, so the ones that may hold its SSH port are a
+    prefix (found by bisection), and a port overlaps a later one only if the next one
+    starts before it ends: both told in C per host, the ports looked at one by one only
+    where they are.
+    """
     ssh_of = {name: host.ssh.port for name, host in ctx.inventory.hosts.items()}
     for host, held in held_ports(ctx.inventory).items():
         ssh = ssh_of.get(host, 22)
-        for index, (first, last, binding) in enumerate(held):
+        firsts = list(map(_FIRST, held))
+        for first, last, binding in held[: bisect.bisect_right(firsts, ssh)]:
             if first <= ssh <= last and "tcp" in binding.port.protocols:
                 yield ctx.error(
                     binding.path, f"{_describe(binding)} clashes with SSH on host '{host}'"
                 )
-            if index + 1 < len(held) and held[index + 1][0] <= last:  # else none overlaps
-                yield from _clashes(ctx, host, held, index)
+        next_starts_before = map(operator.le, firsts[1:], map(_LAST, held))
+        for index in itertools.compress(range(len(held)), next_starts_before):
+            yield from _clashes(ctx, host, held, index)
+
+
+_FIRST, _LAST = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def _clashes(ctx: Context, host: str, held: list[Held], index: int) -> Iterator[Finding]:
@@ -56,13 +70,12 @@ def _clashes(ctx: Context, host: str, held: list[Held], index: int) -> Iterator[
 
 @rule
 def unallocated_ports(ctx: Context) -> Iterator[Finding]:
-    for binding in bindings(ctx.inventory):
-        if not binding.port.allocated:
-            yield ctx.warning(
-                binding.path,
-                f"{binding.service}.{binding.name} has no port yet "
-                f"(infragen ports allocate {binding.service} --role {binding.role})",
-            )
+    for binding in index_of(ctx.inventory).unallocated:
+        yield ctx.warning(
+            binding.path,
+            f"{binding.service}.{binding.name} has no port yet "
+            f"(infragen ports allocate {binding.service} --role {binding.role})",
+        )
 
 
 @rule

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from itertools import chain
 
 from infragen.findings import Finding, did_you_mean
-from infragen.inventory.model import Inventory, Service
+from infragen.inventory.model import Health, Inventory, Service
 from infragen.inventory.names import directory
-from infragen.inventory.query import Index, index_of
+from infragen.inventory.query import Index, index_of, whose
 from infragen.rules import Context, rule
 
 
@@ -144,8 +144,12 @@ def port_names(ctx: Context) -> Iterator[Finding]:
 
 def _naming_ports(index: Index) -> dict[str, Service]:
     """Services with a route, an SRV record or a health check that may name a port."""
-    checked = {name: s for name, s in index.written("health") if s.health and s.health.port}
+    checked = dict(whose(index.written("health"), "health", _names_a_port))
     return {**checked, **dict(index.having("routes")), **dict(index.having("srv"))}
+
+
+def _names_a_port(health: Health | None) -> bool:
+    return bool(health and health.port)
 
 
 @rule

@@ -47,16 +47,17 @@ def compose_names_unique_in_stack(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def container_names_unique_on_host(ctx: Context) -> Iterator[Finding]:
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[str, dict[str, str]] = {}  # host -> container name -> first service
     for view in stack_views(ctx.inventory).values():
+        host = view.host_name
+        on_host = seen.setdefault(host, {})
         for name in view.services:
-            key = (view.host_name, view.container_name(name))
-            other = seen.setdefault(key, name)
+            container = view.container_name(name)
+            other = on_host.setdefault(container, name)
             if other != name and not alternatives(ctx.inventory, other, name):
                 yield ctx.error(
                     ("services", name),
-                    f"container name '{key[1]}' of '{name}' is also the name of '{other}' "
-                    f"on host '{view.host_name}': set container_name or the stack's "
-                    "container_prefix",
+                    f"container name '{container}' of '{name}' is also the name of '{other}' "
+                    f"on host '{host}': set container_name or the stack's container_prefix",
                     key=True,
                 )
