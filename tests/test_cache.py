@@ -168,3 +168,28 @@ def test_equal_texts_are_one_string_parsed_or_cached(tmp_path, cache_home):
     whole, _ = document.parse(path.read_text(), "inventory.yaml", split=False)
     hosts = list(whole.data["hosts"].values())
     assert hosts[0]["os"] is hosts[-1]["os"] == "debian"
+
+
+def test_an_unchanged_text_is_neither_scanned_nor_split_again(tmp_path, cache_home, monkeypatch):
+    """The cache keeps a text's units under the whole text's key; any edit splits anew."""
+    expected = loaded(tmp_path, estate(), cache=False)
+    loaded(tmp_path, estate(), cache=True)
+    work: list[str] = []
+    for name in ("layout", "_crowded"):
+        real = getattr(document, name)
+        monkeypatch.setattr(
+            document, name, lambda *a, real=real, name=name: work.append(name) or real(*a)
+        )
+    assert loaded(tmp_path, estate(), cache=True) == expected
+    assert work == []
+    edited = estate().replace("api: 8005\n", "api: 9005\n", 1)
+    assert loaded(tmp_path, edited, cache=True) == loaded(tmp_path, edited, cache=False)
+    assert work[:2] == ["_crowded", "layout"]
+
+
+@pytest.mark.parametrize("entry", [[], [(0, 0, 5)], "units"])
+def test_a_layout_the_cache_should_not_hold_is_ignored(tmp_path, cache_home, entry):
+    expected = loaded(tmp_path, estate(), cache=False)
+    store = store_at(cache_home / "infragen" / "units.sqlite3")
+    store.put([(store.key(estate(), document.LAYOUT), entry)])
+    assert loaded(tmp_path, estate(), cache=True) == expected

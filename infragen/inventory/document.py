@@ -36,6 +36,7 @@ from infragen.inventory.source import (
 BATCH_CHARS = 1 << 18  # text composed at once when units are missing from the cache
 MAX_TOP_LEVEL = 1000  # lines at column 0 before a text is taken for something else
 _TOP_LEVEL = re.compile(r"\n[^\s#-]")
+LAYOUT = b"\xfflayout"  # the kind of cache entry that holds a text's units (Store.key)
 
 
 @dataclass
@@ -95,17 +96,55 @@ def parse(
 
     The document's data is None when the text holds no document or cannot be read at all.
     `split=False` parses the text whole, as the reference the units must agree with.
+
+    A text split before keeps its units in the cache under its own key: an unchanged file
+    (every render after the first) is neither scanned nor split again. Only a text that
+    passed `_crowded` and whose units all parsed is kept so, hence no check is skipped
+    whose verdict could differ.
     """
-    crowded = _crowded(text, file)
-    if crowded is not None:
-        return Document(file, None, [Unit(0, text)]), [crowded]
-    units = layout(text) if split else None
+    known = _known_units(text, store) if split and store else None
+    if known is None:
+        crowded = _crowded(text, file)
+        if crowded is not None:
+            return Document(file, None, [Unit(0, text)]), [crowded]
+    units = layout(text) if split and known is None else known
     if units is not None:
         parts = _parse_units(units, file, store)
         document = _assemble(file, units, parts) if parts is not None else None
         if document is not None:
+            if store and known is None and (entry := _layout_entry(text, units)):
+                store.put([(store.key(text, LAYOUT), entry)])
             return document, []
     return _parse_whole(text, file, store)
+
+
+def _layout_entry(text: str, units: list[Unit]) -> list[tuple[int, int, int, str | None, int]]:
+    """The units as the cache keeps them: where each lies in the text, not the text again.
+
+    Units run on to the text's end, one after the other; each is checked to lie where the
+    entry says (empty, and so not kept, if one did not)."""
+    start = len(text) - sum(len(unit.text) for unit in units)
+    entry = []
+    for unit in units:
+        if not text.startswith(unit.text, start):
+            return []
+        entry.append((unit.first_line, start, start + len(unit.text), unit.section, unit.keys))
+        start += len(unit.text)
+    return entry
+
+
+def _known_units(text: str, store: Store) -> list[Unit] | None:
+    """The units this very text was split into before, if the cache holds them."""
+    for entry in store.get([store.key(text, LAYOUT)]).values():
+        try:
+            units = [
+                Unit(first_line, text[start:end], section, keys)
+                for first_line, start, end, section, keys in entry
+            ]
+        except (TypeError, ValueError):  # not a layout: parse as if the cache were empty
+            return None
+        return units or None
+    return None
 
 
 def _crowded(text: str, file: str) -> Problem | None:
