@@ -204,3 +204,13 @@ def test_a_failing_child_leaves_its_half_to_the_parent(monkeypatch):
 def test_the_node_bound_counts_every_line_break_and_indicator(text):
     """node_bound counts in the UTF-8 bytes what the text holds as characters."""
     assert node_bound(text) == 1 + sum(text.count(c) for c in "\n:,-[{?")
+
+
+def test_the_table_of_entries_is_made_only_when_a_position_is_asked_for():
+    text = yaml.safe_dump(estate(30), sort_keys=False)
+    split, _ = parse(text, FILE)
+    assert split._entries is None  # a load that finds nothing wrong never makes it
+    whole, _ = parse(text, FILE, split=False)
+    path = ("services", "h29-s19", "ports", "api")
+    assert located(split).value(path) == located(whole).value(path)
+    assert split._entries is not None and len(split._entries) == 1 + 30 + 600

@@ -48,7 +48,8 @@ class Document:
     data: Any
     units: list[Unit]
     sections: dict[str, int] = field(default_factory=dict)
-    entries: dict[tuple[str, str], int] = field(default_factory=dict)
+    names: dict[int, tuple[str, ...]] = field(default_factory=dict)  # of each unit of entries
+    _entries: dict[tuple[str, str], int] | None = None
     _roots: dict[int, yaml.Node | None] = field(default_factory=dict)
     _keys: Keys = field(default_factory=dict)
 
@@ -69,8 +70,18 @@ class Document:
         key = self._trail(at, path[:1])[0][0]
         first = self._root(at + 1)
         steps: list[Step] = [(key, self._mark(first, at + 1))] if first else []
-        entry = self.entries.get((str(path[0]), str(path[1]))) if len(path) > 1 else None
+        entry = self._entry(str(path[0]), str(path[1])) if len(path) > 1 else None
         return steps + (self._trail(entry, path[1:]) if entry is not None else [])
+
+    def _entry(self, section: str, name: str) -> int | None:
+        """The unit that holds an entry of a split section. The table of all 20,000 entries
+        at 1,000 hosts is made when a position is first asked for, not on every load."""
+        if self._entries is None:
+            self._entries = {}
+            for index, names in self.names.items():
+                unit_section = self.units[index].section
+                self._entries.update({(unit_section, entry): index for entry in names})
+        return self._entries.get((section, name))
 
     def _trail(self, index: int, path: Path_) -> list[Step]:
         root = self._root(index)
@@ -258,7 +269,7 @@ def _assemble(file: str, units: list[Unit], parts: list[Any]) -> Document | None
         if not isinstance(target, dict) or not target.keys().isdisjoint(part):
             return None
         target.update(part)
-        document.entries.update(dict.fromkeys(zip(itertools.repeat(unit.section), part), index))
+        document.names[index] = tuple(part)
     return document
 
 
