@@ -171,7 +171,8 @@ def test_equal_texts_are_one_string_parsed_or_cached(tmp_path, cache_home):
 
 
 def test_an_unchanged_text_is_neither_scanned_nor_split_again(tmp_path, cache_home, monkeypatch):
-    """The cache keeps a text's units under the whole text's key; any edit splits anew."""
+    """The cache keeps a text's units (and their keys) under the whole text's key; any edit
+    splits anew."""
     expected = loaded(tmp_path, estate(), cache=False)
     loaded(tmp_path, estate(), cache=True)
     work: list[str] = []
@@ -180,14 +181,18 @@ def test_an_unchanged_text_is_neither_scanned_nor_split_again(tmp_path, cache_ho
         monkeypatch.setattr(
             document, name, lambda *a, real=real, name=name: work.append(name) or real(*a)
         )
+    hashed: list[str] = []
+    real_key = cache.Store.key
+    monkeypatch.setattr(cache.Store, "key", lambda *a: hashed.append(a[1]) or real_key(*a))
     assert loaded(tmp_path, estate(), cache=True) == expected
     assert work == []
+    assert hashed == [estate()]  # the units' own keys are kept with the layout
     edited = estate().replace("api: 8005\n", "api: 9005\n", 1)
     assert loaded(tmp_path, edited, cache=True) == loaded(tmp_path, edited, cache=False)
     assert work[:2] == ["_crowded", "layout"]
 
 
-@pytest.mark.parametrize("entry", [[], [(0, 0, 5)], "units"])
+@pytest.mark.parametrize("entry", [[], [(0, 0, 5)], [(0, 0, 5, None, 1, "key")], "units"])
 def test_a_layout_the_cache_should_not_hold_is_ignored(tmp_path, cache_home, entry):
     expected = loaded(tmp_path, estate(), cache=False)
     store = store_at(cache_home / "infragen" / "units.sqlite3")

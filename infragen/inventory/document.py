@@ -113,49 +113,68 @@ def parse(
     passed `_crowded` and whose units all parsed is kept so, hence no check is skipped
     whose verdict could differ.
     """
-    known = _known_units(text, store) if split and store else None
+    known, keys = _known_units(text, store) if split and store else (None, None)
     if known is None:
         crowded = _crowded(text, file)
         if crowded is not None:
             return Document(file, None, [Unit(0, text)]), [crowded]
     units = layout(text) if split and known is None else known
     if units is not None:
-        parts = _parse_units(units, file, store)
-        document = _assemble(file, units, parts) if parts is not None else None
+        document = _from_units(text, file, units, store, keys)
         if document is not None:
-            if store and known is None and (entry := _layout_entry(text, units)):
-                store.put([(store.key(text, LAYOUT), entry)])
             return document, []
     return _parse_whole(text, file, store)
 
 
-def _layout_entry(text: str, units: list[Unit]) -> list[tuple[int, int, int, str | None, int]]:
-    """The units as the cache keeps them: where each lies in the text, not the text again.
+def _from_units(
+    text: str, file: str, units: list[Unit], store: Store | None, keys: list[bytes] | None
+) -> Document | None:
+    """The document assembled from its units (None if they do not make it); the cache
+    keeps the units parsed here and, for a text split anew (`keys` None), its layout."""
+    split_now = keys is None
+    keys = keys or ([store.key(unit.text) for unit in units] if store else [])
+    parts, fresh = _parse_units(units, file, store, keys)
+    document = _assemble(file, units, parts) if parts is not None else None
+    if store is None:
+        return document
+    if document is not None and split_now and (entry := _layout_entry(text, units, keys)):
+        fresh.append((store.key(text, LAYOUT), entry))
+    store.put(fresh)
+    return document
 
-    Units run on to the text's end, one after the other; each is checked to lie where the
-    entry says (empty, and so not kept, if one did not)."""
+
+LayoutEntry = list[tuple[int, int, int, str | None, int, bytes]]
+
+
+def _layout_entry(text: str, units: list[Unit], keys: list[bytes]) -> LayoutEntry:
+    """The units as the cache keeps them: where each lies in the text (not the text again),
+    its line, section, number of keys and cache key. Units run on to the text's end, one
+    after the other (each is checked to lie there: empty, so never used, if one did not)."""
     start = len(text) - sum(len(unit.text) for unit in units)
-    entry = []
-    for unit in units:
+    entry: LayoutEntry = []
+    for unit, key in zip(units, keys, strict=True):
         if not text.startswith(unit.text, start):
             return []
-        entry.append((unit.first_line, start, start + len(unit.text), unit.section, unit.keys))
-        start += len(unit.text)
+        end = start + len(unit.text)
+        entry.append((unit.first_line, start, end, unit.section, unit.keys, key))
+        start = end
     return entry
 
 
-def _known_units(text: str, store: Store) -> list[Unit] | None:
-    """The units this very text was split into before, if the cache holds them."""
+def _known_units(text: str, store: Store) -> tuple[list[Unit] | None, list[bytes] | None]:
+    """The units this very text was split into before, and their cache keys, if kept."""
     for entry in store.get([store.key(text, LAYOUT)]).values():
         try:
             units = [
-                Unit(first_line, text[start:end], section, keys)
-                for first_line, start, end, section, keys in entry
+                Unit(line, text[start:end], section, count)
+                for line, start, end, section, count, _ in entry
             ]
+            keys = [key for *_, key in entry]
         except (TypeError, ValueError):  # not a layout: parse as if the cache were empty
-            return None
-        return units or None
-    return None
+            return None, None
+        if units and all(type(key) is bytes for key in keys):
+            return units, keys
+    return None, None
 
 
 def _crowded(text: str, file: str) -> Problem | None:
@@ -192,9 +211,11 @@ def _parse_whole(text: str, file: str, store: Store | None) -> tuple[Document, l
     return document, builder.problems
 
 
-def _parse_units(units: list[Unit], file: str, store: Store | None) -> list[Any] | None:
-    """Each unit's mapping, from the cache or parsed; None if any unit does not parse alone."""
-    keys = [store.key(unit.text) for unit in units] if store else []
+def _parse_units(
+    units: list[Unit], file: str, store: Store | None, keys: list[bytes]
+) -> tuple[list[Any] | None, list[tuple[bytes, Any]]]:
+    """Each unit's mapping, from the cache or parsed (None if any unit does not parse alone),
+    and the parsed ones for the cache to keep under their `keys`."""
     cached = store.get(keys) if store else {}
     parts: list[Any] = [cached.get(key) for key in keys] if store else [None] * len(units)
     fresh: list[tuple[bytes, Any]] = []
@@ -206,14 +227,12 @@ def _parse_units(units: list[Unit], file: str, store: Store | None) -> list[Any]
     )
     for batch, mappings in zip(batches, parsed, strict=True):
         if mappings is None:
-            return None
+            return None, []
         for index, mapping in zip(batch, mappings, strict=True):
             parts[index] = mapping
             if store:
                 fresh.append((keys[index], mapping))
-    if store and fresh:
-        store.put(fresh)
-    return parts
+    return parts, fresh
 
 
 def _batches(missing: list[int], units: list[Unit]) -> list[list[int]]:
