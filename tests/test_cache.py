@@ -170,26 +170,42 @@ def test_equal_texts_are_one_string_parsed_or_cached(tmp_path, cache_home):
     assert hosts[0]["os"] is hosts[-1]["os"] == "debian"
 
 
+def watch(monkeypatch, module, *names: str) -> list[str]:
+    """The names of the functions of `module` called from now on, in order."""
+    calls: list[str] = []
+    for name in names:
+        real = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
+        )
+    return calls
+
+
 def test_an_unchanged_text_is_neither_scanned_nor_split_again(tmp_path, cache_home, monkeypatch):
-    """The cache keeps a text's units (and their keys) under the whole text's key; any edit
-    splits anew."""
+    """The cache keeps a text's units (and their keys) under the whole text's key."""
     expected = loaded(tmp_path, estate(), cache=False)
     loaded(tmp_path, estate(), cache=True)
-    work: list[str] = []
-    for name in ("layout", "_crowded"):
-        real = getattr(document, name)
-        monkeypatch.setattr(
-            document, name, lambda *a, real=real, name=name: work.append(name) or real(*a)
-        )
+    work = watch(monkeypatch, document, "layout", "_crowded", "relayout")
     hashed: list[str] = []
     real_key = cache.Store.key
     monkeypatch.setattr(cache.Store, "key", lambda *a: hashed.append(a[1]) or real_key(*a))
     assert loaded(tmp_path, estate(), cache=True) == expected
     assert work == []
-    assert hashed == [estate()]  # the units' own keys are kept with the layout
+    assert hashed == [estate(), "inventory.yaml"]  # the units' keys are kept with the layout
+
+
+def test_an_edit_within_a_section_is_split_around_its_lines(tmp_path, cache_home, monkeypatch):
+    """The last text split is where an edit's units are found again: only the edited block
+    is scanned and parsed; an edit outside a section's entries splits the text anew."""
+    loaded(tmp_path, estate(), cache=True)
+    work = watch(monkeypatch, document, "layout", "_crowded", "relayout", "_parse_batch")
     edited = estate().replace("api: 8005\n", "api: 9005\n", 1)
     assert loaded(tmp_path, edited, cache=True) == loaded(tmp_path, edited, cache=False)
-    assert work[:2] == ["_crowded", "layout"]
+    assert work[:2] == ["relayout", "_parse_batch"]  # then the uncached load's own work
+    del work[:]
+    grown = edited.replace("networks:\n", "estate:\n  name: grown\nnetworks:\n", 1)
+    assert loaded(tmp_path, grown, cache=True) == loaded(tmp_path, grown, cache=False)
+    assert work[:3] == ["relayout", "_crowded", "layout"]
 
 
 @pytest.mark.parametrize("entry", [[], [(0, 0, 5)], [(0, 0, 5, None, 1, "key")], "units"])

@@ -82,15 +82,20 @@ class Store:
             return found
         return found
 
-    def put(self, items: Iterable[tuple[bytes, Any]]) -> None:
-        """Keep parsed units (those `marshal` can store); drop the oldest beyond KEPT."""
+    def put(
+        self, items: Iterable[tuple[bytes, Any]], latest: Iterable[tuple[bytes, Any]] = ()
+    ) -> None:
+        """Keep parsed units (those `marshal` can store), and `latest` in place of what their
+        keys held, in one transaction; drop the oldest beyond KEPT."""
         rows = [(key, blob) for key, data in items if (blob := _pack(data)) is not None]
-        if not rows:
+        replacing = [(key, blob) for key, data in latest if (blob := _pack(data)) is not None]
+        if not rows and not replacing:
             return
         try:
             db = self._connect()
             with db:
                 db.executemany("INSERT OR IGNORE INTO units (key, data) VALUES (?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO units (key, data) VALUES (?, ?)", replacing)
                 db.execute(
                     "DELETE FROM units WHERE rowid <= (SELECT MAX(rowid) FROM units) - ?", (KEPT,)
                 )

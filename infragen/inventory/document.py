@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from infragen.inventory.cache import Store
-from infragen.inventory.chunks import Unit, layout
+from infragen.inventory.chunks import Placed, Unit, layout, relayout
 from infragen.inventory.parallel import split_work
 from infragen.inventory.source import (
     MAX_NODES,
@@ -37,6 +37,7 @@ BATCH_CHARS = 1 << 18  # text composed at once when units are missing from the c
 MAX_TOP_LEVEL = 1000  # lines at column 0 before a text is taken for something else
 _TOP_LEVEL = re.compile(r"\n[^\s#-]")
 LAYOUT = b"\xfflayout"  # the kind of cache entry that holds a text's units (Store.key)
+LAST = b"\xfflast"  # the kind of entry naming a file's last text split (by the file's name)
 
 
 @dataclass
@@ -111,35 +112,58 @@ def parse(
     A text split before keeps its units in the cache under its own key: an unchanged file
     (every render after the first) is neither scanned nor split again. Only a text that
     passed `_crowded` and whose units all parsed is kept so, hence no check is skipped
-    whose verdict could differ.
+    whose verdict could differ. An edit of the file's last text split is split by
+    `relayout`, which scans only the edited lines (`_relaid`).
     """
-    known, keys = _known_units(text, store) if split and store else (None, None)
-    if known is None:
+    this = store.key(text, LAYOUT) if split and store else b""  # where its layout is kept
+    known = _known_units(text, file, store, this) if split and store else None
+    if known is not None:
+        units: list[Unit] | None = known.units
+    else:
         crowded = _crowded(text, file)
         if crowded is not None:
             return Document(file, None, [Unit(0, text)]), [crowded]
-    units = layout(text) if split and known is None else known
+        units = layout(text) if split else None
     if units is not None:
-        document = _from_units(text, file, units, store, keys)
+        document = _from_units(text, file, units, store, known, this)
         if document is not None:
             return document, []
     return _parse_whole(text, file, store)
 
 
+@dataclass(frozen=True)
+class Known:
+    """Units found without `layout`: kept for this very text, or `relaid` from the last."""
+
+    units: list[Unit]
+    keys: list[bytes | None]  # each unit's cache key, where already known
+    relaid: bool = False
+
+
 def _from_units(
-    text: str, file: str, units: list[Unit], store: Store | None, keys: list[bytes] | None
+    text: str,
+    file: str,
+    units: list[Unit],
+    store: Store | None,
+    known: Known | None,
+    this: bytes,
 ) -> Document | None:
-    """The document assembled from its units (None if they do not make it); the cache
-    keeps the units parsed here and, for a text split anew (`keys` None), its layout."""
-    split_now = keys is None
-    keys = keys or ([store.key(unit.text) for unit in units] if store else [])
+    """The document assembled from its units (None if they do not make it). The cache
+    keeps the units parsed here and, for a text split anew, its layout, also as the
+    file's last (what the next edit is `relaid` from)."""
+    if store is None:
+        parts = _parse_units(units, file, None, [])[0]
+        return _assemble(file, units, parts) if parts is not None else None
+    given = known.keys if known else [None] * len(units)
+    keys = [key or store.key(unit.text) for key, unit in zip(given, units, strict=True)]
     parts, fresh = _parse_units(units, file, store, keys)
     document = _assemble(file, units, parts) if parts is not None else None
-    if store is None:
-        return document
-    if document is not None and split_now and (entry := _layout_entry(text, units, keys)):
-        fresh.append((store.key(text, LAYOUT), entry))
-    store.put(fresh)
+    split_now = document is not None and (known is None or known.relaid)
+    if split_now and (entry := _layout_entry(text, units, keys)):
+        fresh.append((this, entry))
+        store.put(fresh, latest=[(store.key(file, LAST), (len(text), this))])
+    else:
+        store.put(fresh)
     return document
 
 
@@ -161,20 +185,61 @@ def _layout_entry(text: str, units: list[Unit], keys: list[bytes]) -> LayoutEntr
     return entry
 
 
-def _known_units(text: str, store: Store) -> tuple[list[Unit] | None, list[bytes] | None]:
-    """The units this very text was split into before, and their cache keys, if kept."""
-    for entry in store.get([store.key(text, LAYOUT)]).values():
-        try:
-            units = [
-                Unit(line, text[start:end], section, count)
-                for line, start, end, section, count, _ in entry
-            ]
-            keys = [key for *_, key in entry]
-        except (TypeError, ValueError):  # not a layout: parse as if the cache were empty
-            return None, None
-        if units and all(type(key) is bytes for key in keys):
-            return units, keys
-    return None, None
+def _placed(entry: Any) -> tuple[list[Placed], list[bytes]] | None:
+    """A kept layout entry read back, or None for anything else."""
+    try:
+        placed = [Placed(start, end, line, sec, count) for line, start, end, sec, count, _ in entry]
+        keys = [key for *_, key in entry]
+    except (TypeError, ValueError):  # not a layout: parse as if the cache were empty
+        return None
+    if not placed or any(type(key) is not bytes for key in keys):
+        return None
+    return placed, keys
+
+
+def _known_units(text: str, file: str, store: Store, this: bytes) -> Known | None:
+    """The units this very text was split into before (kept under `this`), else those
+    `relayout` finds from the file's last text split; with their cache keys."""
+    last = store.key(file, LAST)
+    found = store.get([this, last])
+    kept = _placed(found.get(this))
+    if kept is not None:
+        placed, keys = kept
+        units = [Unit(p.first_line, text[p.start : p.end], p.section, p.keys) for p in placed]
+        return Known(units, list(keys))
+    return _relaid(text, store, found.get(last))
+
+
+def _relaid(text: str, store: Store, last: Any) -> Known | None:
+    """The units of an edit of the last text, if `relayout` can follow it. Only the
+    node bound of `_crowded` is asked again: the edited lines hold no line at column 0
+    (they lie within a section's entries), so the lines there are the last text's."""
+    if not (isinstance(last, tuple) and len(last) == 2 and isinstance(last[1], bytes)):
+        return None
+    length, layout_key = last
+    kept = _placed(store.get([layout_key]).get(layout_key))
+    if kept is None or not isinstance(length, int) or node_bound(text) > MAX_NODES:
+        return None
+    placed, old_keys = kept
+    verified: dict[tuple[int, int], bytes] = {}
+
+    def unchanged(index: int, start: int) -> bool:
+        end = start + placed[index].end - placed[index].start
+        if start < 0 or end > len(text):
+            return False
+        key = store.key(text[start:end])
+        if key == old_keys[index]:
+            verified[start, end] = key
+        return key == old_keys[index]
+
+    units = relayout(text, placed, length, unchanged)
+    if units is None:
+        return None
+    keys, start = [], len(text) - sum(len(unit.text) for unit in units)
+    for unit in units:
+        keys.append(verified.get((start, start + len(unit.text))))
+        start += len(unit.text)
+    return Known(units, keys, relaid=True)
 
 
 def _crowded(text: str, file: str) -> Problem | None:
