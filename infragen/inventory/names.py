@@ -139,16 +139,11 @@ def _qualified_anywhere(ids: list[str], specs: Iterable[Any]) -> bool:
         for spec in specs
         if isinstance(spec, dict) and ("depends_on" in spec or "uses" in spec)
         for key in REFERENCES
-        for reference in _references(spec.get(key))
+        if isinstance(value := spec.get(key), list | dict)  # a mapping's keys are its names
+        for reference in value
+        if isinstance(reference, str)
     ]
     return SEPARATOR in "\n".join(ids) or SEPARATOR in "\n".join(written)
-
-
-def _references(value: Any) -> list[str]:
-    """The names a `depends_on`/`uses` value writes (the keys, for a mapping)."""
-    if isinstance(value, list | dict):
-        return [reference for reference in value if isinstance(reference, str)]
-    return []
 
 
 def _qualified(names: Directory, service_id: str, spec: dict[str, Any]) -> dict[str, Any]:
