@@ -191,7 +191,8 @@ def test_an_unchanged_text_is_neither_scanned_nor_split_again(tmp_path, cache_ho
     monkeypatch.setattr(cache.Store, "key", lambda *a: hashed.append(a[1]) or real_key(*a))
     assert loaded(tmp_path, estate(), cache=True) == expected
     assert work == []
-    assert hashed == [estate(), "inventory.yaml"]  # the units' keys are kept with the layout
+    slot = str((tmp_path / "inventory.yaml").resolve())
+    assert hashed == [slot, estate()]  # the units' keys are kept with the layout
 
 
 def test_an_edit_within_a_section_is_split_around_its_lines(tmp_path, cache_home, monkeypatch):
@@ -208,9 +209,29 @@ def test_an_edit_within_a_section_is_split_around_its_lines(tmp_path, cache_home
     assert work[:3] == ["relayout", "_crowded", "layout"]
 
 
-@pytest.mark.parametrize("entry", [[], [(0, 0, 5)], [(0, 0, 5, None, 1, "key")], "units"])
-def test_a_layout_the_cache_should_not_hold_is_ignored(tmp_path, cache_home, entry):
+KEY = b"k" * 16
+WRONG_LAYOUTS = {  # each for a text of length n
+    "empty": lambda n: [],
+    "text": lambda n: "units",
+    "short": lambda n: [(0, 0, n)],
+    "text key": lambda n: [(0, 0, n, None, 1, "key")],
+    "not to the end": lambda n: [(0, 0, 5, None, 1, KEY)],
+    "text line": lambda n: [("0", 0, 5, None, 1, KEY), (1, 5, n, None, 1, KEY)],
+    "a gap": lambda n: [(0, 0, 5, None, 1, KEY), (1, 6, n, None, 1, KEY)],
+    "one unit": lambda n: [(0, 0, n, None, 1, KEY)],
+}
+
+
+@pytest.mark.parametrize("wrong", sorted(WRONG_LAYOUTS))
+@pytest.mark.parametrize("text", ["this", "another"])
+def test_a_layout_the_cache_should_not_hold_is_ignored(tmp_path, cache_home, wrong, text):
+    """Whatever the file's slot holds, for this text or another, the load is the same."""
     expected = loaded(tmp_path, estate(), cache=False)
     store = store_at(cache_home / "infragen" / "units.sqlite3")
-    store.put([(store.key(estate(), document.LAYOUT), entry)])
+    slot = store.key(str((tmp_path / "inventory.yaml").resolve()), document.LAST)
+    kept = estate() if text == "this" else estate(9000)
+    entry = WRONG_LAYOUTS[wrong](len(kept))
+    store.put([], latest=[(slot, (len(kept), store.key(kept), entry))])
+    assert loaded(tmp_path, estate(), cache=True) == expected
+    store.put([], latest=[(slot, entry)])
     assert loaded(tmp_path, estate(), cache=True) == expected

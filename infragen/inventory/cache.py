@@ -4,8 +4,9 @@ Re-parsing a 1,000-host inventory costs seconds; after a one-line edit nearly al
 units are byte for byte what they were. The cache maps a hash of a unit's text (salted
 with everything that decides what the text means: PyYAML's version, the builder's own
 code) to the data it parsed into, so only changed units are parsed again. Under a key of
-another kind, the hash of a whole file's text maps to where its units lie in it, so an
-unchanged file is not even split again (document.py).
+another kind, each file's path maps to where the units of its last text lie, so an
+unchanged file is not even split again, and an edited one only around its edit
+(document.py).
 
 It lives in `$XDG_CACHE_HOME/infragen` (default `~/.cache/infragen`), never in the
 repository or `out/`; `INFRAGEN_CACHE=off` turns it off. It is one SQLite file in WAL

@@ -36,8 +36,7 @@ from infragen.inventory.source import (
 BATCH_CHARS = 1 << 18  # text composed at once when units are missing from the cache
 MAX_TOP_LEVEL = 1000  # lines at column 0 before a text is taken for something else
 _TOP_LEVEL = re.compile(r"\n[^\s#-]")
-LAYOUT = b"\xfflayout"  # the kind of cache entry that holds a text's units (Store.key)
-LAST = b"\xfflast"  # the kind of entry naming a file's last text split (by the file's name)
+LAST = b"\xfflast"  # the kind of cache entry that holds a file's last layout (Store.key)
 
 
 @dataclass
@@ -102,21 +101,27 @@ class Document:
 
 
 def parse(
-    text: str, file: str, store: Store | None = None, split: bool = True
+    text: str,
+    file: str,
+    store: Store | None = None,
+    split: bool = True,
+    origin: str | None = None,
 ) -> tuple[Document, list[Problem]]:
     """Parse one file; its problems (syntax, duplicates, bad values) come back, never raised.
 
     The document's data is None when the text holds no document or cannot be read at all.
     `split=False` parses the text whole, as the reference the units must agree with.
 
-    A text split before keeps its units in the cache under its own key: an unchanged file
-    (every render after the first) is neither scanned nor split again. Only a text that
-    passed `_crowded` and whose units all parsed is kept so, hence no check is skipped
-    whose verdict could differ. An edit of the file's last text split is split by
-    `relayout`, which scans only the edited lines (`_relaid`).
+    The cache keeps the layout of the file's last text split, under `origin` (the file's
+    real path; its name by default): an unchanged file (every render after the first) is
+    neither scanned nor split again, and an edit is split by `relayout`, which scans only
+    the edited lines. Only a text that passed `_crowded` and whose units all parsed is kept
+    so, hence no check is skipped whose verdict could differ (see `_relaid`).
     """
-    this = store.key(text, LAYOUT) if split and store else b""  # where its layout is kept
-    known = _known_units(text, file, store, this) if split and store else None
+    last = (
+        _Last(store, store.key(origin or file, LAST), store.key(text)) if split and store else None
+    )
+    known = _known_units(text, last) if last else None
     if known is not None:
         units: list[Unit] | None = known.units
     else:
@@ -125,10 +130,19 @@ def parse(
             return Document(file, None, [Unit(0, text)]), [crowded]
         units = layout(text) if split else None
     if units is not None:
-        document = _from_units(text, file, units, store, known, this)
+        document = _from_units(text, file, units, store, known, last)
         if document is not None:
             return document, []
     return _parse_whole(text, file, store)
+
+
+@dataclass(frozen=True)
+class _Last:
+    """Where the cache keeps a file's last layout, and the key of the text parsed now."""
+
+    store: Store
+    key: bytes
+    text: bytes
 
 
 @dataclass(frozen=True)
@@ -146,11 +160,10 @@ def _from_units(
     units: list[Unit],
     store: Store | None,
     known: Known | None,
-    this: bytes,
+    last: _Last | None,
 ) -> Document | None:
     """The document assembled from its units (None if they do not make it). The cache
-    keeps the units parsed here and, for a text split anew, its layout, also as the
-    file's last (what the next edit is `relaid` from)."""
+    keeps the units parsed here and, for a text split anew, its layout as the file's last."""
     if store is None:
         parts = _parse_units(units, file, None, [])[0]
         return _assemble(file, units, parts) if parts is not None else None
@@ -159,9 +172,8 @@ def _from_units(
     parts, fresh = _parse_units(units, file, store, keys)
     document = _assemble(file, units, parts) if parts is not None else None
     split_now = document is not None and (known is None or known.relaid)
-    if split_now and (entry := _layout_entry(text, units, keys)):
-        fresh.append((this, entry))
-        store.put(fresh, latest=[(store.key(file, LAST), (len(text), this))])
+    if last and split_now and (entry := _layout_entry(text, units, keys)):
+        store.put(fresh, latest=[(last.key, (len(text), last.text, entry))])
     else:
         store.put(fresh)
     return document
@@ -185,42 +197,51 @@ def _layout_entry(text: str, units: list[Unit], keys: list[bytes]) -> LayoutEntr
     return entry
 
 
-def _placed(entry: Any) -> tuple[list[Placed], list[bytes]] | None:
-    """A kept layout entry read back, or None for anything else."""
+def _known_units(text: str, last: _Last) -> Known | None:
+    """The units of this very text if it is the file's last split, else those `relayout`
+    finds from the last; with their cache keys."""
+    kept = last.store.get([last.key]).get(last.key)
+    if not (isinstance(kept, tuple) and len(kept) == 3 and isinstance(kept[0], int)):
+        return None
+    length, text_key, entry = kept
+    placed = _placed(entry, length)
+    if placed is None:
+        return None
+    if text_key == last.text and length == len(text):
+        units = [Unit(p.first_line, text[p.start : p.end], p.section, p.keys) for p in placed[0]]
+        return Known(units, list(placed[1]))
+    return _relaid(text, last.store, length, *placed)
+
+
+def _placed(entry: Any, length: int) -> tuple[list[Placed], list[bytes]] | None:
+    """A kept layout entry read back: units that follow one another to the end of a text
+    of `length`, each with its key; None for anything else."""
     try:
         placed = [Placed(start, end, line, sec, count) for line, start, end, sec, count, _ in entry]
         keys = [key for *_, key in entry]
     except (TypeError, ValueError):  # not a layout: parse as if the cache were empty
         return None
-    if not placed or any(type(key) is not bytes for key in keys):
+    if not placed or not all(map(_sound, placed)) or placed[-1].end != length:
         return None
-    return placed, keys
+    follow = all(a.end == b.start for a, b in itertools.pairwise(placed))
+    return (placed, keys) if follow and all(type(key) is bytes for key in keys) else None
 
 
-def _known_units(text: str, file: str, store: Store, this: bytes) -> Known | None:
-    """The units this very text was split into before (kept under `this`), else those
-    `relayout` finds from the file's last text split; with their cache keys."""
-    last = store.key(file, LAST)
-    found = store.get([this, last])
-    kept = _placed(found.get(this))
-    if kept is not None:
-        placed, keys = kept
-        units = [Unit(p.first_line, text[p.start : p.end], p.section, p.keys) for p in placed]
-        return Known(units, list(keys))
-    return _relaid(text, store, found.get(last))
+def _sound(place: Placed) -> bool:
+    numbers = (place.start, place.end, place.first_line, place.keys)
+    if any(type(number) is not int for number in numbers):
+        return False
+    return 0 <= place.start < place.end and (place.section is None or type(place.section) is str)
 
 
-def _relaid(text: str, store: Store, last: Any) -> Known | None:
+def _relaid(
+    text: str, store: Store, length: int, placed: list[Placed], old_keys: list[bytes]
+) -> Known | None:
     """The units of an edit of the last text, if `relayout` can follow it. Only the
     node bound of `_crowded` is asked again: the edited lines hold no line at column 0
     (they lie within a section's entries), so the lines there are the last text's."""
-    if not (isinstance(last, tuple) and len(last) == 2 and isinstance(last[1], bytes)):
+    if node_bound(text) > MAX_NODES:
         return None
-    length, layout_key = last
-    kept = _placed(store.get([layout_key]).get(layout_key))
-    if kept is None or not isinstance(length, int) or node_bound(text) > MAX_NODES:
-        return None
-    placed, old_keys = kept
     verified: dict[tuple[int, int], bytes] = {}
 
     def unchanged(index: int, start: int) -> bool:
