@@ -168,3 +168,70 @@ def test_equal_texts_are_one_string_parsed_or_cached(tmp_path, cache_home):
     whole, _ = document.parse(path.read_text(), "inventory.yaml", split=False)
     hosts = list(whole.data["hosts"].values())
     assert hosts[0]["os"] is hosts[-1]["os"] == "debian"
+
+
+def watch(monkeypatch, module, *names: str) -> list[str]:
+    """The names of the functions of `module` called from now on, in order."""
+    calls: list[str] = []
+    for name in names:
+        real = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
+        )
+    return calls
+
+
+def test_an_unchanged_text_is_neither_scanned_nor_split_again(tmp_path, cache_home, monkeypatch):
+    """The cache keeps a text's units (and their keys) under the whole text's key."""
+    expected = loaded(tmp_path, estate(), cache=False)
+    loaded(tmp_path, estate(), cache=True)
+    work = watch(monkeypatch, document, "layout", "_crowded", "relayout")
+    hashed: list[str] = []
+    real_key = cache.Store.key
+    monkeypatch.setattr(cache.Store, "key", lambda *a: hashed.append(a[1]) or real_key(*a))
+    assert loaded(tmp_path, estate(), cache=True) == expected
+    assert work == []
+    slot = str((tmp_path / "inventory.yaml").resolve())
+    assert hashed == [slot, estate()]  # the units' keys are kept with the layout
+
+
+def test_an_edit_within_a_section_is_split_around_its_lines(tmp_path, cache_home, monkeypatch):
+    """The last text split is where an edit's units are found again: only the edited block
+    is scanned and parsed; an edit outside a section's entries splits the text anew."""
+    loaded(tmp_path, estate(), cache=True)
+    work = watch(monkeypatch, document, "layout", "_crowded", "relayout", "_parse_batch")
+    edited = estate().replace("api: 8005\n", "api: 9005\n", 1)
+    assert loaded(tmp_path, edited, cache=True) == loaded(tmp_path, edited, cache=False)
+    assert work[:2] == ["relayout", "_parse_batch"]  # then the uncached load's own work
+    del work[:]
+    grown = edited.replace("networks:\n", "estate:\n  name: grown\nnetworks:\n", 1)
+    assert loaded(tmp_path, grown, cache=True) == loaded(tmp_path, grown, cache=False)
+    assert work[:3] == ["relayout", "_crowded", "layout"]
+
+
+KEY = b"k" * 16
+WRONG_LAYOUTS = {  # each for a text of length n
+    "empty": lambda n: [],
+    "text": lambda n: "units",
+    "short": lambda n: [(0, 0, n)],
+    "text key": lambda n: [(0, 0, n, None, 1, "key")],
+    "not to the end": lambda n: [(0, 0, 5, None, 1, KEY)],
+    "text line": lambda n: [("0", 0, 5, None, 1, KEY), (1, 5, n, None, 1, KEY)],
+    "a gap": lambda n: [(0, 0, 5, None, 1, KEY), (1, 6, n, None, 1, KEY)],
+    "one unit": lambda n: [(0, 0, n, None, 1, KEY)],
+}
+
+
+@pytest.mark.parametrize("wrong", sorted(WRONG_LAYOUTS))
+@pytest.mark.parametrize("text", ["this", "another"])
+def test_a_layout_the_cache_should_not_hold_is_ignored(tmp_path, cache_home, wrong, text):
+    """Whatever the file's slot holds, for this text or another, the load is the same."""
+    expected = loaded(tmp_path, estate(), cache=False)
+    store = store_at(cache_home / "infragen" / "units.sqlite3")
+    slot = store.key(str((tmp_path / "inventory.yaml").resolve()), document.LAST)
+    kept = estate() if text == "this" else estate(9000)
+    entry = WRONG_LAYOUTS[wrong](len(kept))
+    store.put([], latest=[(slot, (len(kept), store.key(kept), entry))])
+    assert loaded(tmp_path, estate(), cache=True) == expected
+    store.put([], latest=[(slot, entry)])
+    assert loaded(tmp_path, estate(), cache=True) == expected

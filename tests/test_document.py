@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infragen.inventory import parallel
+from infragen.inventory.cache import store_at
 from infragen.inventory.chunks import SPLIT_SECTIONS, layout
 from infragen.inventory.document import Sources, parse
 from infragen.inventory.source import Location, node_bound
@@ -204,3 +205,62 @@ def test_a_failing_child_leaves_its_half_to_the_parent(monkeypatch):
 def test_the_node_bound_counts_every_line_break_and_indicator(text):
     """node_bound counts in the UTF-8 bytes what the text holds as characters."""
     assert node_bound(text) == 1 + sum(text.count(c) for c in "\n:,-[{?")
+
+
+def test_the_table_of_entries_is_made_only_when_a_position_is_asked_for():
+    text = yaml.safe_dump(estate(30), sort_keys=False)
+    split, _ = parse(text, FILE)
+    assert split._entries is None  # a load that finds nothing wrong never makes it
+    whole, _ = parse(text, FILE, split=False)
+    path = ("services", "h29-s19", "ports", "api")
+    assert located(split).value(path) == located(whole).value(path)
+    assert split._entries is not None and len(split._entries) == 1 + 30 + 600
+
+
+BIG = [yaml.safe_dump(estate(12), sort_keys=False, indent=indent) for indent in (2, 4)]
+EVERYDAY = ["h3-s1:", "h0-s0:", "h7-s30:", "api: 1", "- 5", "host: h9", "ports:", "# x", ""]
+anywhere = st.lists(
+    st.tuples(
+        st.floats(0, 1),
+        st.sampled_from(["insert", "replace", "delete"]),
+        st.sampled_from([0, 1, 2, 4, 6, 8]),
+        st.one_of(st.sampled_from(AWKWARD), st.sampled_from(EVERYDAY), st.sampled_from(EVERYDAY)),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+def edit_anywhere(text: str, changes: list[tuple[float, str, int, str]]) -> str:
+    lines = text.split("\n")
+    for where, how, indent, line in changes:
+        at = int(where * (len(lines) - 1))
+        if how == "insert":
+            lines.insert(at, " " * indent + line)
+        elif how == "replace":
+            lines[at] = " " * indent + line
+        else:
+            del lines[at]
+    return "\n".join(lines)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.sampled_from(BIG), changes=anywhere)
+def test_an_edit_split_from_the_last_text_means_what_the_whole_text_means(base, changes):
+    """An edit is split from the units of the text before it (chunks.relayout): the same
+    data, problems and positions as the whole edited text parsed alone."""
+    store = store_at(Path(os.environ["XDG_CACHE_HOME"]) / "relayout.sqlite3")
+    parse(base, FILE, store)  # now the file's last text split
+    text = edit_anywhere(base, changes)
+    whole, whole_problems = parse(text, FILE, split=False)
+    split, split_problems = parse(text, FILE, store)
+    assert split_problems == whole_problems
+    assert split.data == whole.data
+    if whole_problems or whole.data is None:
+        return
+    ours, theirs = located(split), located(whole)
+    every = list(data_paths(split.data))
+    for path in every[:: max(1, len(every) // 300)]:
+        for probe in (path, (*path, "absent")):
+            assert ours.key(probe) == theirs.key(probe), probe
+            assert ours.value(probe) == theirs.value(probe), probe

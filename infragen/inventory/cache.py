@@ -3,7 +3,10 @@
 Re-parsing a 1,000-host inventory costs seconds; after a one-line edit nearly all of its
 units are byte for byte what they were. The cache maps a hash of a unit's text (salted
 with everything that decides what the text means: PyYAML's version, the builder's own
-code) to the data it parsed into, so only changed units are parsed again.
+code) to the data it parsed into, so only changed units are parsed again. Under a key of
+another kind, each file's path maps to where the units of its last text lie, so an
+unchanged file is not even split again, and an edited one only around its edit
+(document.py).
 
 It lives in `$XDG_CACHE_HOME/infragen` (default `~/.cache/infragen`), never in the
 repository or `out/`; `INFRAGEN_CACHE=off` turns it off. It is one SQLite file in WAL
@@ -37,12 +40,12 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS units (key BLOB PRIMARY KEY, data BLOB NOT
 
 def _salt() -> bytes:
     """Everything besides the text that decides what a unit parses into."""
-    from infragen.inventory import chunks, source
+    from infragen.inventory import chunks, document, source
 
     salt = hashlib.blake2b(digest_size=_DIGEST)
     for part in (__version__, sys.version, yaml.__version__, str(yaml.__with_libyaml__)):
         salt.update(part.encode() + b"\0")
-    for module in (source, chunks):
+    for module in (source, chunks, document):
         salt.update(Path(module.__file__ or "").read_bytes())
     return salt.digest()
 
@@ -55,8 +58,11 @@ class Store:
         self._salted = hashlib.sha256(_salt())
         self._db: sqlite3.Connection | None = None
 
-    def key(self, text: str) -> bytes:
+    def key(self, text: str, kind: bytes = b"") -> bytes:
+        """The key of what `text` parses into; another `kind` of entry about the same text
+        (a kind starts with 0xFF, a byte UTF-8 never writes) gets a key no text has."""
         hashed = self._salted.copy()
+        hashed.update(kind)
         hashed.update(text.encode("utf-8", "surrogatepass"))
         return hashed.digest()[:_DIGEST]
 
@@ -77,15 +83,20 @@ class Store:
             return found
         return found
 
-    def put(self, items: Iterable[tuple[bytes, Any]]) -> None:
-        """Keep parsed units (those `marshal` can store); drop the oldest beyond KEPT."""
+    def put(
+        self, items: Iterable[tuple[bytes, Any]], latest: Iterable[tuple[bytes, Any]] = ()
+    ) -> None:
+        """Keep parsed units (those `marshal` can store), and `latest` in place of what their
+        keys held, in one transaction; drop the oldest beyond KEPT."""
         rows = [(key, blob) for key, data in items if (blob := _pack(data)) is not None]
-        if not rows:
+        replacing = [(key, blob) for key, data in latest if (blob := _pack(data)) is not None]
+        if not rows and not replacing:
             return
         try:
             db = self._connect()
             with db:
                 db.executemany("INSERT OR IGNORE INTO units (key, data) VALUES (?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO units (key, data) VALUES (?, ?)", replacing)
                 db.execute(
                     "DELETE FROM units WHERE rowid <= (SELECT MAX(rowid) FROM units) - ?", (KEPT,)
                 )

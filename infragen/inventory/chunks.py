@@ -18,6 +18,7 @@ import functools
 import itertools
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SPLIT_SECTIONS = frozenset({"networks", "hosts", "stacks", "services", "tunnels", "zones"})
@@ -31,6 +32,7 @@ _HEADER = re.compile(r"([a-z]+): *(?:#[^\n]*)?\r?(?:\n|\Z)")
 _OPENING = re.compile(r"\n--- *(?:#[^\n]*)?\r?(?=\n|\Z)")
 _BLANK = re.compile(r"(?:\n *(?:#[^\n]*)?\r?(?=\n|\Z))*")
 _FIRST = re.compile(r"\n( *)[^ \r\n#]")
+_SPACES = re.compile(" *")
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,81 @@ def layout(text: str) -> list[Unit] | None:
         )
         line += lines.count("\n", start + 1, end + 1)
     return units
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a unit lay in an earlier version of a text: text[start:end]."""
+
+    start: int
+    end: int
+    first_line: int
+    section: str | None
+    keys: int
+
+
+def relayout(
+    text: str, old: list[Placed], old_length: int, unchanged: Callable[[int, int], bool]
+) -> list[Unit] | None:
+    """The units of `text`, an edit of a text `layout` split into `old`; None when the edit
+    is not one followed here (the caller then calls `layout`).
+
+    An edit of a large inventory (a port, a host added) changes a few of its units: those
+    before it lie where they lay, those after it lie shifted by the change in length, and
+    `unchanged(index, start)` confirms each byte for byte. The edit must lie within the
+    entries of one section, between unchanged units of it: those lines are scanned as
+    `layout` scans a section (the section's indentation, a key on the first line, no line
+    that forbids a split) and grouped into blocks by the same rule, so every split is of
+    the kind `layout` makes. The rest of the text, kept byte for byte, was judged by
+    `layout` when it split the earlier text.
+    """
+    shift = len(text) - old_length
+    head = 0
+    while head < len(old) and unchanged(head, old[head].start):
+        head += 1
+    tail = len(old)
+    while tail > head and unchanged(tail - 1, old[tail - 1].start + shift):
+        tail -= 1
+    edited = old[head:tail]
+    section = edited[0].section if edited and head else None
+    if section is None or any(place.section != section for place in edited):
+        return None
+    indent = _indent(text, section, old[:head], old[tail:], shift)
+    start, end = old[head].start, old[tail - 1].end + shift
+    if indent is None or not start < end or not _same_start(text, old[0]):
+        return None
+    if text[start - 1] != "\n" or text[end - 1] != "\n" or not _plain_lines(text):
+        return None
+    entries = _keys_at(text, indent, start - 1, end - 1)
+    if not entries or entries[0][0] != start - 1:
+        return None
+    units = [Unit(p.first_line, text[p.start : p.end], p.section, p.keys) for p in old[:head]]
+    line = old[head].first_line
+    for first_at, last_at, count in _blocks(entries, end - 1):
+        units.append(Unit(line, text[first_at + 1 : last_at + 1], section, count))
+        line += text.count("\n", first_at + 1, last_at + 1)
+    moved = line - old[tail].first_line if tail < len(old) else 0
+    units.extend(
+        Unit(p.first_line + moved, text[p.start + shift : p.end + shift], p.section, p.keys)
+        for p in old[tail:]
+    )
+    return units
+
+
+def _indent(
+    text: str, section: str, before: list[Placed], after: list[Placed], shift: int
+) -> int | None:
+    """The indentation of the section's entries, read from an unchanged unit of them."""
+    for place, moved in [*((p, 0) for p in before), *((p, shift) for p in after)]:
+        if place.section == section:
+            return _SPACES.match(text, place.start + moved).end() - (place.start + moved)
+    return None
+
+
+def _same_start(text: str, first: Placed) -> bool:
+    """The text before the first unit is still a preamble of as many lines."""
+    preamble = "\n" + text[: first.start]
+    return _preamble(preamble, first.start) and preamble.count("\n") - 1 == first.first_line
 
 
 def _plain_lines(text: str) -> bool:

@@ -65,7 +65,7 @@ class _Reader:
             where = getattr(exc, "location", None) or included_at or Location(name)
             self.error(where, getattr(exc, "message", f"cannot read {name}: {exc}"))
             return None
-        document, problems = parse(text, name, self.store)
+        document, problems = parse(text, name, self.store, origin=str(real_path(path)))
         for problem in problems:
             self.error(problem.location, problem.message)
         if document.data is None:

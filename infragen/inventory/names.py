@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SEPARATOR = "/"
+REFERENCES = ("depends_on", "uses")  # the fields of a service that name other services
 
 
 def compose_name(service_id: str) -> str:
@@ -108,6 +109,8 @@ def qualify_services(services: Any) -> Any:
     if not isinstance(services, dict):
         return services
     ids = [k if type(k) is str else str(k) for k in services]
+    if not _qualified_anywhere(ids, services.values()):
+        return dict(services)
     names = directory(
         {
             service_id: _stack_of(service_id, spec)
@@ -123,12 +126,32 @@ def qualify_services(services: Any) -> Any:
     return qualified
 
 
+def _qualified_anywhere(ids: list[str], specs: Iterable[Any]) -> bool:
+    """Whether a key or a reference is written `stack/name`.
+
+    Without one, a service's compose name is its id, so a stack's member by a short name
+    is that very id: every reference resolves to itself or to nothing, no stack is implied,
+    and qualifying would change nothing (the usual estate, 20,000 services, costs a glance
+    instead of a directory of them all).
+    """
+    written = [
+        reference
+        for spec in specs
+        if isinstance(spec, dict) and ("depends_on" in spec or "uses" in spec)
+        for key in REFERENCES
+        if isinstance(value := spec.get(key), list | dict)  # a mapping's keys are its names
+        for reference in value
+        if isinstance(reference, str)
+    ]
+    return SEPARATOR in "\n".join(ids) or SEPARATOR in "\n".join(written)
+
+
 def _qualified(names: Directory, service_id: str, spec: dict[str, Any]) -> dict[str, Any]:
     implied = key_stack(service_id)
     fill = implied and "stack" not in spec and "host" not in spec and "hosts" not in spec
     changes: dict[str, Any] = {"stack": implied} if fill else {}
     stack = implied if fill else _stack_of(service_id, spec)
-    for key in ("depends_on", "uses"):
+    for key in REFERENCES:
         if key in spec and (resolved := _resolved(names, stack, spec[key])) is not spec[key]:
             changes[key] = resolved
     return {**spec, **changes} if changes else spec
