@@ -225,9 +225,10 @@ def make_plan(
     force: bool = False,
     inputs: dict[str, Any] | None = None,
     contexts: dict[str, str] | None = None,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> Plan:
     """Compare rendered files with `out/` and its manifest; `force` turns conflicts into writes."""
     planner = Planner(out, force=force)
     for path, data in rendered.items():
         planner.add(path, data)
-    return planner.finish(source, inputs, contexts)
+    return planner.finish(source, inputs, contexts, warnings)
