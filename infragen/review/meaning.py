@@ -16,7 +16,7 @@ from typing import Any
 from infragen.output.plan import Action, Change, Plan
 from infragen.output.show import line_counts
 from infragen.review.facts import Fact, facts_of
-from infragen.review.nixattrs import options
+from infragen.review.nixattrs import option_groups
 
 TARGETS = ("firewall", "nixos", "dns", "cloudflared", "compose", "registry")
 ORDER = (
@@ -105,7 +105,7 @@ def module_effect(change: Change) -> Effect:
     """A NixOS module added or removed, named by the option groups it sets."""
     data = change.new if change.new is not None else change.old
     assert data is not None
-    groups = sorted({".".join(o.split(".")[:2]) for o in options(data.decode())})
+    groups = option_groups(data.decode())
     parts = change.path.split("/")
     scope = parts[1] if len(parts) > 2 else "flake"
     action = "added" if change.old is None else "removed"
