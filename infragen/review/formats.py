@@ -22,6 +22,7 @@ from typing import Any
 from infragen.output.manifest import MANIFEST
 from infragen.output.plan import Change
 from infragen.output.show import unified
+from infragen.pipeline import steady_heap
 from infragen.review.headline import headline, verb
 from infragen.review.meaning import Effect, Review, as_record
 
@@ -83,6 +84,7 @@ def _file_line(path: str, action: str, added: int, removed: int) -> tuple[str, s
     return f"out/{path}", action, f"+{added} -{removed}"
 
 
+@steady_heap()
 def as_text(review: Review) -> str:
     lines = [f"infragen plan: {headline(review)}"]
     for title, effects in _groups(review):
@@ -144,6 +146,7 @@ def _diffs(review: Review) -> list[str]:
     return blocks
 
 
+@steady_heap()
 def as_markdown(review: Review) -> str:
     parts = [MARKER, f"### infragen plan: {html.escape(headline(review), quote=False)}"]
     for title, effects in _groups(review):
@@ -189,6 +192,7 @@ def document(review: Review) -> dict[str, Any]:
     }
 
 
+@steady_heap()
 def as_json(review: Review) -> str:
     return indented(document(review)) + "\n"
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from infragen.output.plan import Action, Change, Plan
 from infragen.output.show import line_counts
+from infragen.pipeline import steady_heap
 from infragen.review.facts import Fact, facts_of
 from infragen.review.nixattrs import option_groups
 
@@ -126,8 +127,11 @@ def effects_of(change: Change) -> list[Effect]:
     return list(compared(target, change.path, old, new))
 
 
+@steady_heap()
 def review(plan: Plan) -> Review:
-    """The meaning of every pending change of `plan`, and each file's line counts."""
+    """The meaning of every pending change of `plan`, and each file's line counts (read
+    with the collector paused: a first render's plan becomes millions of acyclic objects,
+    which each automatic collection would scan again)."""
     effects: list[Effect] = []
     files: list[FileChange] = []
     notes: list[str] = []
