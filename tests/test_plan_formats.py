@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from infragen.output.plan import Action, Change
@@ -34,6 +34,7 @@ JSON = st.recursive(
 
 @settings(max_examples=500, deadline=None)
 @given(JSON)
+@example([{0: 1}, {0.0: 1}, {False: None}, {"%s": "%", "d": {"%": 1}}, {"d": {}}, {}])
 def test_the_json_plan_is_written_as_json_dumps_writes_it(value):
     assert indented(value) == json.dumps(value, indent=2)
 
