@@ -155,3 +155,21 @@ def test_markdown_diffs_stay_within_a_comment_and_fences_hold(tmp_path):
     assert "1 more diffs left out for length: run `infragen diff`." in text
     assert "````diff\n" in text, "a diff holding ``` gets a longer fence"
     assert code("a`b") == "``a`b``" and code("`x") == "`` `x ``"
+
+
+def test_a_plan_is_read_and_written_with_the_collector_paused(tmp_path, monkeypatch):
+    """A first render's plan becomes millions of objects: no automatic collection rescans
+    them while it is read or written, and collection is back on afterwards."""
+    import gc
+
+    from infragen.review import formats, meaning
+
+    seen = []
+    reading = meaning.facts_of
+    monkeypatch.setattr(meaning, "facts_of", lambda *a: seen.append(gc.isenabled()) or reading(*a))
+    writing = formats.document
+    monkeypatch.setattr(formats, "document", lambda r: seen.append(gc.isenabled()) or writing(r))
+    change = Change("firewall/box.nft", Action.CREATE, None, b"tcp dport 22 accept\n")
+    read = review(Plan(tmp_path, [change], b""))
+    formats.as_json(read)
+    assert seen == [False, False, False] and gc.isenabled()

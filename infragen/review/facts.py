@@ -34,6 +34,12 @@ NFT_RULE = re.compile(
     r'(?: comment "(?P<label>[^"]*)")?'
 )
 YAML_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+STR, SEQ, MAP = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "seq", "map"))
+MERGE, VALUE = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"
+# Scalars whose constructor returns the value at once (a collection's tag on a scalar is an
+# error PyYAML raises only once the document is built: left to it).
+SCALAR_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("str", "null", "bool", "int", "float")}
+SCALAR_TAGS |= {"tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp"}
 FIREWALL_LISTS = {
     "allowedTCPPorts": "tcp",
     "allowedUDPPorts": "udp",
@@ -122,8 +128,44 @@ def dns_records(scope: str, text: str) -> Iterator[Fact]:
             )
 
 
+def read_yaml(text: str) -> Any:
+    """`yaml.load(text, Loader=YAML_LOADER)`, building the data from the C loader's node tree
+    directly: PyYAML's constructor is Python and was most of reading 300 compose files.
+    Strings, lists and mappings are built here; any other scalar by the loader itself;
+    anything else (merge keys, a set, a custom tag, an alias into itself, an unhashable key,
+    an error) is left to `yaml.load`, so the data, or the error, are exactly its own."""
+    loader = YAML_LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _built(node, loader, set())
+    except Exception:  # whatever went wrong, yaml.load says it
+        return yaml.load(text, Loader=YAML_LOADER)
+    finally:
+        loader.dispose()
+
+
+def _built(node: yaml.Node, loader: Any, open_nodes: set[int]) -> Any:
+    if isinstance(node, yaml.ScalarNode) and node.tag in SCALAR_TAGS:
+        return node.value if node.tag == STR else loader.construct_object(node)
+    is_list = isinstance(node, yaml.SequenceNode) and node.tag == SEQ
+    is_dict = isinstance(node, yaml.MappingNode) and node.tag == MAP
+    if id(node) in open_nodes or not (is_list or is_dict):
+        raise ValueError("left to yaml.load")
+    open_nodes.add(id(node))
+    if is_list:
+        found: Any = [_built(item, loader, open_nodes) for item in node.value]
+    else:
+        found = {}
+        for key, value in node.value:
+            if key.tag in (MERGE, VALUE):
+                raise ValueError("left to yaml.load")
+            found[_built(key, loader, open_nodes)] = _built(value, loader, open_nodes)
+    open_nodes.discard(id(node))
+    return found
+
+
 def tunnel_routes(scope: str, text: str) -> Iterator[Fact]:
-    for rule in (yaml.load(text, Loader=YAML_LOADER) or {}).get("ingress") or []:
+    for rule in (read_yaml(text) or {}).get("ingress") or []:
         if not isinstance(rule, dict) or "hostname" not in rule:
             continue
         subject = rule["hostname"] + (f" {rule['path']}" if rule.get("path") else "")
@@ -154,7 +196,7 @@ def published(entry: Any) -> dict[str, Any]:
 
 
 def compose_services(scope: str, text: str) -> Iterator[Fact]:
-    services = (yaml.load(text, Loader=YAML_LOADER) or {}).get("services") or {}
+    services = (read_yaml(text) or {}).get("services") or {}
     for name, service in services.items():
         body = json.dumps(service, sort_keys=True, default=str)
         yield Fact("compose-service", scope, name, body, {"service": name})

@@ -15,8 +15,9 @@ from typing import Any
 
 from infragen.output.plan import Action, Change, Plan
 from infragen.output.show import line_counts
+from infragen.pipeline import steady_heap
 from infragen.review.facts import Fact, facts_of
-from infragen.review.nixattrs import options
+from infragen.review.nixattrs import option_groups
 
 TARGETS = ("firewall", "nixos", "dns", "cloudflared", "compose", "registry")
 ORDER = (
@@ -105,7 +106,7 @@ def module_effect(change: Change) -> Effect:
     """A NixOS module added or removed, named by the option groups it sets."""
     data = change.new if change.new is not None else change.old
     assert data is not None
-    groups = sorted({".".join(o.split(".")[:2]) for o in options(data.decode())})
+    groups = option_groups(data.decode())
     parts = change.path.split("/")
     scope = parts[1] if len(parts) > 2 else "flake"
     action = "added" if change.old is None else "removed"
@@ -126,8 +127,11 @@ def effects_of(change: Change) -> list[Effect]:
     return list(compared(target, change.path, old, new))
 
 
+@steady_heap()
 def review(plan: Plan) -> Review:
-    """The meaning of every pending change of `plan`, and each file's line counts."""
+    """The meaning of every pending change of `plan`, and each file's line counts (read
+    with the collector paused: a first render's plan becomes millions of acyclic objects,
+    which each automatic collection would scan again)."""
     effects: list[Effect] = []
     files: list[FileChange] = []
     notes: list[str] = []

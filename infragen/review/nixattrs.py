@@ -8,198 +8,237 @@ Anything else in a value position (a function call, `lib.mkForce x`, `a ++ b`) i
 as its source text up to the `;` that ends the binding, so it still compares as a value.
 A lambda (`{ self, nixpkgs }: { … }`) stands for its body, and so does `with pkgs; …`,
 `let … in …` or `assert …; …` for what follows it.
+
+A first render plans thousands of modules, so the reader keeps its per-token work in C:
+one regular expression splits a file into tokens, and bracket depths are running sums.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from functools import cached_property
+from itertools import accumulate, chain, repeat
 from typing import Any
 
+# The blanks and comments before a token, then the token. A token is the first alternative
+# that matches where it starts, so where two can start alike the order is kept: a number
+# before a path (`1/2` is a path, `12` a number), a name before a path (`pkgs/x` is `pkgs`,
+# then `/x`), and `...` and a path before the punctuation `.`. After the blanks some
+# alternative always matches (`\S`, or `\Z` at the end, whose empty token is dropped), so
+# the blanks are never given back: a comment is never read again from inside.
 TOKEN = re.compile(
     r"""
-    (?P<space>\s+|\#[^\n]*|/\*.*?\*/)
-  | (?P<indented>''(?:[^']|'(?!')|''['$\\]|'''|''\\.)*?''(?!['$\\]))
-  | (?P<string>"(?:[^"\\$]|\\.|\$(?!\{)|\$\{[^}]*\})*")
-  | (?P<number>-?\d+(?:\.\d+)?(?![\w'-]))
-  | (?P<name>[A-Za-z_][\w'-]*|\.\.\.)
-  | (?P<path>[.~]?[\w.+-]*/[\w./+-]+|<[\w./+-]+>)
-  | (?P<punct>[{}\[\]();=:.,@?])
-  | (?P<other>\S)
+    (\s*(?:(?:\#[^\n]*|/\*.*?\*/)\s*)*)
+    (
+      [A-Za-z_][\w'-]*|\.\.\.                                 # name
+    | [{}\[\]();=:,@?]
+    | "(?:[^"\\$]|\\.|\$(?!\{)|\$\{[^}]*\})*"                # string
+    | ''(?:[^']|'(?!')|''['$\\]|'''|''\\.)*?''(?!['$\\])  # indented string
+    | -?\d+(?:\.\d+)?(?![\w'-])                               # number
+    | [.~]?[\w.+-]*/[\w./+-]+|<[\w./+-]+>                     # path
+    | \.
+    | \S
+    | \Z
+    )
     """,
     re.VERBOSE | re.DOTALL,
 )
-CLOSERS = {"{": "}", "[": "]", "(": ")"}
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?![\w'-])")
+NUMBER_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
+NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+DEPTH = {"{": 1, "[": 1, "(": 1, "}": -1, "]": -1, ")": -1}
+CONSTANTS = {"true": True, "false": False, "null": None}
+SCOPES = frozenset(("with", "assert", "let"))
+LABEL = re.compile(r"[A-Za-z_][\w'-]*")
+ESCAPE = re.compile(r"\\(.)")
+ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 
 class Raw(str):
     """A value kept as its source text: a name, a path, or an expression not read further."""
 
 
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    start: int
-    end: int
-
-
-def tokens(text: str) -> list[Token]:
-    found = []
-    for match in TOKEN.finditer(text):
-        kind = match.lastgroup or "other"
-        if kind != "space":
-            found.append(Token(kind, match.group(), match.start(), match.end()))
-    return found
-
-
 class Reader:
-    """A recursive reader over the tokens of one file."""
+    """A recursive reader over the tokens of one file.
+
+    Tokens are plain strings; what kind a token is (a name, a string, a number) is told from
+    its text where the grammar asks. `depths[i]` is the bracket depth before token `i`, so
+    a bracket's closing token and the end of a value at its depth are found by `list.index`.
+    Offsets in the text are running sums of what the expression matched, summed only when
+    a value is kept as its source or an error names a line.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens = tokens(text)
+        self.matched = TOKEN.findall(text)
+        while self.matched and not self.matched[-1][1]:
+            self.matched.pop()
+        self.tokens = [token for _, token in self.matched]
+        self.count = len(self.tokens)
+        self.depths = [0, *accumulate(map(DEPTH.get, self.tokens, repeat(0)))]
         self.at = 0
 
-    def peek(self, ahead: int = 0) -> Token | None:
-        index = self.at + ahead
-        return self.tokens[index] if index < len(self.tokens) else None
+    @cached_property
+    def bounds(self) -> list[int]:
+        """Where each token starts (`2 * i`) and ends (`2 * i + 1`) in the text."""
+        return list(accumulate(map(len, chain.from_iterable(self.matched))))
 
-    def take(self) -> Token:
-        token = self.peek()
-        if token is None:
+    def peek(self) -> str | None:
+        return self.tokens[self.at] if self.at < self.count else None
+
+    def take(self) -> str:
+        if self.at >= self.count:
             raise ValueError("unexpected end of file")
         self.at += 1
-        return token
+        return self.tokens[self.at - 1]
+
+    def skip(self, text: str) -> None:
+        """Past the token `text`, which must be next."""
+        if self.at < self.count and self.tokens[self.at] == text:
+            self.at += 1
+        else:
+            self.expect(text)
 
     def matching(self, index: int) -> int:
-        """The index of the token closing the bracket at `index`."""
-        depth = 0
-        for position in range(index, len(self.tokens)):
-            text = self.tokens[position].text
-            if text in CLOSERS:
-                depth += 1
-            elif text in CLOSERS.values():
-                depth -= 1
-                if depth == 0:
-                    return position
-        raise ValueError("unbalanced brackets")
+        """The index of the token closing the bracket at `index`: the one after which the
+        depth is back to what it was before `index`."""
+        try:
+            return self.depths.index(self.depths[index], index + 2) - 1
+        except ValueError:
+            raise ValueError("unbalanced brackets") from None
 
-    def lambda_header(self) -> bool:
-        """Whether a `{ args }:` or `name:` header starts here (then it is skipped)."""
-        token = self.peek()
-        if token is None:
+    def is_number(self, index: int) -> bool:
+        """Whether the token at `index` is a number: `12` is, `5` in `5a` is not (that is
+        `5` and `a`, as no number may run into a name)."""
+        token = self.tokens[index]
+        if not NUMBER_TEXT.fullmatch(token):
             return False
-        if token.text == "{":
-            close = self.matching(self.at)
-            following = self.tokens[close + 1] if close + 1 < len(self.tokens) else None
-            if following is not None and following.text in (":", "@"):
-                self.at = close + 2
-                if following.text == "@":
-                    self.at += 1  # `{ ... }@args:`
+        return len(token) > 1 or bool(NUMBER.match(self.text, self.bounds[2 * index]))
+
+    def prefix(self, token: str) -> bool:
+        """Whether a lambda header or a scope starts here (then it is skipped)."""
+        if token == "{" or token in SCOPES:
+            return self.lambda_header(token) or self.scope_prefix(token)
+        at = self.at + 1
+        return at < self.count and self.tokens[at] == ":" and self.lambda_header(token)
+
+    def lambda_header(self, token: str) -> bool:
+        """Whether a `{ args }:` or `name:` header starts here (then it is skipped)."""
+        at, found = self.at, self.tokens
+        if token == "{":
+            close = self.matching(at)
+            following = found[close + 1] if close + 1 < self.count else None
+            if following in (":", "@"):
+                self.at = close + (3 if following == "@" else 2)  # `{ ... }@args:`
                 return True
-        following = self.peek(1)
-        if token.kind == "name" and following is not None and following.text == ":":
+        is_name = token[0] in NAME_START or token == "..."
+        if is_name and at + 1 < self.count and found[at + 1] == ":":
             self.at += 2
             return True
         return False
 
-    def scope_prefix(self) -> bool:
+    def scope_prefix(self, token: str) -> bool:
         """Whether a `with x;`, `assert c;` or `let ... in` starts here (then it is skipped:
         the value after it is what the option is set to)."""
-        token = self.peek()
-        if token is None or token.text not in ("with", "assert", "let"):
+        if token not in SCOPES:
             return False
-        self.take()
-        if token.text == "let":
+        self.at += 1
+        if token == "let":
             depth = 1
             while depth:
-                text = self.take().text
+                text = self.take()
                 depth += (text == "let") - (text == "in")
         else:
             self.until(";")
-            self.take()
+            self.at += 1
         return True
 
     def value(self, stop: str) -> Any:
         """One value; `stop` is the token that ends it (`;` in a set, none in a list)."""
-        while self.lambda_header() or self.scope_prefix():
+        tokens, count = self.tokens, self.count
+        while self.at < count and self.prefix(tokens[self.at]):
             pass
         start = self.at
         token = self.take()
-        if token.text == "{":
+        if token == "{":
             found: Any = self.attrset()
-        elif token.text == "[":
+        elif token == "[":
             found = self.list_()
-        elif token.kind in ("string", "indented"):
-            found = string(token.text)
-        elif token.kind == "number":
-            found = json.loads(token.text)
-        elif token.text in ("true", "false", "null"):
-            found = {"true": True, "false": False, "null": None}[token.text]
-        elif token.text == "(":
+        elif (token[0] == '"' and len(token) > 1) or token[:2] == "''":
+            found = string(token)
+        elif token in CONSTANTS:
+            found = CONSTANTS[token]
+        elif token == "(":
             self.at = self.matching(start) + 1
             found = Raw(self.source(start, self.at))
+        elif self.is_number(start):
+            found = json.loads(token)
         else:
-            found = Raw(token.text)
-        following = self.peek()
-        if stop and following is not None and following.text != stop:
+            found = Raw(token)
+        if stop and self.at < count and tokens[self.at] != stop:
             return Raw(self.source(start, self.until(stop)))
         return found
 
     def until(self, stop: str) -> int:
         """Skip to the `stop` token at this depth; the index of the token after the value."""
-        depth = 0
-        while (token := self.peek()) is not None:
-            if depth == 0 and token.text == stop:
-                return self.at
-            depth += (token.text in CLOSERS) - (token.text in CLOSERS.values())
-            self.at += 1
-        raise ValueError(f"missing '{stop}'")
+        depths, at = self.depths, self.at
+        level = depths[at]
+        try:
+            while depths[at := self.tokens.index(stop, at)] != level:
+                at += 1
+        except ValueError:
+            raise ValueError(f"missing '{stop}'") from None
+        self.at = at
+        return at
 
     def source(self, first: int, after: int) -> str:
-        text = self.text[self.tokens[first].start : self.tokens[after - 1].end]
+        text = self.text[self.bounds[2 * first] : self.bounds[2 * after - 1]]
         return " ".join(text.split())
 
     def attrset(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        while (token := self.peek()) is not None and token.text != "}":
-            if token.text == "inherit":
+        tokens, count = self.tokens, self.count
+        while self.at < count and (token := tokens[self.at]) != "}":
+            if token == "inherit":
                 self.until(";")
-                self.take()
+                self.at += 1
                 continue
             path = self.attrpath()
-            self.expect("=")
+            self.skip("=")
             value = self.value(";")
-            self.expect(";")
-            merge(found, path, value)
-        self.expect("}")
+            self.skip(";")
+            if len(path) == 1 and not isinstance(value, dict):
+                found[path[0]] = value  # what `merge` does with one name and no set
+            else:
+                merge(found, path, value)
+        self.skip("}")
         return found
 
     def attrpath(self) -> list[str]:
-        parts = [key(self.take().text)]
-        while (token := self.peek()) is not None and token.text == ".":
-            self.take()
-            parts.append(key(self.take().text))
+        parts = [key(self.take())]
+        while self.at < self.count and self.tokens[self.at] == ".":
+            self.at += 1
+            parts.append(key(self.take()))
         return parts
 
     def list_(self) -> list[Any]:
         found = []
-        while (token := self.peek()) is not None and token.text != "]":
+        tokens, count = self.tokens, self.count
+        while self.at < count and tokens[self.at] != "]":
             found.append(self.value(""))
-        self.expect("]")
+        self.skip("]")
         return found
 
     def expect(self, text: str) -> None:
         token = self.take()
-        if token.text != text:
-            line = self.text.count("\n", 0, token.start) + 1
-            raise ValueError(f"line {line}: expected '{text}', found '{token.text}'")
+        if token != text:
+            line = self.text.count("\n", 0, self.bounds[2 * self.at - 2]) + 1
+            raise ValueError(f"line {line}: expected '{text}', found '{token}'")
 
 
 def key(text: str) -> str:
-    return string(text) if text.startswith('"') else text
+    return string(text) if text[:1] == '"' else text
 
 
 def string(text: str) -> str:
@@ -210,8 +249,9 @@ def string(text: str) -> str:
         indent = min((len(line) - len(line.lstrip(" ")) for line in body), default=0)
         start = 1 if lines[0] == "" else 0
         return "\n".join(line[indent:] for line in lines[start:])
-    escapes = {"n": "\n", "t": "\t", "r": "\r"}
-    return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(1)), text[1:-1])
+    if "\\" not in text:
+        return text[1:-1]
+    return ESCAPE.sub(lambda m: ESCAPES.get(m.group(1), m.group(1)), text[1:-1])
 
 
 def merge(into: dict[str, Any], path: list[str], value: Any) -> None:
@@ -256,10 +296,26 @@ def options(text: str) -> dict[str, str]:
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict) and value:
             for name, item in value.items():
-                label = name if re.fullmatch(r"[A-Za-z_][\w'-]*", name) else json.dumps(name)
-                walk(f"{prefix}.{label}" if prefix else label, item)
+                walk(f"{prefix}.{label(name)}" if prefix else label(name), item)
         else:
             flat[prefix] = nix_text(value)
 
     walk("", read_module(text))
     return flat
+
+
+def label(name: str) -> str:
+    """An attribute name as a path shows it: quoted unless it is a plain name."""
+    return name if LABEL.fullmatch(name) else json.dumps(name)
+
+
+def option_groups(text: str) -> list[str]:
+    """The first two parts of every `options(text)` path (`services.nginx`), sorted; read
+    from the first two levels of the module only, as every path below a name starts with it
+    (a module's empty set is the one path `""`)."""
+    groups = set()
+    for name, item in read_module(text).items():
+        for inner in item if isinstance(item, dict) and item else [None]:
+            path = label(name) if inner is None else f"{label(name)}.{label(inner)}"
+            groups.add(".".join(path.split(".")[:2]))
+    return sorted(groups or {""})
