@@ -337,6 +337,19 @@ def test_a_context_key_does_not_depend_on_the_keys_taken_before_it_or_beside_it(
     assert keys == {first, context_key(large, "x")}
 
 
+def shared_render(script: str, inventory: Path, out: Path) -> None:
+    """Run `script` (given `sys.argv[1:]` = inventory, out) in a fresh interpreter where
+    every estate is rendered by two processes, with work started ahead of the load; a
+    hang fails it (the timeout)."""
+    prelude = (
+        "import sys; from pathlib import Path\n"
+        "from infragen import early, forked, pipeline, validate\n"
+        "forked.FORK_AFTER_HOSTS = 0; early.AHEAD_BYTES = 0\n"
+    )
+    command = [sys.executable, "-c", prelude + script, str(inventory), str(out)]
+    subprocess.run(command, check=True, timeout=300)
+
+
 def test_workers_started_ahead_serve_both_processes(tmp_path):
     """From a large inventory on, a render starts its two validator workers before the
     load, and gives the second to the forked process. Each process must let go of the
@@ -347,9 +360,7 @@ def test_workers_started_ahead_serve_both_processes(tmp_path):
     pipeline.render(alone, alone.parent / "out")
     inventory = copy_small(tmp_path / "ahead")
     script = (
-        "import sys; from pathlib import Path\n"
-        "from infragen import early, forked, pipeline, validate\n"
-        "forked.FORK_AFTER_HOSTS = 0; early.AHEAD_BYTES = 0; started = []\n"
+        "started = []\n"
         "class Counted(validate.Ahead):\n"
         "    def __init__(self): super().__init__(); started.append(self)\n"
         "early.Ahead = Counted\n"
@@ -360,9 +371,7 @@ def test_workers_started_ahead_serve_both_processes(tmp_path):
         "assert 'infragen.validate.zone' not in sys.modules, 'the workers import validators'\n"
     )
     out = inventory.parent / "out"
-    subprocess.run(
-        [sys.executable, "-c", script, str(inventory), str(out)], check=True, timeout=300
-    )
+    shared_render(script, inventory, out)
     assert files_of(out) == files_of(alone.parent / "out")
 
 
@@ -416,9 +425,6 @@ def test_a_change_of_a_shared_render_is_judged_without_validator_processes(tmp_p
     those of a render into an empty folder."""
     inventory = copy_small(tmp_path / "estate")
     script = (
-        "import sys; from pathlib import Path\n"
-        "from infragen import early, forked, pipeline, validate\n"
-        "forked.FORK_AFTER_HOSTS = 0; early.AHEAD_BYTES = 0\n"
         "inventory, out = Path(sys.argv[1]), Path(sys.argv[2])\n"
         "pipeline.render(inventory, out)\n"
         f"inventory.write_text(inventory.read_text().replace(*{PORT!r}))\n"
@@ -430,9 +436,7 @@ def test_a_change_of_a_shared_render_is_judged_without_validator_processes(tmp_p
         "assert judged, 'the changed files were judged'\n"
     )
     out = inventory.parent / "out"
-    subprocess.run(
-        [sys.executable, "-c", script, str(inventory), str(out)], check=True, timeout=300
-    )
+    shared_render(script, inventory, out)
     fresh = copy_small(tmp_path / "fresh", inventory.read_text())
     pipeline.render(fresh, fresh.parent / "out")
     assert files_of(out) == files_of(fresh.parent / "out")
