@@ -42,16 +42,17 @@ class Early:
     workers: Ahead | None = None
     registry: Forked[Recorded | None] | None = None
 
-    def sides(self, out: Path, state: RecordingReader) -> dict[tuple[str, str], int]:
-        """The last registry's container sides, with `out/`'s lock held: those read early
-        when the file is still the one they were read from (its digest noted in `state`,
-        as if `state` had read it), else read through `state` now (also when the reading
-        process failed: it can make a render faster, never failing)."""
+    def sides(self, state: RecordingReader) -> dict[tuple[str, str], int]:
+        """The last registry's container sides, with `out/`'s lock held (`state` reads
+        `out/`): those read early when the file is still the one they were read from (its
+        digest noted in `state`, as if `state` had read it), else read through `state` now
+        (also when the reading process failed: it can make a render faster, never failing)."""
         early = None
         with contextlib.suppress(RuntimeError):
             early = self.registry.result() if self.registry is not None else None
         self.registry = None
-        if early is not None and early.still(out / REGISTRY):
+        out = state.folder
+        if early is not None and out is not None and early.still(out / REGISTRY):
             state.read[REGISTRY] = early.sha
             return early.sides
         return recorded_sides(state(REGISTRY))

@@ -215,13 +215,13 @@ def _plan(
 
 
 def _model(
-    loaded: Loaded, out: Path, state: RecordingReader, before: Early
+    loaded: Loaded, state: RecordingReader, before: Early
 ) -> tuple[Inventory, list[Finding]]:
     """The model the targets render: the checked inventory, with what it leaves unwritten
     and the last render fixed filled in (a container port's inside side). Callers let the
     source map go after this, before rendering: only messages about the inventory need
     positions, and on a large estate they are most of the memory the load took."""
-    return keep_container_sides(loaded, before.sides(out, state))
+    return keep_container_sides(loaded, before.sides(state))
 
 
 def _folder(out: Path) -> None:
@@ -251,7 +251,7 @@ def render(
             started = stamps.moment(out / lock.WORK / lock.LOCK)
             recovered = recover(out)
             state = RecordingReader(out)
-            model, kept = _model(loaded, out, state, before)
+            model, kept = _model(loaded, state, before)
             del loaded
             transaction = Transaction(out)
             try:
@@ -305,7 +305,7 @@ def survey(
         _folder(out)
         with lock.shared(out, timeout=timeout, on_wait=on_wait):
             state = RecordingReader(out)
-            model, kept = _model(loaded, out, state, before)
+            model, kept = _model(loaded, state, before)
             del loaded
             planner = Planner(out, keep=keep)
             said = findings + kept

@@ -44,7 +44,7 @@ def early_sides(out: Path, recorded: Recorded | None) -> tuple[dict, RecordingRe
             return super().__call__(path)
 
     state = Spied(out)
-    sides = Early(registry=Forked(lambda: recorded)).sides(out, state)
+    sides = Early(registry=Forked(lambda: recorded)).sides(state)
     return sides, state, read
 
 
@@ -86,7 +86,7 @@ def test_a_reading_process_that_failed_is_a_reading_to_do_again(tmp_path):
         os._exit(1)  # the forked process ends without an answer
 
     state = RecordingReader(tmp_path)
-    assert Early(registry=Forked(killed)).sides(tmp_path, state) == {("s", "api"): 8080}
+    assert Early(registry=Forked(killed)).sides(state) == {("s", "api"): 8080}
     assert state.read == {REGISTRY: digest(data)}
 
 
