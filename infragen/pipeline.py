@@ -34,8 +34,9 @@ from infragen.inventory.load import Loaded, load
 from infragen.inventory.model import Inventory
 from infragen.output import fingerprint, lock, stamps
 from infragen.output.apply import apply
+from infragen.output.manifest import Manifest
 from infragen.output.plan import WRITES, Plan, Planner
-from infragen.output.recovery import recover
+from infragen.output.recovery import finish_interrupted, remove_temporaries
 from infragen.output.transaction import Transaction
 from infragen.render import shares
 from infragen.render.environment import make_environment
@@ -165,11 +166,13 @@ def _plan(
     planner: Planner,
     said: list[Finding],
     ahead: Ahead | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> tuple[Plan, list[Finding]]:
     """Render every target into `planner` (`render/contexts.py` says which files need not
     be); `state` reads (and records) the files of the last render the targets need;
     `said`: what the load and rules said about the inventory (the manifest keeps it);
-    `ahead`: validator workers started before the load.
+    `ahead`: validator workers started before the load; `meanwhile`: work of this
+    process that need not hold up the fork (it runs right after).
 
     On a large estate a forked process takes targets from the same queue meanwhile; its
     record joins this one's before the plan is made.
@@ -191,6 +194,7 @@ def _plan(
     if ahead is not None and child is not None and child.forked:
         ahead.forked()
     try:
+        meanwhile()
         share = shares.render_share(
             itertools.chain(mine, queue), inventory, source, readers, planner, validation
         )
@@ -249,15 +253,24 @@ def render(
         _folder(out)
         with lock.exclusive(out, timeout=timeout, on_wait=on_wait):
             started = stamps.moment(out / lock.WORK / lock.LOCK)
-            recovered = recover(out)
+            recovered = finish_interrupted(out)
             state = RecordingReader(out)
             model, kept = _model(loaded, state, before)
             del loaded
             transaction = Transaction(out)
             try:
-                planner = Planner(out, force=force, keep=False, stage=transaction.stage)
+                previous = Manifest.read(out)  # after recovery, which may write it
+                planner = Planner(out, previous, force=force, keep=False, stage=transaction.stage)
                 said = findings + kept
-                plan, verdicts = _plan(model, inventory, state, planner, said, before.workers)
+                plan, verdicts = _plan(
+                    model,
+                    inventory,
+                    state,
+                    planner,
+                    said,
+                    before.workers,
+                    meanwhile=lambda: recovered.extend(remove_temporaries(out, planner.owned)),
+                )
                 limit = None if allow_mass_change else model.output.mass_change_percent
                 _apply(plan, transaction, limit)
             except BaseException:
@@ -307,7 +320,7 @@ def survey(
             state = RecordingReader(out)
             model, kept = _model(loaded, state, before)
             del loaded
-            planner = Planner(out, keep=keep)
+            planner = Planner(out, Manifest.read(out), keep=keep)
             said = findings + kept
             plan, verdicts = _plan(model, inventory, state, planner, said, before.workers)
     return Outcome(plan, findings + kept + verdicts)

@@ -169,6 +169,21 @@ def test_the_forked_share_renders_the_same_bytes(tmp_path, monkeypatch):
     assert not (out / ".infragen-work").exists()
 
 
+def test_a_shared_render_removes_what_a_killed_move_left(tmp_path, monkeypatch):
+    """A move across a mount point killed midway leaves a temporary sibling; the render
+    removes it while the forked process renders (before anything is applied), and says so."""
+    monkeypatch.setattr(forked, "FORK_AFTER_HOSTS", 0)
+    inventory = copy_small(tmp_path)
+    out = inventory.parent / "out"
+    pipeline.render(inventory, out)
+    stray = out / "registry" / ".ports.json.infragen-1-abcdef12.tmp"
+    stray.write_text("half")
+    inventory.write_text(inventory.read_text().replace(*PORT))
+    outcome = pipeline.render(inventory, out)
+    assert outcome.recovered == [f"removed {stray}, left by an interrupted render"]
+    assert not stray.exists() and not (out / ".infragen-work").exists()
+
+
 def _in_both_processes(monkeypatch, marker: Path, parent, child) -> None:  # type: ignore[no-untyped-def]
     """Every target runs `parent(produce, ...)` in this process and `child(produce, ...)`
     in the forked one; this process starts its first target only once the forked one has

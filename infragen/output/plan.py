@@ -105,18 +105,21 @@ class Planner:
 
     `keep` keeps old and new bytes of every pending change (for a diff); `stage`, when
     given, receives the new bytes of each file to write as soon as it is known.
+    `previous` is the manifest of `out/` (`Manifest.read`), read by the caller, which may
+    need it first.
     """
 
     def __init__(
         self,
         out: Path,
+        previous: Manifest | None,
         *,
         force: bool = False,
         keep: bool = True,
         stage: Callable[[str, bytes], None] | None = None,
     ) -> None:
         self.out = out
-        self.previous = Manifest.read(out)
+        self.previous = previous
         self.stamps = Stamps.load(out)
         self.owned = self.previous.files if self.previous else {}
         self.force = force
@@ -228,7 +231,7 @@ def make_plan(
     warnings: list[dict[str, Any]] | None = None,
 ) -> Plan:
     """Compare rendered files with `out/` and its manifest; `force` turns conflicts into writes."""
-    planner = Planner(out, force=force)
+    planner = Planner(out, Manifest.read(out), force=force)
     for path, data in rendered.items():
         planner.add(path, data)
     return planner.finish(source, inputs, contexts, warnings)

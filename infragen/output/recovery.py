@@ -38,8 +38,19 @@ def interrupted(out: Path) -> list[Path]:
 def recover(out: Path) -> list[str]:
     """Finish or drop what interrupted renders left; say what was done, one line each.
 
-    Call with the lock held. A journaled change is completed (or, when that fails, rolled
-    back and reported); staging without a journal never touched `out/` and is removed.
+    Call with the lock held: `finish_interrupted`, then `remove_temporaries`.
+    """
+    done = finish_interrupted(out)
+    manifest = Manifest.read(out)
+    return done + remove_temporaries(out, manifest.files if manifest else ())
+
+
+def finish_interrupted(out: Path) -> list[str]:
+    """Finish or drop the staging folders interrupted renders left (lock held).
+
+    A journaled change is completed (or, when that fails, rolled back and reported);
+    staging without a journal never touched `out/` and is removed. This comes before a
+    render reads `out/` or its manifest: it may change both.
     """
     done = []
     for root in interrupted(out):
@@ -59,7 +70,19 @@ def recover(out: Path) -> list[str]:
         else:
             transaction.finish(steps)
             done.append(f"completed the interrupted render in {root}")
-    for stray in temporaries(out):
+    return done
+
+
+def remove_temporaries(out: Path, owned: Iterable[str]) -> list[str]:
+    """Remove the temporary siblings of the generated files `owned` (lock held), and the
+    work folder if it is empty; say what was removed.
+
+    No render plans by these names, so a render may do this any time before it applies
+    its plan (the forked share renders meanwhile): never during the apply, which makes
+    siblings of its own when it moves a file across a mount point.
+    """
+    done = []
+    for stray in temporaries(out, owned):
         with contextlib.suppress(OSError):
             stray.unlink()
             done.append(f"removed {stray}, left by an interrupted render")
@@ -72,7 +95,8 @@ def temporaries(out: Path, owned: Iterable[str] | None = None) -> Iterator[Path]
     """Temporary siblings of generated files that a killed writer left behind.
 
     One listing per folder of generated files, on plain strings: `out/` of a 1,000-host
-    estate has 12,000 files in 1,500 folders, and this runs before every render.
+    estate has 12,000 files in 1,500 folders. Only the few names that look temporary are
+    sorted (and made paths).
     """
     if owned is None:
         manifest = Manifest.read(out)
@@ -81,17 +105,17 @@ def temporaries(out: Path, owned: Iterable[str] | None = None) -> Iterator[Path]
     for path in owned:
         folder, _, name = path.rpartition("/")
         folders.setdefault(folder, set()).add(name)
+    base = os.fspath(out)
     for folder, names in sorted(folders.items()):
-        where = out / folder if folder else out
         try:
-            entries = os.listdir(where)
+            entries = os.listdir(f"{base}/{folder}" if folder else base)
         except OSError:
             continue
-        for entry in sorted(entries):
-            if entry.startswith(".") and entry.endswith(".tmp"):
-                match = TEMPORARY.match(entry)
-                if match and match["name"] in names:
-                    yield where / entry
+        candidates = [e for e in entries if e[0] == "." and e.endswith(".tmp")]
+        for entry in sorted(candidates):
+            match = TEMPORARY.match(entry)
+            if match and match["name"] in names:
+                yield (out / folder if folder else out) / entry
 
 
 def leftovers(out: Path, owned: Iterable[str] | None = None) -> list[Path]:
