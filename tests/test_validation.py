@@ -146,6 +146,20 @@ def test_the_validator_process_starts_without_the_inventory_model():
     assert not loaded & {"infragen.inventory.model", "pydantic", "jinja2"}
 
 
+def test_the_validators_are_imported_with_the_first_batch_judged_in_the_process():
+    """Not when a `Validation` is made: a render after a small change makes one before
+    its fork, where the import would hold up both processes."""
+    script = (
+        "import sys, infragen.validate as v\n"
+        "validation = v.Validation()\n"
+        "print('infragen.validate.cloudflared' in sys.modules)\n"
+        "validation.submit([v.Rendered('a.txt', 'text', 'a')]); validation.finish()\n"
+        "print('infragen.validate.cloudflared' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.stdout.split() == ["False", "True"]
+
+
 def test_a_character_yaml_refuses_is_a_finding_at_its_place():
     rendered = Rendered("stack/compose.yaml", "compose", "services:\n  a: {image: x\x07}\n")
     data_, problem = data.load_yaml(rendered)

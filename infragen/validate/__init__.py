@@ -15,6 +15,7 @@ with the render for the interpreter.
 
 from __future__ import annotations
 
+import functools
 import pickle
 import queue
 import subprocess
@@ -75,7 +76,9 @@ def warm_up() -> None:
         warm()
 
 
+@functools.cache
 def _load() -> None:
+    """Import the validators (they register as they are imported), once per process."""
     import_all(__name__, __path__)
 
 
@@ -93,14 +96,15 @@ class Validation:
     """Validators running beside the render; `finish` waits and returns every finding.
 
     `worker_after`: how many submitted files start the worker process (None: never);
-    `worker`: one started ahead (`Ahead`), which every file goes to.
+    `worker`: one started ahead (`Ahead`), which every file goes to. The validators are
+    imported with the first batch judged in this process, not before: a render that
+    hands every file to a worker never needs them, and one after a small change, not
+    until after its fork (the import took a sixth of a second before it).
     """
 
     def __init__(
         self, worker_after: int | None = WORKER_AFTER, worker: Worker | None = None
     ) -> None:
-        if worker is None:  # else the worker judges every file: it imports the validators
-            _load()
         self.worker_after = worker_after
         self.submitted = 0
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
@@ -118,6 +122,7 @@ class Validation:
         if self.worker is not None:
             self.worker.send(files)
             return
+        _load()
         for formats, check in VALIDATORS:
             group = [rendered for rendered in files if rendered.format in formats]
             if group:
