@@ -148,16 +148,26 @@ def test_the_validator_process_starts_without_the_inventory_model():
 
 def test_the_validators_are_imported_with_the_first_batch_judged_in_the_process():
     """Not when a `Validation` is made: a render after a small change makes one before
-    its fork, where the import would hold up both processes."""
+    its fork, where the import would hold up both processes. The libraries of the compose
+    schema and of zones come only with a file of theirs (a sixth of a second each)."""
     script = (
         "import sys, infragen.validate as v\n"
-        "validation = v.Validation()\n"
-        "print('infragen.validate.cloudflared' in sys.modules)\n"
-        "validation.submit([v.Rendered('a.txt', 'text', 'a')]); validation.finish()\n"
-        "print('infragen.validate.cloudflared' in sys.modules)\n"
+        "def seen(): print(*(m in sys.modules for m in v.HEAVY))\n"
+        "v.HEAVY = ('infragen.validate.cloudflared', 'jsonschema', 'dns.zone')\n"
+        "def judged(*files):\n"
+        "    validation = v.Validation(); validation.submit(list(files)); validation.finish()\n"
+        "v.Validation(); seen()\n"
+        "judged(v.Rendered('a.txt', 'text', 'a')); seen()\n"
+        "judged(v.Rendered('a.yaml', 'compose', 'services: {}')); seen()\n"
+        "judged(v.Rendered('dns/a.zone', 'zone', '')); seen()\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert result.stdout.split() == ["False", "True"]
+    assert result.stdout.splitlines() == [
+        "False False False",
+        "True False False",
+        "True True False",
+        "True True True",
+    ]
 
 
 def test_a_character_yaml_refuses_is_a_finding_at_its_place():

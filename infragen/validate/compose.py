@@ -21,9 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from infragen.findings import Finding
@@ -34,7 +33,8 @@ from infragen.validate.shapes import Reading, reading, shape
 SCHEMA_PACKAGE = "check_jsonschema.builtin_schemas.vendor"
 SCHEMA_FILE = "compose-spec.json"
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-Validator = jsonschema.protocols.Validator
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 Error = tuple[tuple[Any, ...], str]
 PLAIN_OBJECT_KEYS = {"type", "description", "properties", "patternProperties"}
 
@@ -193,7 +193,11 @@ def compose_spec() -> dict[str, Any]:
 @cache
 def compose_validator() -> ComposeSchema:
     """The compiled compose-spec validator, built on first use and kept. (That the shipped
-    schema is itself valid is a test's concern: checking it took 0.4 s of every render.)"""
+    schema is itself valid is a test's concern: checking it took 0.4 s of every render.)
+    jsonschema is imported here, with the first compose file a process judges: a render
+    that judges none (most changes) need not spend the sixth of a second it takes."""
+    import jsonschema
+
     schema = compose_spec()
     whole = jsonschema.validators.validator_for(schema)(schema)
     names = names_schema(schema)

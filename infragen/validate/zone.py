@@ -10,9 +10,6 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-import dns.exception
-import dns.zone
-
 from infragen.findings import Finding
 from infragen.validate import Rendered, validator
 
@@ -25,6 +22,12 @@ def origin_of(rendered: Rendered) -> str:
 
 @validator("zone")
 def load_zones(files: list[Rendered]) -> Iterator[Finding]:
+    """Load each zone as PowerDNS would. dnspython's zone module is imported here, with
+    the first zone judged: a render that judges none need not spend the sixth of a
+    second its import takes."""
+    import dns.exception
+    import dns.zone
+
     for rendered in files:
         try:
             dns.zone.from_text(
