@@ -176,3 +176,24 @@ def test_an_image_is_told_a_prometheus_once() -> None:
     assert found == [True, True, False] * 2
     assert prometheus_image.cache_info().hits == 3
     assert not is_prometheus(Service(stack="s", image=""))
+
+
+def test_env_example_entries_are_written_as_the_template_wrote_them() -> None:
+    """`.env.example` entries are written by the target, not the template: each is its
+    comment lines (line breaks in them as spaces, as the `comment` filter makes them)
+    and the line to copy; a secret's origin and users come from `Secrets`."""
+    secrets = Secrets()
+    token = secrets.variable("TOKEN", "a secret value,\nset here", "web (API_TOKEN)")
+    document = {
+        "services": {
+            "web": {"environment": {"T": token, "M": "${GREETING:?say\nhello}"}},
+            "db": {"environment": {"Q": '${ODD:-a "b"}', "E": "${EMPTY}"}},
+        }
+    }
+    assert variables.example_entries(document, secrets) == [
+        "# EMPTY: unset: empty\n# used by db\nEMPTY=",
+        "# GREETING: required (say hello)\n# used by web\nGREETING=",
+        '# ODD: its default\n# used by db\nODD="a \\"b\\""',
+        "# TOKEN: a secret value, set here\n# used by web (API_TOKEN)\nTOKEN=",
+    ]
+    assert variables.example_entries({"services": {"web": {"image": "x:1"}}}, Secrets()) == []
