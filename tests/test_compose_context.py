@@ -8,6 +8,7 @@ import pytest
 
 from infragen.inventory.load import load
 from infragen.inventory.model import Host, Inventory, Service, Volume
+from infragen.render.filters import comment_text
 from infragen.targets.compose import compose_document, ports, variables
 from infragen.targets.compose.environment import Secrets, environment, plain
 from infragen.targets.compose.resources import mount, under
@@ -130,7 +131,7 @@ def test_a_stack_finds_its_host_addresses_once_for_all_its_ports(
 
     monkeypatch.setattr(ports, "lan_addresses", counted)
     view = stack_views(small)["apps"]
-    found = {name: ports.published(view, service) for name, service in view.services.items()}
+    found = {name: ports.port_entries(view, s)[0] for name, s in view.services.items()}
     assert asked == ["box"]
     assert found["web"] == [
         "10.0.0.20:8080:80",
@@ -197,3 +198,43 @@ def test_env_example_entries_are_written_as_the_template_wrote_them() -> None:
         "# TOKEN: a secret value, set here\n# used by web (API_TOKEN)\nTOKEN=",
     ]
     assert variables.example_entries({"services": {"web": {"image": "x:1"}}}, Secrets()) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain text", "tab\there", "a\nb", "a\r\nb", "v\x0bf\x0c", "n\x85l", "l\u2028p\u2029", ""],
+)
+def test_a_comment_is_what_the_comment_filter_makes(text: str) -> None:
+    """`.env.example` takes a printable text as it is, skipping the filter: the same text."""
+    assert variables.comment(text) == comment_text(text)
+
+
+def test_ports_and_expose_of_every_protocol_and_exposure(small: Inventory) -> None:
+    """One pass over a service's ports gives what `Service.exposure_of` and
+    `Port.allocated`, `Port.protocols` and `Port.target` say, read in place."""
+    service = Service.model_validate(
+        {
+            "image": "x:1",
+            "stack": "apps",
+            "exposure": "tunnel",
+            "ports": {
+                "web": {"port": 8080, "container": 80},
+                "dns": {"port": 53, "protocol": "both"},
+                "voice": {"port": 5060, "protocol": "udp", "exposure": "public"},
+                "span": {"range": "7000-7001", "exposure": "localhost"},
+                "moved": {"port": 9000, "migrating_from": 8000, "exposure": "localhost"},
+                "chosen": {"port": 81, "published": "${WEB_PORT:-81}", "exposure": "public"},
+                "later": {"port": None},
+            },
+        }
+    )
+    view = stack_views(small)["apps"]
+    assert ports.port_entries(view, service) == (
+        [
+            "5060:5060/udp",
+            "127.0.0.1:7000-7001:7000-7001",
+            "127.0.0.1:9000:8000",
+            "${WEB_PORT:-81}:81",
+        ],
+        ["80", "53", "53/udp"],
+    )

@@ -9,7 +9,7 @@ from infragen.inventory.models.container import Dependency
 from infragen.inventory.names import compose_name
 from infragen.targets.compose.environment import Secrets, environment
 from infragen.targets.compose.interpolation import keep
-from infragen.targets.compose.ports import exposed, published
+from infragen.targets.compose.ports import port_entries
 from infragen.targets.compose.resources import deploy, devices, volumes
 from infragen.targets.compose.settings import container_settings, merged
 from infragen.targets.compose.stack import PROMETHEUS_CONFIG, StackView, is_prometheus
@@ -59,6 +59,7 @@ def compose_service(
     if prometheus_config and is_prometheus(service):
         mounts.append(f"./prometheus.yml:{PROMETHEUS_CONFIG}:ro")
     settings = container_settings(service)
+    published, exposed = port_entries(view, service)
     parts: dict[str, Any] = {
         "image": keep(service.image or ""),
         **settings.get("head", NO_SETTINGS),
@@ -69,8 +70,8 @@ def compose_service(
         **settings.get("environment", NO_SETTINGS),
         "environment": env,
         "secrets": secret_files,
-        "ports": published(view, service),
-        "expose": exposed(service),
+        "ports": published,
+        "expose": exposed,
         "volumes": mounts,
         **settings.get("mounts", NO_SETTINGS),
         "networks": networks(view, service),

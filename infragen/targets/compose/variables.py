@@ -123,7 +123,12 @@ def example_entries(document: dict[str, Any], secrets: Secrets) -> list[str]:
     entries = []
     for name, variable in sorted(referenced(document).items()):
         origin, users, value = described(name, variable, secrets)
-        entries.append(
-            f"# {name}: {comment_text(origin)}\n# used by {comment_text(users)}\n{name}={value}"
-        )
+        entries.append(f"# {name}: {comment(origin)}\n# used by {comment(users)}\n{name}={value}")
     return entries
+
+
+def comment(text: str) -> str:
+    """`text` for the rest of a comment line, as the `comment` filter makes it. Most texts
+    hold no character but printable ones, so none of the line breaks it replaces: those
+    are taken as they are (`str.isprintable` runs in C, the filter's regex does not)."""
+    return text if text.isprintable() else comment_text(text)
