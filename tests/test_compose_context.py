@@ -11,6 +11,7 @@ from infragen.inventory.model import Host, Inventory, Service, Volume
 from infragen.render.filters import comment_text
 from infragen.targets.compose import compose_document, ports, variables
 from infragen.targets.compose.environment import Secrets, environment, plain
+from infragen.targets.compose.health import healthcheck, timing
 from infragen.targets.compose.resources import mount, under
 from infragen.targets.compose.settings import SETTING_FIELDS, SETTINGS, container_settings
 from infragen.targets.compose.stack import (
@@ -238,3 +239,35 @@ def test_ports_and_expose_of_every_protocol_and_exposure(small: Inventory) -> No
         ],
         ["80", "53", "53/udp"],
     )
+
+
+def test_a_repeated_timing_is_made_once_and_each_check_gets_its_own_mapping() -> None:
+    """Health checks with the same timing share one memoised set of keys; each check is a
+    mapping of its own, keys in compose's order, `start_period` only when not zero."""
+    timing.cache_clear()
+    health = {"http": "/health", "interval": 10, "timeout": "${TIMEOUT:-5s}", "retries": 5}
+    first, second = (
+        Service(image="prom/x:1", stack="s", ports={"api": {"port": 8000}}, health=health)
+        for _ in range(2)
+    )
+    one, two = healthcheck(first), healthcheck(second)
+    assert one == two and one is not two and timing.cache_info().hits == 1
+    assert one == {
+        "test": ["CMD", "wget", "-q", "--spider", "http://127.0.0.1:8000/health"],
+        "interval": "10s",
+        "timeout": "${TIMEOUT:-5s}",
+        "retries": 5,
+    }
+    late = Service(
+        image="prom/x:1",
+        stack="s",
+        ports={"api": {"port": 8000}},
+        health={**health, "start_period": "1m"},
+    )
+    assert list(healthcheck(late) or {}) == [
+        "test",
+        "interval",
+        "timeout",
+        "retries",
+        "start_period",
+    ]

@@ -66,7 +66,7 @@ def compose_service(
         "container_name": keep(view.container_name(name)),
         "restart": service.restart,
         **settings.get("run", NO_SETTINGS),
-        "command": [keep(word) for word in service.command or []],
+        "command": [keep(word) for word in service.command] if service.command else None,
         **settings.get("environment", NO_SETTINGS),
         "environment": env,
         "secrets": secret_files,
