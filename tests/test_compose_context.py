@@ -8,8 +8,10 @@ import pytest
 
 from infragen.inventory.load import load
 from infragen.inventory.model import Host, Inventory, Service, Volume
+from infragen.render.filters import comment_text
 from infragen.targets.compose import compose_document, ports, variables
 from infragen.targets.compose.environment import Secrets, environment, plain
+from infragen.targets.compose.health import healthcheck, timing
 from infragen.targets.compose.resources import mount, under
 from infragen.targets.compose.settings import SETTING_FIELDS, SETTINGS, container_settings
 from infragen.targets.compose.stack import (
@@ -130,7 +132,7 @@ def test_a_stack_finds_its_host_addresses_once_for_all_its_ports(
 
     monkeypatch.setattr(ports, "lan_addresses", counted)
     view = stack_views(small)["apps"]
-    found = {name: ports.published(view, service) for name, service in view.services.items()}
+    found = {name: ports.port_entries(view, s)[0] for name, s in view.services.items()}
     assert asked == ["box"]
     assert found["web"] == [
         "10.0.0.20:8080:80",
@@ -176,3 +178,96 @@ def test_an_image_is_told_a_prometheus_once() -> None:
     assert found == [True, True, False] * 2
     assert prometheus_image.cache_info().hits == 3
     assert not is_prometheus(Service(stack="s", image=""))
+
+
+def test_env_example_entries_are_written_as_the_template_wrote_them() -> None:
+    """`.env.example` entries are written by the target, not the template: each is its
+    comment lines (line breaks in them as spaces, as the `comment` filter makes them)
+    and the line to copy; a secret's origin and users come from `Secrets`."""
+    secrets = Secrets()
+    token = secrets.variable("TOKEN", "a secret value,\nset here", "web (API_TOKEN)")
+    document = {
+        "services": {
+            "web": {"environment": {"T": token, "M": "${GREETING:?say\nhello}"}},
+            "db": {"environment": {"Q": '${ODD:-a "b"}', "E": "${EMPTY}"}},
+        }
+    }
+    assert variables.example_entries(document, secrets) == [
+        "# EMPTY: unset: empty\n# used by db\nEMPTY=",
+        "# GREETING: required (say hello)\n# used by web\nGREETING=",
+        '# ODD: its default\n# used by db\nODD="a \\"b\\""',
+        "# TOKEN: a secret value, set here\n# used by web (API_TOKEN)\nTOKEN=",
+    ]
+    assert variables.example_entries({"services": {"web": {"image": "x:1"}}}, Secrets()) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain text", "tab\there", "a\nb", "a\r\nb", "v\x0bf\x0c", "n\x85l", "l\u2028p\u2029", ""],
+)
+def test_a_comment_is_what_the_comment_filter_makes(text: str) -> None:
+    """`.env.example` takes a printable text as it is, skipping the filter: the same text."""
+    assert variables.comment(text) == comment_text(text)
+
+
+def test_ports_and_expose_of_every_protocol_and_exposure(small: Inventory) -> None:
+    """One pass over a service's ports gives what `Service.exposure_of` and
+    `Port.allocated`, `Port.protocols` and `Port.target` say, read in place."""
+    service = Service.model_validate(
+        {
+            "image": "x:1",
+            "stack": "apps",
+            "exposure": "tunnel",
+            "ports": {
+                "web": {"port": 8080, "container": 80},
+                "dns": {"port": 53, "protocol": "both"},
+                "voice": {"port": 5060, "protocol": "udp", "exposure": "public"},
+                "span": {"range": "7000-7001", "exposure": "localhost"},
+                "moved": {"port": 9000, "migrating_from": 8000, "exposure": "localhost"},
+                "chosen": {"port": 81, "published": "${WEB_PORT:-81}", "exposure": "public"},
+                "later": {"port": None},
+            },
+        }
+    )
+    view = stack_views(small)["apps"]
+    assert ports.port_entries(view, service) == (
+        [
+            "5060:5060/udp",
+            "127.0.0.1:7000-7001:7000-7001",
+            "127.0.0.1:9000:8000",
+            "${WEB_PORT:-81}:81",
+        ],
+        ["80", "53", "53/udp"],
+    )
+
+
+def test_a_repeated_timing_is_made_once_and_each_check_gets_its_own_mapping() -> None:
+    """Health checks with the same timing share one memoised set of keys; each check is a
+    mapping of its own, keys in compose's order, `start_period` only when not zero."""
+    timing.cache_clear()
+    health = {"http": "/health", "interval": 10, "timeout": "${TIMEOUT:-5s}", "retries": 5}
+    first, second = (
+        Service(image="prom/x:1", stack="s", ports={"api": {"port": 8000}}, health=health)
+        for _ in range(2)
+    )
+    one, two = healthcheck(first), healthcheck(second)
+    assert one == two and one is not two and timing.cache_info().hits == 1
+    assert one == {
+        "test": ["CMD", "wget", "-q", "--spider", "http://127.0.0.1:8000/health"],
+        "interval": "10s",
+        "timeout": "${TIMEOUT:-5s}",
+        "retries": 5,
+    }
+    late = Service(
+        image="prom/x:1",
+        stack="s",
+        ports={"api": {"port": 8000}},
+        health={**health, "start_period": "1m"},
+    )
+    assert list(healthcheck(late) or {}) == [
+        "test",
+        "interval",
+        "timeout",
+        "retries",
+        "start_period",
+    ]

@@ -8,10 +8,12 @@ import pytest
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory
 from infragen.targets.env import (
+    env_line,
+    lines,
+    name_part,
     port_variables,
     project_files,
     variable_stem,
-    variables,
 )
 
 ESTATE = """\
@@ -50,33 +52,31 @@ def test_lines_are_the_variables_the_clash_rule_compares(inventory: Inventory) -
     fallback = 10000
     for services in project_files(inventory).values():
         expected = [
-            {"name": variable.name, "value": variable.value}
+            env_line(variable.name, variable.value)
             for name in sorted(services)
             for port_name, port in inventory.services[name].ports.items()
             for variable in port_variables(name, port_name, port, fallback)
         ]
-        assert variables(inventory, services) == expected
+        assert lines(inventory, services) == expected
 
 
 def test_one_file_by_hand(inventory: Inventory) -> None:
-    lines = [(line["name"], line["value"]) for line in variables(inventory, ["2fa"])]
     # 60000 + 10000 leaves 1-65535: no _ALT; a stem starting with a digit gets a `_`.
-    assert lines == [
-        ("_2FA_WEB_PORT", 60000),
-        ("_2FA_UDP_RELAY_PORT", 7000),
-        ("_2FA_UDP_RELAY_PORT_ALT", 17000),
+    assert lines(inventory, ["2fa"]) == [
+        "_2FA_WEB_PORT=60000",
+        "_2FA_UDP_RELAY_PORT=7000",
+        "_2FA_UDP_RELAY_PORT_ALT=17000",
     ]
-    lines = [(line["name"], line["value"]) for line in variables(inventory, ["luminous-nix"])]
-    assert lines == [
-        ("LUMINOUS_NIX_NLP_API_PORT", 3456),
-        ("LUMINOUS_NIX_NLP_API_PORT_ALT", 13456),
-        ("LUMINOUS_NIX_JOBS_PORT_FIRST", 4110),
-        ("LUMINOUS_NIX_JOBS_PORT_LAST", 4112),
-        ("LUMINOUS_NIX_JOBS_PORT_FIRST_ALT", 14110),
-        ("LUMINOUS_NIX_JOBS_PORT_LAST_ALT", 14112),
-        ("LUMINOUS_NIX_LATER_PORT", None),
-        ("LUMINOUS_NIX_9P_PORT", 5640),
-        ("LUMINOUS_NIX_9P_PORT_ALT", 15640),
+    assert lines(inventory, ["luminous-nix"]) == [
+        "LUMINOUS_NIX_NLP_API_PORT=3456",
+        "LUMINOUS_NIX_NLP_API_PORT_ALT=13456",
+        "LUMINOUS_NIX_JOBS_PORT_FIRST=4110",
+        "LUMINOUS_NIX_JOBS_PORT_LAST=4112",
+        "LUMINOUS_NIX_JOBS_PORT_FIRST_ALT=14110",
+        "LUMINOUS_NIX_JOBS_PORT_LAST_ALT=14112",
+        "# LUMINOUS_NIX_LATER_PORT is not allocated yet",
+        "LUMINOUS_NIX_9P_PORT=5640",
+        "LUMINOUS_NIX_9P_PORT_ALT=15640",
     ]
 
 
@@ -87,7 +87,21 @@ def test_one_file_by_hand(inventory: Inventory) -> None:
         ("stack/web", "api", "STACK_WEB_API"),
         ("a--b_", "_c", "A_B_C"),
         ("9lives", "x", "_9LIVES_X"),
+        ("-_-", "api", "API"),
+        ("web", "--9", "WEB_9"),
+        ("--", "9_", "_9"),
     ],
 )
 def test_a_stem_joins_the_names_by_single_underscores(service: str, port: str, stem: str) -> None:
     assert variable_stem(service, port) == stem
+
+
+@pytest.mark.parametrize(
+    "joined",
+    ["luminous-nix_nlp-api", "a--b__c_", "stack/web_api", "x_y", "-_-_api", "web_--9", "é_ü_a"],
+)
+def test_a_stem_is_the_whole_joined_name_made_at_once(joined: str) -> None:
+    """Each name's part, made alone and memoised, joins into what one pass over the
+    joined names makes (runs of non-alphanumerics across the join become one `_`)."""
+    service, _, port = joined.partition("_")
+    assert variable_stem(service, port).lstrip("_") == name_part(f"{service}_{port}")

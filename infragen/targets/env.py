@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
 
 from infragen.inventory.model import Inventory, Port, Service
 from infragen.inventory.query import index_of, per_inventory
@@ -34,18 +34,32 @@ class Variable:
 
 def variable_stem(service: str, port_name: str) -> str:
     """`luminous-nix`, `nlp-api` → `LUMINOUS_NIX_NLP_API`: what every variable of the port
-    starts with, made once per port."""
-    stem = NOT_NAME.sub("_", f"{service}_{port_name}").strip("_").upper()
+    starts with, made once per port. Runs of anything but letters and digits become one
+    `_` (the `_` joining the names among them), so the stem joins each name's own part:
+    made once per name, not once per port (the same port names recur in every service)."""
+    first, second = name_part(service), name_part(port_name)
+    stem = f"{first}_{second}" if first and second else first or second
     return f"_{stem}" if stem[0].isdigit() else stem
+
+
+@lru_cache(maxsize=65536)
+def name_part(name: str) -> str:
+    """A name's part of a stem: runs of anything but letters and digits as one `_`, none
+    at either end, upper case. Pure in `name`, so memoised."""
+    return NOT_NAME.sub("_", name).strip("_").upper()
 
 
 def port_numbers(port: Port, fallback: int | None) -> Sequence[tuple[str, int | None]]:
     """(suffix, number) of each variable of a port: its number(s), then the fallback(s) that
     fit in 1-65535; one `PORT` without a number when the port is not allocated yet."""
-    first, last = port.first, port.last
-    if first is None or last is None:
+    if port.range:
+        first, last = port.range
+        numbers = [("PORT_FIRST", first), ("PORT_LAST", last)]
+    elif port.port is None:
         return [("PORT", None)]
-    numbers = [("PORT_FIRST", first), ("PORT_LAST", last)] if port.range else [("PORT", first)]
+    else:
+        first = last = port.port
+        numbers = [("PORT", first)]
     if fallback and last + fallback <= MAX_PORT:
         numbers += [(f"{suffix}_ALT", n + fallback) for suffix, n in numbers]
     return numbers
@@ -78,7 +92,9 @@ def project_files(inventory: Inventory) -> dict[str, list[str]]:
     index's hosts of each service are looked up once here, not once per service."""
     hosts_of = index_of(inventory).hosts_of
     projects: dict[str, list[str]] = {}
-    for name, service in sorted(inventory.services.items()):
+    services = inventory.services
+    for name in sorted(services):  # names, not (name, service) pairs: cheaper to sort
+        service = services[name]
         if not service.ports:
             continue
         for path in _paths(hosts_of, name, service):
@@ -86,27 +102,33 @@ def project_files(inventory: Inventory) -> dict[str, list[str]]:
     return projects
 
 
-def variables(inventory: Inventory, services: list[str]) -> list[dict[str, Any]]:
-    """The lines of one env file, as plain dicts: the context is pickled for its key, and
-    pickle writes a dict in C where a dataclass instance takes a Python call. (The lines
-    are made here from each port's stem and numbers, not through `port_variables`: a
-    `Variable` per line, then a dict of it, was most of this target's time at 1,000 hosts.)"""
+def env_line(name: str, value: int | None) -> str:
+    """One line of an env file as written: `NAME=number`, or a comment when the port is not
+    allocated yet. A stem holds only `A-Z0-9_` and a value is a port number, so neither
+    ever needs dotenv quoting."""
+    return f"# {name} is not allocated yet" if value is None else f"{name}={value}"
+
+
+def lines(inventory: Inventory, services: list[str]) -> list[str]:
+    """The lines of one env file, written here rather than by the template: a dict per
+    line for the template to read and format was most of this target's time (and of its
+    context's key) at 1,000 hosts. Each line is `env_line` of a `Variable` the clash rule
+    compares (`port_variables`), made from the port's stem and numbers without the
+    `Variable`."""
     policy = inventory.port_policy
     fallback = policy.fallback_offset if policy else None
-    lines: list[dict[str, Any]] = []
+    found: list[str] = []
     for name in sorted(services):
         for port_name, port in inventory.services[name].ports.items():
             stem = variable_stem(name, port_name)
-            lines += [
-                {"name": f"{stem}_{suffix}", "value": number}
+            found += [
+                env_line(f"{stem}_{suffix}", number)
                 for suffix, number in port_numbers(port, fallback)
             ]
-    return lines
+    return found
 
 
 @target("env")
 def files(inventory: Inventory) -> Iterator[OutputFile]:
     for path, services in sorted(project_files(inventory).items()):
-        yield OutputFile(
-            path, "env/ports.env.j2", "env", {"variables": variables(inventory, services)}
-        )
+        yield OutputFile(path, "env/ports.env.j2", "env", {"lines": lines(inventory, services)})

@@ -20,7 +20,7 @@ from infragen.targets.compose.prometheus import scrape_config
 from infragen.targets.compose.service import compose_service
 from infragen.targets.compose.settings import merged, text
 from infragen.targets.compose.stack import StackView, stack_views
-from infragen.targets.compose.variables import example_rows
+from infragen.targets.compose.variables import example_entries
 
 
 def compose_document(view: StackView) -> tuple[dict[str, Any], Secrets]:
@@ -62,7 +62,7 @@ def stack_files(view: StackView) -> Iterator[OutputFile]:
         f"{folder}/.env.example",
         "compose/env.example.j2",
         "env",
-        {"stack": view.name, "variables": example_rows(document, secrets), "files": secrets.files},
+        {"stack": view.name, "entries": example_entries(document, secrets), "files": secrets.files},
     )
     if view.runs_prometheus:
         config = scrape_config(view)

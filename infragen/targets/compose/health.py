@@ -162,12 +162,23 @@ def healthcheck(service: Service) -> dict[str, Any] | None:
     if test is None or service.health is None:
         return None
     health = service.health
-    check: dict[str, Any] = {
-        "test": test,
-        "interval": duration(health.interval),
-        "timeout": duration(health.timeout),
-        "retries": health.retries if isinstance(health.retries, int) else keep(health.retries),
+    return {"test": test} | timing(
+        health.interval, health.timeout, health.retries, health.start_period
+    )
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def timing(
+    interval: int | str, timeout: int | str, retries: int | str, start_period: int | str
+) -> dict[str, Any]:
+    """The timing keys of a health check, in compose's order. Pure in its arguments, so
+    memoised: an estate's checks share a few timings (30s, 5s, 3 retries). Read only: each
+    check copies it into a mapping of its own."""
+    keys: dict[str, Any] = {
+        "interval": duration(interval),
+        "timeout": duration(timeout),
+        "retries": retries if isinstance(retries, int) else keep(retries),
     }
-    if health.start_period not in (0, "0s"):
-        check["start_period"] = duration(health.start_period)
-    return check
+    if start_period not in (0, "0s"):
+        keys["start_period"] = duration(start_period)
+    return keys

@@ -14,13 +14,19 @@ from infragen.targets.compose.stack import StackView, lan_addresses
 LOCALHOST = "127.0.0.1"
 
 
-def _numbers(port: Port) -> tuple[str, str]:
-    """Host side and container side of a mapping (a range maps onto itself)."""
+def _inside(port: Port) -> str:
+    """The container side of a port (a range maps onto itself)."""
+    return f"{port.first}-{port.last}" if port.range else str(port.target)
+
+
+def _mapping(port: Port) -> str:
+    """`host:container` of a published port: the host side is the port, or the compose
+    text that chooses it."""
     if port.range:
-        span = f"{port.first}-{port.last}"
-        return span, span
-    outside = keep(port.published) if port.published else str(port.port)
-    return outside, str(port.target)
+        span = _inside(port)
+        return f"{span}:{span}"
+    outside = keep(port.published) if port.published else port.port
+    return f"{outside}:{port.target}"
 
 
 def bind_prefixes(view: StackView) -> dict[str, tuple[str, ...]]:
@@ -34,30 +40,32 @@ def bind_prefixes(view: StackView) -> dict[str, tuple[str, ...]]:
     }
 
 
-def published(view: StackView, service: Service) -> list[str]:
-    """Compose `ports` entries: `address:host:container[/udp]`, one per address and protocol."""
-    entries = []
+# What follows a mapping for each protocol: `both` publishes tcp then udp.
+PROTOCOL_SUFFIXES = {"tcp": ("",), "udp": ("/udp",), "both": ("", "/udp")}
+
+
+def port_entries(view: StackView, service: Service) -> tuple[list[str], list[str]]:
+    """Compose `ports` entries (`address:host:container[/udp]`, one per address and
+    protocol) and `expose` entries (the container ports of tunnel exposure, reached only
+    over the stack network), in one pass over the service's ports: they are read for
+    every port of the estate, so each port's facts are read once and in place."""
+    published: list[str] = []
+    exposed: list[str] = []
     prefixes = view.bind_prefixes
     for port in service.ports.values():
-        if not (port.allocated or port.published):
+        exposure = port.exposure or service.exposure  # Service.exposure_of
+        allocated = port.port is not None or port.range is not None  # Port.allocated
+        suffixes = PROTOCOL_SUFFIXES[port.protocol]
+        if exposure == "tunnel":
+            if allocated:
+                inside = _inside(port)
+                for suffix in suffixes:
+                    exposed.append(inside + suffix)
             continue
-        starts = prefixes.get(service.exposure_of(port), ())
-        if not starts:
-            continue
-        mapping = "{}:{}".format(*_numbers(port))
-        for start in starts:
-            for protocol in port.protocols:
-                entries.append(f"{start}{mapping}/udp" if protocol == "udp" else start + mapping)
-    return entries
-
-
-def exposed(service: Service) -> list[str]:
-    """Container ports reached only over the stack network (tunnel exposure)."""
-    entries = []
-    for port in service.ports.values():
-        if port.allocated and service.exposure_of(port) == "tunnel":
-            inside = _numbers(port)[1]
-            entries += [
-                f"{inside}/udp" if protocol == "udp" else inside for protocol in port.protocols
-            ]
-    return entries
+        starts = prefixes.get(exposure, ())
+        if starts and (allocated or port.published):
+            mapping = _mapping(port)
+            for start in starts:  # loops, not a comprehension: most give one entry
+                for suffix in suffixes:
+                    published.append(f"{start}{mapping}{suffix}")
+    return published, exposed

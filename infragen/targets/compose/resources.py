@@ -45,17 +45,19 @@ def under(root: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(root, path))
 
 
-def _short_mode(volume: Volume) -> str | None:
+def _short_mode(volume: Volume, kind: str) -> str | None:
     """The `:mode` of the short syntax, or None when only the long form can say it."""
-    if volume.nocopy and volume.kind != "volume":
+    if volume.nocopy and kind != "volume":
         return None
-    if volume.subpath or (volume.kind == "bind" and not volume.create_host_path):
+    if volume.subpath or (kind == "bind" and not volume.create_host_path):
         return None
-    flags = ["ro"] if volume.readonly else []
-    flags += [volume.selinux] if volume.selinux else []
-    flags += [volume.propagation] if volume.propagation else []
-    flags += ["nocopy"] if volume.nocopy else []
-    return ",".join(flags)
+    flags = (
+        "ro" if volume.readonly else None,
+        volume.selinux,
+        volume.propagation,
+        "nocopy" if volume.nocopy else None,
+    )
+    return ",".join(filter(None, flags))  # one C pass: most volumes have no flag
 
 
 def _long(source: str | None, volume: Volume) -> dict[str, Any]:
@@ -81,10 +83,11 @@ def _long(source: str | None, volume: Volume) -> dict[str, Any]:
 
 def mount(view: StackView, volume: Volume) -> str | dict[str, Any]:
     """Short syntax `source:target[:flags]`, or the long form when only it can say it."""
-    if volume.kind == "tmpfs":
+    kind = volume.kind  # a property, read once
+    if kind == "tmpfs":
         return _long(None, volume)
     source = keep(volume.volume if volume.volume is not None else host_path(view, volume))
-    mode = _short_mode(volume)
+    mode = _short_mode(volume, kind)
     if mode is None or _colons(source + volume.target):
         return _long(source, volume)
     return f"{source}:{keep(volume.target)}" + (f":{mode}" if mode else "")
@@ -150,7 +153,9 @@ def deploy(view: StackView, name: str, service: Service) -> dict[str, Any] | Non
             resources["limits"]["cpus"] = f"{limits.cpus:g}"
         if limits.memory_mb:
             resources["limits"]["memory"] = f"{limits.memory_mb}M"
-    reservation = _gpu_reservation(view, name)
-    if reservation:
-        resources["reservations"] = {"devices": [reservation]}
+    # Only a service claiming GPUs or a count of them reserves any: most reserve none.
+    if service.gpus or service.gpu_count is not None:
+        reservation = _gpu_reservation(view, name)
+        if reservation:
+            resources["reservations"] = {"devices": [reservation]}
     return {"resources": resources} if resources else None

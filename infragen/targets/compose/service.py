@@ -9,7 +9,7 @@ from infragen.inventory.models.container import Dependency
 from infragen.inventory.names import compose_name
 from infragen.targets.compose.environment import Secrets, environment
 from infragen.targets.compose.interpolation import keep
-from infragen.targets.compose.ports import exposed, published
+from infragen.targets.compose.ports import port_entries
 from infragen.targets.compose.resources import deploy, devices, volumes
 from infragen.targets.compose.settings import container_settings, merged
 from infragen.targets.compose.stack import PROMETHEUS_CONFIG, StackView, is_prometheus
@@ -59,18 +59,19 @@ def compose_service(
     if prometheus_config and is_prometheus(service):
         mounts.append(f"./prometheus.yml:{PROMETHEUS_CONFIG}:ro")
     settings = container_settings(service)
+    published, exposed = port_entries(view, service)
     parts: dict[str, Any] = {
         "image": keep(service.image or ""),
         **settings.get("head", NO_SETTINGS),
         "container_name": keep(view.container_name(name)),
         "restart": service.restart,
         **settings.get("run", NO_SETTINGS),
-        "command": [keep(word) for word in service.command or []],
+        "command": [keep(word) for word in service.command] if service.command else None,
         **settings.get("environment", NO_SETTINGS),
         "environment": env,
         "secrets": secret_files,
-        "ports": published(view, service),
-        "expose": exposed(service),
+        "ports": published,
+        "expose": exposed,
         "volumes": mounts,
         **settings.get("mounts", NO_SETTINGS),
         "networks": networks(view, service),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from infragen.render.filters import comment_text
 from infragen.targets.compose.environment import Secrets
 from infragen.targets.compose.interpolation import parse, references, render
 
@@ -100,22 +101,34 @@ def dotenv(value: str) -> str:
     return f'"{escaped}"'
 
 
-def example_rows(document: dict[str, Any], secrets: Secrets) -> list[dict[str, str]]:
-    """`.env.example` entries sorted by name: origin, users, and the line to write."""
-    rows = []
+def described(name: str, variable: Variable, secrets: Secrets) -> tuple[str, str, str]:
+    """Where a variable's value comes from, who uses it, and its value in `.env.example`."""
+    if name in secrets.variables:
+        return secrets.variables[name], ", ".join(secrets.users[name]), ""
+    origin = (
+        f"required ({variable.required})"
+        if variable.required
+        else "unset: empty"
+        if variable.default is None
+        else "its default"
+    )
+    return origin, ", ".join(variable.users) or "the stack", dotenv(variable.default or "")
+
+
+def example_entries(document: dict[str, Any], secrets: Secrets) -> list[str]:
+    """`.env.example` entries sorted by name, each as written: origin and users as comment
+    lines, then the line to copy. Written here, not by the template: three filters per
+    variable there took as long as finding the variables (a name, made of `NAME`'s
+    characters, needs no comment filter)."""
+    entries = []
     for name, variable in sorted(referenced(document).items()):
-        if name in secrets.variables:
-            origin, users = secrets.variables[name], ", ".join(secrets.users[name])
-            value = ""
-        else:
-            origin = (
-                f"required ({variable.required})"
-                if variable.required
-                else "unset: empty"
-                if variable.default is None
-                else "its default"
-            )
-            users = ", ".join(variable.users) or "the stack"
-            value = dotenv(variable.default or "")
-        rows.append({"name": name, "origin": origin, "users": users, "line": f"{name}={value}"})
-    return rows
+        origin, users, value = described(name, variable, secrets)
+        entries.append(f"# {name}: {comment(origin)}\n# used by {comment(users)}\n{name}={value}")
+    return entries
+
+
+def comment(text: str) -> str:
+    """`text` for the rest of a comment line, as the `comment` filter makes it. Most texts
+    hold no character but printable ones, so none of the line breaks it replaces: those
+    are taken as they are (`str.isprintable` runs in C, the filter's regex does not)."""
+    return text if text.isprintable() else comment_text(text)
