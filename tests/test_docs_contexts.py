@@ -64,9 +64,11 @@ def test_every_row_is_what_its_own_service_makes(estate: Path) -> None:
         alone = docs.service_cells(service)
         assert (ports, protocols, exposures) == alone[:3]
         assert health.get(name) == alone[4]
+        description = service.description or ""
         for host in inventory.service_hosts(name):
-            (entry,) = [e for e in tables.listed[host] if e["name"] == name]
-            assert entry["ports"] == alone[3]
+            status = inventory.placement(name, host).status or ""
+            entry = docs.service_entry(name, description, alone[3]) + docs.state_tag(status)
+            assert entry in tables.listed[host]
 
 
 def test_the_cells_that_tell_the_services_apart(shared: Inventory) -> None:

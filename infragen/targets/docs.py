@@ -4,11 +4,14 @@
 inventory has a port policy, seed 003's policy tables (see `docs_policy`). `SERVICES.md` is
 seed 000's service-to-device matrix and per-node lists, seed 002's health-check table and
 the dependency graph as Mermaid. Tables are built here as rows of plain strings; the
-templates pass every row through `md_row`, every other value through `md`.
+templates pass every table through `md_rows`, every other value through `md`. The
+per-node lists' entries, twenty thousand lines at 1,000 hosts, are written here, each
+part escaped by `md`'s own function (`service_entry`).
 """
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,12 +23,13 @@ from typing import Any
 from infragen.graph import dependency_graph, mermaid
 from infragen.inventory.model import Host, Inventory, Port, Service
 from infragen.inventory.query import index_of
+from infragen.render.filters import markdown_cell
 from infragen.targets import WHOLE, OutputFile, Part, target
 from infragen.targets.docs_policy import policy_context
 from infragen.targets.registry import port_rows
 
 NONE = "—"
-# A table row's cells, in the table's column order; the template writes it with `md_row`.
+# A table row's cells, in the table's column order; the template writes them with `md_rows`.
 # Contexts hold plain dicts, lists and tuples: pickled for their context key, those are
 # written by pickle's C code, where a class instance (even a named tuple) costs a Python call.
 Cells = tuple[str, ...]
@@ -132,9 +136,7 @@ class ServiceTables:
 
     matrix: list[Cells] = field(default_factory=list)
     health: list[Cells] = field(default_factory=list)
-    listed: defaultdict[str, list[dict[str, str]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    listed: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
 def port_columns(service: Service) -> tuple[str, str, str, str]:
@@ -220,17 +222,34 @@ def service_tables(inventory: Inventory) -> ServiceTables:
         matrix.append((name, ports, nodes, protocols, exposures, service.status, description))
         if check is not None:
             health.append((name, nodes, *check))
+        entry = service_entry(name, description, phrase)
         for host in hosts:
-            status = placed[name, host].status or ""
-            entry = {"name": name, "description": description, "ports": phrase, "status": status}
-            listed[host].append(entry)
+            listed[host].append(entry + state_tag(placed[name, host].status or ""))
     return tables
 
 
-def node_lists(
-    inventory: Inventory, listed: dict[str, list[dict[str, str]]]
-) -> list[dict[str, Any]]:
-    """Seed 000's per-node lists: each host with the services placed on it, by name."""
+def service_entry(name: str, description: str, phrase: str) -> str:
+    """A service's entry in the per-node lists, Markdown-escaped, without its state:
+    `name`, `name: description`, `name: ports 53 (dns)` or `name: description; port 53`.
+
+    Escaped as a whole: `md` escapes character by character and the separators hold
+    nothing it escapes, so this is each part escaped and joined, in one call.
+    """
+    text = name + ": " + description if description else name
+    if phrase:
+        text += ("; " if description else ": ") + phrase
+    return markdown_cell(text)
+
+
+@functools.lru_cache(maxsize=64)
+def state_tag(status: str) -> str:
+    """What follows an entry whose placement is not active: ` [planned]`, escaped."""
+    return "" if status == "active" else f" [{markdown_cell(status)}]"
+
+
+def node_lists(inventory: Inventory, listed: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Seed 000's per-node lists: each host with the entries of the services placed on it,
+    by name (already escaped: `service_entry`)."""
     return [
         {
             "name": name,
