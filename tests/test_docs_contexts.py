@@ -15,6 +15,7 @@ import pytest
 
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory
+from infragen.render.filters import markdown_cell
 from infragen.targets import WHOLE, Part, docs
 from infragen.targets.registry import port_rows
 
@@ -67,8 +68,8 @@ def test_every_row_is_what_its_own_service_makes(estate: Path) -> None:
         description = service.description or ""
         for host in inventory.service_hosts(name):
             status = inventory.placement(name, host).status or ""
-            entry = docs.service_entry(name, description, alone[3]) + docs.state_tag(status)
-            assert entry in tables.listed[host]
+            words = docs.entry_words(description, alone[3]) + docs.state_tag(status)
+            assert markdown_cell(name) + words in tables.listed[host]
 
 
 def test_the_cells_that_tell_the_services_apart(shared: Inventory) -> None:

@@ -7,8 +7,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infragen.render.filters import markdown_cell, markdown_row, markdown_rows
-from infragen.targets.docs import service_entry, state_tag
+from infragen.render.filters import (
+    markdown_cell,
+    markdown_row,
+    markdown_rows,
+    needs_markdown_escape,
+)
+from infragen.targets.docs import entry_words, state_tag
 
 # Every character `md` escapes, a carriage return (kept), and a dash it must leave alone.
 _TEXT = st.text(alphabet="ab |*_`<>[]\\\n\r—", max_size=6)
@@ -43,5 +48,10 @@ def _as_the_template_wrote_it(name: str, description: str, ports: str, status: s
 
 @given(_TEXT, _TEXT, _TEXT, st.sampled_from(["active", "planned", "", "a_b", "[x]"]))
 def test_an_entry_is_its_parts_each_escaped(name, description, ports, status):
-    written = service_entry(name, description, ports) + state_tag(status)
+    written = markdown_cell(name) + entry_words(description, ports) + state_tag(status)
     assert written == _as_the_template_wrote_it(name, description, ports, status)
+
+
+@given(_TEXT)
+def test_needs_markdown_escape_is_whether_md_changes_the_text(text):
+    assert needs_markdown_escape(text) == (markdown_cell(text) != text)

@@ -6,7 +6,7 @@ seed 000's service-to-device matrix and per-node lists, seed 002's health-check 
 the dependency graph as Mermaid. Tables are built here as rows of plain strings; the
 templates pass every table through `md_rows`, every other value through `md`. The
 per-node lists' entries, twenty thousand lines at 1,000 hosts, are written here, each
-part escaped by `md`'s own function (`service_entry`).
+part escaped by `md`'s own function (`entry_words`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from infragen.graph import dependency_graph, mermaid
 from infragen.inventory.model import Host, Inventory, Port, Service
 from infragen.inventory.query import index_of
-from infragen.render.filters import markdown_cell
+from infragen.render.filters import markdown_cell, needs_markdown_escape
 from infragen.targets import WHOLE, OutputFile, Part, target
 from infragen.targets.docs_policy import policy_context
 from infragen.targets.registry import port_rows
@@ -203,16 +203,22 @@ def service_tables(inventory: Inventory) -> ServiceTables:
     At 1,000 hosts a walk per table read 20,000 services' models from memory five times
     over; here each service's cells are written while its models are at hand. A matrix
     row is seed 000's service-to-device matrix row of one service. The walk goes by name,
-    so each host's entries of the per-node lists come in name order.
+    so each host's entries of the per-node lists come in name order. What many services
+    share (their hosts' cell, their entry's words after the name) is written once.
     """
     index = index_of(inventory)
     hosts_of, placed = index.hosts_of, index.placed
     tables = ServiceTables()
     matrix, health, listed = tables.matrix, tables.health, tables.listed
     known: dict[tuple[Any, ...], ServiceCells] = {}  # by `_cells_input`, for this walk only
+    nodes_of: dict[tuple[str, ...], str] = {}
+    after_name: dict[tuple[str, str], str] = {}
+    plain_names = not needs_markdown_escape("".join(inventory.services))
     for name, service in sorted(inventory.services.items()):
         hosts = hosts_of[name]
-        nodes = ", ".join(sorted(hosts)) or NONE
+        nodes = nodes_of.get(hosts)
+        if nodes is None:
+            nodes = nodes_of[hosts] = ", ".join(sorted(hosts)) or NONE
         given = _cells_input(service)
         cells = known.get(given)
         if cells is None:
@@ -222,20 +228,19 @@ def service_tables(inventory: Inventory) -> ServiceTables:
         matrix.append((name, ports, nodes, protocols, exposures, service.status, description))
         if check is not None:
             health.append((name, nodes, *check))
-        entry = service_entry(name, description, phrase)
+        words = after_name.get((description, phrase))
+        if words is None:
+            words = after_name[description, phrase] = entry_words(description, phrase)
+        entry = (name if plain_names else markdown_cell(name)) + words
         for host in hosts:
             listed[host].append(entry + state_tag(placed[name, host].status or ""))
     return tables
 
 
-def service_entry(name: str, description: str, phrase: str) -> str:
-    """A service's entry in the per-node lists, Markdown-escaped, without its state:
-    `name`, `name: description`, `name: ports 53 (dns)` or `name: description; port 53`.
-
-    Escaped as a whole: `md` escapes character by character and the separators hold
-    nothing it escapes, so this is each part escaped and joined, in one call.
-    """
-    text = name + ": " + description if description else name
+def entry_words(description: str, phrase: str) -> str:
+    """What follows a service's name in its per-node entry, Markdown-escaped, without its
+    state: ``, `: description`, `: ports 53 (dns)` or `: description; port 53`."""
+    text = ": " + description if description else ""
     if phrase:
         text += ("; " if description else ": ") + phrase
     return markdown_cell(text)
@@ -249,7 +254,7 @@ def state_tag(status: str) -> str:
 
 def node_lists(inventory: Inventory, listed: dict[str, list[str]]) -> list[dict[str, Any]]:
     """Seed 000's per-node lists: each host with the entries of the services placed on it,
-    by name (already escaped: `service_entry`)."""
+    by name (already escaped: `service_tables`)."""
     return [
         {
             "name": name,
