@@ -13,7 +13,7 @@ from infragen.render.filters import (
     markdown_rows,
     needs_markdown_escape,
 )
-from infragen.targets.docs import entry_words, state_tag
+from infragen.targets.docs import Texts, entry_words, port_text, state_tag
 
 # Every character `md` escapes, a carriage return (kept), and a dash it must leave alone.
 _TEXT = st.text(alphabet="ab |*_`<>[]\\\n\r—", max_size=6)
@@ -55,3 +55,18 @@ def test_an_entry_is_its_parts_each_escaped(name, description, ports, status):
 @given(_TEXT)
 def test_needs_markdown_escape_is_whether_md_changes_the_text(text):
     assert needs_markdown_escape(text) == (markdown_cell(text) != text)
+
+
+def test_texts_work_each_out_once_per_distinct_input():
+    asked = []
+
+    def numbered(first, last):
+        asked.append((first, last))
+        return port_text(first, last)
+
+    texts = Texts(numbered)
+    written = [
+        texts[first, last] for first, last in [(80, None), (80, None), (8000, 8009), (80, 80)]
+    ]
+    assert written == ["80", "80", "8000-8009", "80"]
+    assert asked == [(80, None), (8000, 8009), (80, 80)]
