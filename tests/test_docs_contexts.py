@@ -15,6 +15,7 @@ import pytest
 
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory
+from infragen.render.filters import markdown_cell
 from infragen.targets import WHOLE, Part, docs
 from infragen.targets.registry import port_rows
 
@@ -64,9 +65,11 @@ def test_every_row_is_what_its_own_service_makes(estate: Path) -> None:
         alone = docs.service_cells(service)
         assert (ports, protocols, exposures) == alone[:3]
         assert health.get(name) == alone[4]
+        description = service.description or ""
         for host in inventory.service_hosts(name):
-            (entry,) = [e for e in tables.listed[host] if e["name"] == name]
-            assert entry["ports"] == alone[3]
+            status = inventory.placement(name, host).status or ""
+            words = docs.entry_words(description, alone[3]) + docs.state_tag(status)
+            assert markdown_cell(name) + words in tables.listed[host]
 
 
 def test_the_cells_that_tell_the_services_apart(shared: Inventory) -> None:

@@ -15,8 +15,9 @@ import pytest
 
 from infragen.inventory.kept import container_side
 from infragen.inventory.load import load
-from infragen.inventory.model import Inventory
+from infragen.inventory.model import Inventory, Port
 from infragen.inventory.query import bindings
+from infragen.targets import registry
 from infragen.targets.registry import port_rows, ssh_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,4 +73,27 @@ def test_a_host_the_inventory_lacks_keeps_its_rows(tmp_path: Path) -> None:
     inventory = load(tmp_path / "inventory.yaml", tmp_path, cache=False).inventory
     rows = port_rows(inventory)
     assert [r["service"] for r in rows if r["host"] == "delta"] == ["shop_web"]
+    assert rows == rows_as_defined(inventory)
+
+
+SHARED = ROOT / "tests" / "docs" / "shared-ports.yaml"
+
+
+def test_a_port_model_is_read_once_per_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader gives services written alike one port model; each row reads it through
+    `port_values`, once per runtime and model, and still gets what reading it directly
+    gives (a4 runs as compose and shares a1's models: its container side differs)."""
+    inventory = load(SHARED, SHARED.parent, cache=False).inventory
+    asked: list[tuple[str, int]] = []
+    read = registry.port_values
+
+    def counted(kind: str, port: Port) -> tuple[Any, ...]:
+        asked.append((kind, id(port)))
+        return read(kind, port)
+
+    monkeypatch.setattr(registry, "port_values", counted)
+    rows = port_rows.__wrapped__(inventory)
+    found = bindings(inventory)
+    assert sorted(asked) == sorted({(b.kind, id(b.port)) for b in found})
+    assert len(asked) < len(found)
     assert rows == rows_as_defined(inventory)

@@ -4,14 +4,17 @@
 inventory has a port policy, seed 003's policy tables (see `docs_policy`). `SERVICES.md` is
 seed 000's service-to-device matrix and per-node lists, seed 002's health-check table and
 the dependency graph as Mermaid. Tables are built here as rows of plain strings; the
-templates pass every row through `md_row`, every other value through `md`.
+templates pass every table through `md_rows`, every other value through `md`. The
+per-node lists' entries, twenty thousand lines at 1,000 hosts, are written here, each
+part escaped by `md`'s own function (`entry_words`).
 """
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -20,12 +23,13 @@ from typing import Any
 from infragen.graph import dependency_graph, mermaid
 from infragen.inventory.model import Host, Inventory, Port, Service
 from infragen.inventory.query import index_of
+from infragen.render.filters import markdown_cell, needs_markdown_escape
 from infragen.targets import WHOLE, OutputFile, Part, target
 from infragen.targets.docs_policy import policy_context
 from infragen.targets.registry import port_rows
 
 NONE = "—"
-# A table row's cells, in the table's column order; the template writes it with `md_row`.
+# A table row's cells, in the table's column order; the template writes them with `md_rows`.
 # Contexts hold plain dicts, lists and tuples: pickled for their context key, those are
 # written by pickle's C code, where a class instance (even a named tuple) costs a Python call.
 Cells = tuple[str, ...]
@@ -49,6 +53,19 @@ def number_text(port: Port) -> str:
 
 def protocol_text(protocol: str) -> str:
     return "tcp+udp" if protocol == "both" else protocol
+
+
+class Texts(dict[tuple[Any, ...], str]):
+    """The texts a pure function gives, by its arguments: each worked out once (20,000
+    services at 1,000 hosts have a few hundred hosts' cells and entries' words)."""
+
+    def __init__(self, function: Callable[..., str]) -> None:
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, arguments: tuple[Any, ...]) -> str:
+        text = self[arguments] = self.function(*arguments)
+        return text
 
 
 def addresses_text(host: Host) -> str:
@@ -132,9 +149,7 @@ class ServiceTables:
 
     matrix: list[Cells] = field(default_factory=list)
     health: list[Cells] = field(default_factory=list)
-    listed: defaultdict[str, list[dict[str, str]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    listed: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
 def port_columns(service: Service) -> tuple[str, str, str, str]:
@@ -201,16 +216,19 @@ def service_tables(inventory: Inventory) -> ServiceTables:
     At 1,000 hosts a walk per table read 20,000 services' models from memory five times
     over; here each service's cells are written while its models are at hand. A matrix
     row is seed 000's service-to-device matrix row of one service. The walk goes by name,
-    so each host's entries of the per-node lists come in name order.
+    so each host's entries of the per-node lists come in name order. What many services
+    share (their hosts' cell, their entry's words after the name) is written once.
     """
     index = index_of(inventory)
     hosts_of, placed = index.hosts_of, index.placed
     tables = ServiceTables()
     matrix, health, listed = tables.matrix, tables.health, tables.listed
     known: dict[tuple[Any, ...], ServiceCells] = {}  # by `_cells_input`, for this walk only
+    nodes_of, after_name = Texts(nodes_text), Texts(entry_words)
+    plain_names = not needs_markdown_escape("".join(inventory.services))
     for name, service in sorted(inventory.services.items()):
         hosts = hosts_of[name]
-        nodes = ", ".join(sorted(hosts)) or NONE
+        nodes = nodes_of[hosts]
         given = _cells_input(service)
         cells = known.get(given)
         if cells is None:
@@ -220,17 +238,35 @@ def service_tables(inventory: Inventory) -> ServiceTables:
         matrix.append((name, ports, nodes, protocols, exposures, service.status, description))
         if check is not None:
             health.append((name, nodes, *check))
+        entry = (name if plain_names else markdown_cell(name)) + after_name[description, phrase]
         for host in hosts:
-            status = placed[name, host].status or ""
-            entry = {"name": name, "description": description, "ports": phrase, "status": status}
-            listed[host].append(entry)
+            listed[host].append(entry + state_tag(placed[name, host].status or ""))
     return tables
 
 
-def node_lists(
-    inventory: Inventory, listed: dict[str, list[dict[str, str]]]
-) -> list[dict[str, Any]]:
-    """Seed 000's per-node lists: each host with the services placed on it, by name."""
+def nodes_text(*hosts: str) -> str:
+    """The matrix's Node(s) cell: the service's hosts by name, or — for none."""
+    return ", ".join(sorted(hosts)) or NONE
+
+
+def entry_words(description: str, phrase: str) -> str:
+    """What follows a service's name in its per-node entry, Markdown-escaped, without its
+    state: ``, `: description`, `: ports 53 (dns)` or `: description; port 53`."""
+    text = ": " + description if description else ""
+    if phrase:
+        text += ("; " if description else ": ") + phrase
+    return markdown_cell(text)
+
+
+@functools.lru_cache(maxsize=64)
+def state_tag(status: str) -> str:
+    """What follows an entry whose placement is not active: ` [planned]`, escaped."""
+    return "" if status == "active" else f" [{markdown_cell(status)}]"
+
+
+def node_lists(inventory: Inventory, listed: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Seed 000's per-node lists: each host with the entries of the services placed on it,
+    by name (already escaped: `service_tables`)."""
     return [
         {
             "name": name,
