@@ -16,8 +16,9 @@ import pytest
 from nixos.estates import ACCESS
 
 from infragen.errors import InvalidInput
-from infragen.inventory.firewall import lan_sources, openings
+from infragen.inventory.firewall import PROTOCOLS, host_span, lan_sources, openings
 from infragen.inventory.load import load
+from infragen.inventory.model import Port
 from infragen.inventory.query import bindings, client_networks
 from infragen.pipeline import build
 from infragen.validate import Rendered
@@ -191,6 +192,26 @@ def test_a_lan_port_is_opened_to_exactly_its_lan_sources() -> None:
             used = binding.service in client_networks(inventory)
             asked.add(used or bool(inventory.services[binding.service].clients))
     assert asked == {True, False}  # both ways are taken
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        8080,
+        "9000-9010",
+        {"port": 53, "protocol": "both"},
+        {"range": "60000-60010", "protocol": "udp"},
+        None,
+        {"port": None, "protocol": "udp"},
+    ],
+)
+def test_the_fields_openings_read_say_what_the_port_model_says(given: object) -> None:
+    """`port_openings` reads a port's span and protocols from its fields (a call less per
+    port): the same `first`, `last`, `allocated` and `protocols` the model defines."""
+    port = Port.model_validate(given)
+    span = host_span(port)
+    assert span == ((port.first, port.last) if port.allocated else None)
+    assert PROTOCOLS[port.protocol] == port.protocols
 
 
 def test_default_drop_and_the_essentials(rulesets: dict[str, str]) -> None:
