@@ -13,7 +13,7 @@ from infragen.inventory.addresses import nameservers
 from infragen.inventory.firewall import Opening, openings
 from infragen.inventory.model import Host, Inventory
 from infragen.inventory.nfs import export_line, mount_options, nfs_device
-from infragen.targets.firewall import accept_rule
+from infragen.targets.firewall import accept_rules
 from infragen.targets.nixos.printer import Indented
 
 Body = dict[Any, Any]
@@ -75,7 +75,7 @@ def firewall(inventory: Inventory, name: str) -> Body:
     }
     for key, value in _port_lists([o for o in found if o.source is None]).items():
         body["networking", "firewall", key] = value
-    limited = [accept_rule(o) for o in found if o.source is not None]
+    limited = accept_rules(o for o in found if o.source is not None)
     if limited:
         body["networking", "firewall", "extraInputRules"] = Indented("\n".join(limited) + "\n")
     return body
