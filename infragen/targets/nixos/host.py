@@ -47,17 +47,24 @@ def networking(inventory: Inventory, name: str) -> Body:
 
 
 def _port_lists(found: list[Opening]) -> Body:
-    """`allowedTCPPorts`, `allowedUDPPortRanges`... for a set of openings, sorted."""
+    """`allowedTCPPorts`, `allowedUDPPortRanges`... for a set of openings, sorted; the
+    openings gathered by protocol in one pass."""
+    ports: dict[str, set[int]] = {"tcp": set(), "udp": set()}
+    ranges: dict[str, set[tuple[int, int]]] = {"tcp": set(), "udp": set()}
+    for opening in found:
+        first, last = opening.first, opening.last
+        if first == last:
+            ports[opening.protocol].add(first)
+        else:
+            ranges[opening.protocol].add((first, last))
     lists: Body = {}
     for protocol in ("tcp", "udp"):
-        mine = [o for o in found if o.protocol == protocol]
-        ports = sorted({o.first for o in mine if not o.is_range})
-        ranges = sorted({(o.first, o.last) for o in mine if o.is_range})
         kind = protocol.upper()
-        if ports:
-            lists[f"allowed{kind}Ports"] = ports
-        if ranges:
-            lists[f"allowed{kind}PortRanges"] = [{"from": a, "to": b} for a, b in ranges]
+        if ports[protocol]:
+            lists[f"allowed{kind}Ports"] = sorted(ports[protocol])
+        if ranges[protocol]:
+            spans = sorted(ranges[protocol])
+            lists[f"allowed{kind}PortRanges"] = [{"from": a, "to": b} for a, b in spans]
     return lists
 
 
