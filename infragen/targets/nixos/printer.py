@@ -70,13 +70,14 @@ class Lambda:
     ellipsis: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Spliced:
     """Bindings written into the enclosing set in place of their own key, printed once per
     depth: a block that thousands of units repeat word for word (the hardening settings)
     costs one lookup per unit instead of a line each. Its key only names it for readers.
-    Constant by nature: the values are hashable (tuples, not lists) and there is one at
-    least (an empty block would leave an empty line)."""
+    Constant by nature: the values are tuples, not lists, and there is one at least (an
+    empty block would leave an empty line). Remembered by identity, one object for all
+    those units: hashing its bindings again in every unit would cost a line's printing."""
 
     bindings: tuple[tuple[str | tuple[str, ...], Any], ...]
 
