@@ -10,16 +10,26 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 from nixos.estates import ACCESS
 
 from infragen.errors import InvalidInput
-from infragen.inventory.firewall import lan_sources, openings
+from infragen.inventory.firewall import (
+    PROTOCOLS,
+    Opening,
+    host_span,
+    lan_sources,
+    openings,
+)
 from infragen.inventory.load import load
+from infragen.inventory.model import Port
 from infragen.inventory.query import bindings, client_networks
 from infragen.pipeline import build
+from infragen.targets.firewall import accept_rules
 from infragen.validate import Rendered
 from infragen.validate.nft import check_rulesets, nft_command
 
@@ -191,6 +201,48 @@ def test_a_lan_port_is_opened_to_exactly_its_lan_sources() -> None:
             used = binding.service in client_networks(inventory)
             asked.add(used or bool(inventory.services[binding.service].clients))
     assert asked == {True, False}  # both ways are taken
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        8080,
+        "9000-9010",
+        {"port": 53, "protocol": "both"},
+        {"range": "60000-60010", "protocol": "udp"},
+        None,
+        {"port": None, "protocol": "udp"},
+    ],
+)
+def test_the_fields_openings_read_say_what_the_port_model_says(given: object) -> None:
+    """`port_openings` reads a port's span and protocols from its fields (a call less per
+    port): the same `first`, `last`, `allocated` and `protocols` the model defines."""
+    port = Port.model_validate(given)
+    span = host_span(port)
+    assert span == ((port.first, port.last) if port.allocated else None)
+    assert PROTOCOLS[port.protocol] == port.protocols
+
+
+def test_each_rule_names_its_own_source_and_interface() -> None:
+    """`accept_rules` writes each origin once and looks it up by the source's identity:
+    sources made and dropped while the openings are walked (more than `source_text`
+    remembers, so a later one may be given a dropped one's memory) and one source on two
+    interfaces are each their own origin."""
+
+    def fresh() -> Iterator[Opening]:
+        for n in range(3000):
+            source = IPv4Network(f"10.{n // 256}.{n % 256}.0/24")
+            yield Opening("tcp", 22, 22, "ssh", "ssh", None, source, "eth0")
+
+    rule = 'iifname "eth0" ip saddr 10.{}.{}.0/24 tcp dport 22 accept comment "ssh.ssh"'
+    expected = [rule.format(n // 256, n % 256) for n in range(3000)]
+    assert accept_rules(fresh()) == expected
+    lan = IPv4Network("10.0.0.0/24")
+    both = [Opening("udp", 53, 53, "dns", "dns", "lan", lan, nic) for nic in ("eth0", "eth1")]
+    assert [rule.split(" udp")[0] for rule in accept_rules(both)] == [
+        'iifname "eth0" ip saddr 10.0.0.0/24',
+        'iifname "eth1" ip saddr 10.0.0.0/24',
+    ]
 
 
 def test_default_drop_and_the_essentials(rulesets: dict[str, str]) -> None:

@@ -89,3 +89,14 @@ def test_remembered_binding_starts_are_bounded() -> None:
     for _ in range(2):
         assert emit({"top": many}) == reference({"top": many})
     assert len(printer._HEADS[2]) <= printer.HEADS_KEPT
+
+
+def test_a_spliced_block_is_written_in_place_of_its_key() -> None:
+    """A spliced block's bindings take its place among its set's bindings, at the set's
+    depth, with nothing of its own key written (the writer looks the key's start up like
+    any other before it tells a block from a value)."""
+    block = printer.Spliced((("A", True), ("B", "x y"), (("c", "d"), 5)))
+    value = {"first": "a", "(block)": block, "last": ["z"]}
+    flat = {"first": "a", "A": True, "B": "x y", ("c", "d"): 5, "last": ["z"]}
+    for depth in range(3):
+        assert emit({"s": value}, depth) == reference({"s": flat}, depth)

@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from infragen.inventory.model import Inventory
+from infragen.inventory.model import Inventory, Port
 from infragen.inventory.nfs import client_source
 from infragen.inventory.query import client_networks, index_of
 
@@ -136,9 +136,10 @@ def port_openings(inventory: Inventory, host_name: str) -> list[Opening]:
     for binding in index_of(inventory).bindings_on.get(host_name, ()):
         if binding.status != "active" or binding.exposure not in OPENED:
             continue
-        if not binding.holds_host_port:
+        span = host_span(binding.port)  # `lan`/`public`: holds a host port if allocated
+        if span is None:
             continue
-        port, service = binding.port, binding.service
+        service = binding.service
         public = binding.exposure == "public"
         if not public and service not in origins_of:
             if service in used or inventory.services[service].clients:
@@ -148,9 +149,8 @@ def port_openings(inventory: Inventory, host_name: str) -> list[Opening]:
                 if own is None:
                     own = _origins(inventory, host.interface, _with_cidr(inventory, host.address))
                 origins_of[service] = own
-        first, last = port.first, port.last
-        assert first is not None and last is not None
-        for protocol in port.protocols:
+        first, last = span
+        for protocol in PROTOCOLS[binding.port.protocol]:
             ports = (protocol, first, last, service, binding.name)
             if public:
                 found.append(_made(Opening, ports + EVERYONE))
@@ -159,20 +159,36 @@ def port_openings(inventory: Inventory, host_name: str) -> list[Opening]:
     return found
 
 
+# The protocols a port's `protocol` opens (`Port.protocols`, without a call per port).
+PROTOCOLS = {"tcp": ("tcp",), "udp": ("udp",), "both": ("tcp", "udp")}
+
+
+def host_span(port: Port) -> tuple[int, int] | None:
+    """The first and last host port of an allocated port (`Port.first`, `Port.last`), else
+    None; the model's fields read once each, as a host has tens of ports and each field
+    read of a model object is costly."""
+    span = port.range
+    if span:
+        return span
+    number = port.port
+    return None if number is None else (number, number)
+
+
 def in_order(found: list[Opening]) -> list[Opening]:
     """Each distinct opening once, by port, protocol, network, source, NIC and name.
 
-    Distinct by the sort key and `last` (what tells two openings apart), so that neither
-    deduplication nor sorting hashes or compares an `IPv4Network` in Python. An opening
-    from a named network has that network's CIDR as its source, so the source decides only
-    between bare CIDRs (NFS clients given as such) and is not spelled out for the others.
+    Distinct by the sort key, which ends with `last` (what tells two openings apart), so
+    that neither deduplication nor sorting hashes or compares an `IPv4Network` in Python
+    (and flat: no tuple in a tuple to compare). An opening from a named network has that
+    network's CIDR as its source, so the source decides only between bare CIDRs (NFS
+    clients given as such) and is not spelled out for the others.
     """
     distinct = {}
     for opening in found:
-        protocol, first, last, service, port_name, network, source, interface = opening
+        protocol, first, last, service, name, network, source, interface = opening
         source_key = "" if network else source_text(source)
-        key = (first, protocol, network or "", source_key, interface or "", service, port_name)
-        distinct[key, last] = opening
+        key = (first, protocol, network or "", source_key, interface or "", service, name, last)
+        distinct[key] = opening
     return [distinct[key] for key in sorted(distinct)]
 
 

@@ -1,7 +1,7 @@
 """nftables rulesets for the hosts NixOS does not manage: `out/firewall/<host>.nft`.
 
 The openings come from `infragen.inventory.firewall.openings`, and each becomes one rule
-through `accept_rule`; the NixOS target writes the same rules into NixOS's own nftables
+through `accept_rules`; the NixOS target writes the same rules into NixOS's own nftables
 firewall. One source, one rule text, two places. Each file replaces only infragen's own
 table (`table inet infragen`), never the whole ruleset, so the tables Docker or the
 distribution keep are left alone and `nft -f` can be re-run at any time.
@@ -9,8 +9,7 @@ distribution keep are left alone and `nft -f` can be re-run at any time.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Network
 
 from infragen.inventory.firewall import Opening, openings, source_text
@@ -22,20 +21,31 @@ FIREWALLED_OS = ("debian", "raspios", "ubuntu")
 COMMENT_LIMIT = 128  # nft refuses longer rule comments
 
 
-def accept_rule(opening: Opening) -> str:
-    """The nft rule admitting an opening: NIC and source CIDR first when it has them (a
-    `lan` opening), then the port or `A-B` range and a comment naming the port."""
-    protocol, first, last, service, port_name, _, source, interface = opening
-    ports = f"{first}-{last}" if first != last else str(first)
-    comment = nft_string(f"{service}.{port_name}"[:COMMENT_LIMIT])
-    return f"{_origin(interface, source)}{protocol} dport {ports} accept comment {comment}"
+def accept_rules(found: Iterable[Opening]) -> list[str]:
+    """The nft rule admitting each opening: NIC and source CIDR first when it has them (a
+    `lan` opening), then the port or `A-B` range and a comment naming the port.
+
+    A host's openings come from a few origins (NIC and source network), so the words of
+    each are written once a call, looked up by the source's identity: an `IPv4Network`
+    hashes and prints in Python code. Each entry keeps its source, so no identity is
+    reused while the call lasts. (A rule's comment names its own port: quoted each time.)
+    """
+    origins: dict[tuple[str | None, int], tuple[IPv4Network | None, str]] = {}
+    rules = []
+    for protocol, first, last, service, port_name, _, source, interface in found:
+        key = (interface, id(source))
+        known = origins.get(key)
+        if known is None:
+            known = origins[key] = (source, _origin(interface, source))
+        origin = known[1]
+        ports = f"{first}-{last}" if first != last else str(first)
+        comment = nft_string(f"{service}.{port_name}"[:COMMENT_LIMIT])
+        rules.append(f"{origin}{protocol} dport {ports} accept comment {comment}")
+    return rules
 
 
-@functools.lru_cache(maxsize=1024)
 def _origin(interface: str | None, source: IPv4Network | None) -> str:
-    """The words a rule starts with, NIC and source, each followed by a space; remembered:
-    a host's openings come from a few networks, and the estate's hosts share NIC names and
-    networks. (A rule's comment names its own port, so it is quoted each time.)"""
+    """The words a rule starts with, NIC and source, each followed by a space."""
     words = [f"iifname {nft_string(interface)} "] if interface else []
     words += [f"ip saddr {source_text(source)} "] if source else []
     return "".join(words)
@@ -60,7 +70,7 @@ def files(inventory: Inventory) -> Iterator[OutputFile]:
             "nft",
             {
                 "host": name,
-                "rules": [accept_rule(opening) for opening in openings(inventory, name)],
+                "rules": accept_rules(openings(inventory, name)),
                 "container_runtime": host.container_runtime,
             },
         )

@@ -51,20 +51,22 @@ def placed_services(
     found = []
     tunnel_host = bool(tunnels_on(inventory, host))
     placements = index_of(inventory).placed  # what inventory.placement reads, at hand
+    machine = inventory.hosts[host]
     for name, service in services:
         if not _rendered(name, service, tunnel_host):
             continue
         placement = placements.get((name, host)) or inventory.placement(name, host)
         if placement.status != "active":
             continue
+        gpus, accelerators = placement.gpus, placement.accelerators
         found.append(
             Placed(
                 inventory,
                 name,
                 service,
-                host,
-                tuple(placement.gpus or ()),
-                tuple(placement.accelerators or ()),
+                machine,
+                tuple(gpus) if gpus else (),
+                tuple(accelerators) if accelerators else (),
             )
         )
     return found

@@ -13,7 +13,7 @@ from infragen.inventory.addresses import nameservers
 from infragen.inventory.firewall import Opening, openings
 from infragen.inventory.model import Host, Inventory
 from infragen.inventory.nfs import export_line, mount_options, nfs_device
-from infragen.targets.firewall import accept_rule
+from infragen.targets.firewall import accept_rules
 from infragen.targets.nixos.printer import Indented
 
 Body = dict[Any, Any]
@@ -47,17 +47,24 @@ def networking(inventory: Inventory, name: str) -> Body:
 
 
 def _port_lists(found: list[Opening]) -> Body:
-    """`allowedTCPPorts`, `allowedUDPPortRanges`... for a set of openings, sorted."""
+    """`allowedTCPPorts`, `allowedUDPPortRanges`... for a set of openings, sorted; the
+    openings gathered by protocol in one pass."""
+    ports: dict[str, set[int]] = {"tcp": set(), "udp": set()}
+    ranges: dict[str, set[tuple[int, int]]] = {"tcp": set(), "udp": set()}
+    for opening in found:
+        first, last = opening.first, opening.last
+        if first == last:
+            ports[opening.protocol].add(first)
+        else:
+            ranges[opening.protocol].add((first, last))
     lists: Body = {}
     for protocol in ("tcp", "udp"):
-        mine = [o for o in found if o.protocol == protocol]
-        ports = sorted({o.first for o in mine if not o.is_range})
-        ranges = sorted({(o.first, o.last) for o in mine if o.is_range})
         kind = protocol.upper()
-        if ports:
-            lists[f"allowed{kind}Ports"] = ports
-        if ranges:
-            lists[f"allowed{kind}PortRanges"] = [{"from": a, "to": b} for a, b in ranges]
+        if ports[protocol]:
+            lists[f"allowed{kind}Ports"] = sorted(ports[protocol])
+        if ranges[protocol]:
+            spans = sorted(ranges[protocol])
+            lists[f"allowed{kind}PortRanges"] = [{"from": a, "to": b} for a, b in spans]
     return lists
 
 
@@ -75,7 +82,7 @@ def firewall(inventory: Inventory, name: str) -> Body:
     }
     for key, value in _port_lists([o for o in found if o.source is None]).items():
         body["networking", "firewall", key] = value
-    limited = [accept_rule(o) for o in found if o.source is not None]
+    limited = accept_rules(o for o in found if o.source is not None)
     if limited:
         body["networking", "firewall", "extraInputRules"] = Indented("\n".join(limited) + "\n")
     return body

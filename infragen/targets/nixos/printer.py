@@ -70,13 +70,14 @@ class Lambda:
     ellipsis: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Spliced:
     """Bindings written into the enclosing set in place of their own key, printed once per
     depth: a block that thousands of units repeat word for word (the hardening settings)
     costs one lookup per unit instead of a line each. Its key only names it for readers.
-    Constant by nature: the values are hashable (tuples, not lists) and there is one at
-    least (an empty block would leave an empty line)."""
+    Constant by nature: the values are tuples, not lists, and there is one at least (an
+    empty block would leave an empty line). Remembered by identity, one object for all
+    those units: hashing its bindings again in every unit would cost a line's printing."""
 
     bindings: tuple[tuple[str | tuple[str, ...], Any], ...]
 
@@ -177,7 +178,12 @@ def _written(value: dict[Any, Any] | Sequence[Any], depth: int) -> str:
 
 def _write_set(value: dict[Any, Any], depth: int, out: list[str]) -> None:
     """A set, one binding a line; the usual values (strings, sets, booleans, lists,
-    numbers) written in place by exact type, a call of `emit` for the rarer forms."""
+    numbers) written in place by exact type, a call of `emit` for the rarer forms.
+
+    Strings first: most bindings are; a leaf's whole line is one piece, and a list of one
+    string (`wantedBy`, `after`) is written here, not by a call of `_write_list`. A spliced
+    block is tested last, as thousands of units hold one and tens of thousands of
+    bindings none (its unused head is remembered like any other)."""
     if not value:
         out.append("{ }")
         return
@@ -186,28 +192,32 @@ def _write_set(value: dict[Any, Any], depth: int, out: list[str]) -> None:
     append("{\n")
     for key, item in value.items():
         kind = type(item)
-        if kind is Spliced:
-            append(_spliced(item, below) + "\n")
-            continue
         head = heads.get(key)
         if head is None:
             if len(heads) >= HEADS_KEPT:
                 heads.clear()
             head = heads[key] = f"{INDENT * below}{attr_path(key)} = "
-        append(head)
         if kind is str:
-            append(string(item))
+            append(f"{head}{string(item)};\n")
         elif kind is dict:
+            append(head)
             _write_set(item, below, out)
+            append(";\n")
         elif kind is bool:
-            append("true" if item else "false")
+            append(head + ("true;\n" if item else "false;\n"))
         elif kind is list:
-            _write_list(item, below, out)
+            if len(item) == 1 and type(item[0]) is str:
+                append(f"{head}[ {string(item[0])} ];\n")
+            else:
+                append(head)
+                _write_list(item, below, out)
+                append(";\n")
         elif kind is int:
-            append(int.__repr__(item))
+            append(f"{head}{item!r};\n")
+        elif kind is Spliced:
+            append(_spliced(item, below) + "\n")
         else:
-            append(emit(item, below))
-        append(";\n")
+            append(f"{head}{emit(item, below)};\n")
     append(INDENT * depth + "}")
 
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import shlex
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from infragen.inventory.model import Host, Inventory, Mount, SecretRef, Service
 from infragen.inventory.nfs import mount_unit
@@ -53,20 +52,16 @@ HARDENING = Spliced(
 )
 
 
-@dataclass(frozen=True)
-class Placed:
-    """A service as it runs on one host: the claims of its placement there."""
+class Placed(NamedTuple):
+    """A service as it runs on one host: the claims of its placement there, and the host
+    itself at hand (every concern of a unit reads it). A tuple: an estate has thousands."""
 
     inventory: Inventory
     name: str
     service: Service
-    host_name: str
+    host: Host
     gpus: tuple[int, ...]
     accelerators: tuple[str, ...]
-
-    @property
-    def host(self) -> Host:
-        return self.inventory.hosts[self.host_name]
 
     def bind(self, exposure: str) -> str:
         """The address a port listens on: LAN, all, or loopback (`localhost` and `tunnel`).
@@ -121,9 +116,10 @@ def _strings(value: Any) -> list[str]:
 
 def _holds(folder: str, paths: list[str]) -> bool:
     """Whether one of `paths` is `folder` or lies inside it; a trailing slash on either
-    names the same folder (a mount at `/mnt/media/` holds a service's `/mnt/media`)."""
+    names the same folder (a mount at `/mnt/media/` holds a service's `/mnt/media`).
+    With the slash added to both, that is one prefix test a path."""
     inside = folder.rstrip("/") + "/"
-    return any(path.startswith(inside) or path + "/" == inside for path in paths)
+    return any((path + "/").startswith(inside) for path in paths)
 
 
 def lan_address(inventory: Inventory, host: Host) -> str:
@@ -146,6 +142,8 @@ def plain_environment(service: Service) -> dict[str, str]:
 
 def environment_file(name: str, service: Service) -> list[str]:
     """The env file holding the service's `{secret: VAR}` values, when it has any."""
+    if not service.env:
+        return []  # most services set none: no generator to start
     has = any(isinstance(v, SecretRef) and v.secret for v in service.env.values())
     return [f"/run/secrets/{name}.env"] if has else []
 
@@ -253,22 +251,29 @@ def restart_policy(restart: str) -> tuple[str, Body]:
     return RESTART[policy], {"StartLimitIntervalSec": "infinity", "StartLimitBurst": int(count) + 1}
 
 
+def capabilities(service: Service) -> Body:
+    """No capability at all, unless the service listens below 1024: then only the one
+    that lets a dynamic user bind there."""
+    for port in service.ports.values():
+        if port.port and port.port < 1024:
+            caps = ["CAP_NET_BIND_SERVICE"]
+            return {"CapabilityBoundingSet": caps, "AmbientCapabilities": caps}
+    return {"CapabilityBoundingSet": ""}
+
+
 def systemd_unit(placed: Placed) -> Body:
     """A hardened unit for `command` that still reaches its GPUs (no PrivateDevices then)."""
     service, name = placed.service, placed.name
-    command = [systemd_word(w) for w in service.command or []]
-    low = [p.port for p in service.ports.values() if p.port and p.port < 1024]
-    caps = ["CAP_NET_BIND_SERVICE"] if low else []
+    state = f"/var/lib/{name}"
     restart, limits = restart_policy(service.restart)
     config: Body = {
         "Restart": restart,
         "RestartSec": 5,
         "DynamicUser": True,
         "StateDirectory": name,
-        "WorkingDirectory": f"/var/lib/{name}",
+        "WorkingDirectory": state,
         "(hardening)": HARDENING,
-        "CapabilityBoundingSet": caps or "",
-        **({"AmbientCapabilities": caps} if caps else {}),
+        **capabilities(service),
         **devices(placed),
         **unit_paths(placed),
     }
@@ -282,13 +287,13 @@ def systemd_unit(placed: Placed) -> Body:
     if limits:
         unit["unitConfig"] = limits
     unit.update(ordering(placed))
-    environment = {"HOME": f"/var/lib/{name}", **placed.gpu_environment()}
-    unit["environment"] = {**environment, **plain_environment(service)}
+    environment = {"HOME": state, **placed.gpu_environment(), **plain_environment(service)}
+    unit["environment"] = environment
     if credentials:
         config["LoadCredential"] = [f"{k}:{v}" for k, v in sorted(credentials.items())]
         unit["script"] = Indented(credential_script(credentials, service.command or []))
     else:
-        config["ExecStart"] = " ".join(command)
+        config["ExecStart"] = " ".join([systemd_word(w) for w in service.command or ()])
     unit["serviceConfig"] = config
     return {("systemd", "services", name): unit}
 
