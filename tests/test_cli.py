@@ -83,6 +83,23 @@ def test_template_override_beside_the_inventory_wins(small, runner):
     assert json.loads(text) == {"hosts": ["gpu", "store"]}
 
 
+def test_an_override_written_for_another_version_stops_the_render_by_name(small, runner):
+    """Templates' variables are infragen's own: the env template once got `variables`,
+    now finished `lines`. A copy of the old one names what it misses; nothing is written."""
+    runner.invoke(main, ["render", "-i", str(small)])
+    before = tree(small.parent / "out")
+    override = small.parent / "templates" / "env"
+    override.mkdir(parents=True)
+    (override / "ports.env.j2").write_text(
+        "{% for variable in variables %}\n{{ variable.name }}={{ variable.value }}\n{% endfor %}\n"
+    )
+    result = runner.invoke(main, ["render", "-i", str(small)])
+    assert result.exit_code == 2
+    assert "cannot render env/ports.env.j2: 'variables' is undefined" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree(small.parent / "out") == before
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
