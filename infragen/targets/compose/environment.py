@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from infragen.inventory.model import SecretRef, Service
 from infragen.inventory.names import compose_name
-from infragen.targets.compose.interpolation import keep
+from infragen.targets.compose.interpolation import keep, variable_name
 
 NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
 
@@ -64,7 +64,7 @@ def _resolve(
         secrets.files[name] = ref.file
         used.append(name)
         return f"{key}_FILE", f"/run/secrets/{name}"
-    variable = NOT_NAME.sub("_", f"{service}_{key}").strip("_").upper()
+    variable = variable_name(service, key)
     origin = (
         f"decrypt {key} from the sops file {ref.sops}"
         if ref.sops
