@@ -24,7 +24,13 @@ from infragen.render.environment import make_environment
 from infragen.render.filters import yaml_document
 from infragen.rules import check
 from infragen.targets.compose import files as compose_files
-from infragen.targets.compose.interpolation import OPERATORS, Reference, parse, render
+from infragen.targets.compose.interpolation import (
+    OPERATORS,
+    Reference,
+    parse,
+    render,
+    variable_name,
+)
 from infragen.targets.compose.settings import KEYS, container_settings
 from infragen.validate import Rendered, validate
 from infragen.validate.compose import _errors, compose_schema, compose_spec, compose_validator
@@ -246,6 +252,41 @@ def test_environment_secrets_and_dollars(small_files):
     assert "#   web_api_token: /run/keys/web-token" in example
     assert "\nUSER=\n" in example  # a compose reference kept: listed for .env
     assert "HOME" not in example  # `$$HOME` is literal text
+
+
+# A variable's name as compose reads it: "either an alphanumeric name ([_a-zA-Z][_a-zA-Z0-9]*)
+# or a braced string starting with ${" (compose-spec, 12-interpolation.md; the same words in
+# https://docs.docker.com/reference/compose-file/interpolation/). A `${` whose name does
+# not match is refused by compose ("invalid interpolation format").
+COMPOSE_VARIABLE = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
+BRACED = re.compile(r"(?<!\$)(?:\$\$)*\$\{([^}:?+-]*)")
+
+
+def test_a_secret_of_a_service_named_from_a_digit_gets_a_valid_variable(tmp_path, runner):
+    text = SMALL.read_text().replace(
+        "  db:\n    stack: apps\n",
+        "  9lives:\n    stack: apps\n    image: x/y:1\n    env:\n"
+        "      TOKEN: {agenix: 9lives-token}\n      KEY: {sops: secrets/9lives.yaml}\n"
+        "  db:\n    stack: apps\n",
+    )
+    (tmp_path / "inventory.yaml").write_text(text)
+    result = runner.invoke(main, ["render", "-i", str(tmp_path / "inventory.yaml"), "-o",
+                                  str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    compose = (tmp_path / "out/compose/apps/compose.yaml").read_text()
+    names = BRACED.findall(compose)
+    assert "_9LIVES_TOKEN" in names and "_9LIVES_KEY" in names
+    assert [n for n in names if not COMPOSE_VARIABLE.fullmatch(n)] == []
+    example = (tmp_path / "out/compose/apps/.env.example").read_text()
+    listed = set(re.findall(r"^([^#=\n]+)=", example, re.M))
+    assert set(names) <= listed
+    assert "WEB_SIGNING_KEY" in names  # a name that was valid is left as it was
+
+
+def test_variable_names_change_only_where_compose_would_refuse_them():
+    assert variable_name("9lives", "TOKEN") == "_9LIVES_TOKEN"
+    assert variable_name("luminous-nix", "api_key") == "LUMINOUS_NIX_API_KEY"
+    assert variable_name("immich/redis", "PASS") == "IMMICH_REDIS_PASS"
 
 
 def test_volumes_devices_limits_and_networks(small_files):
@@ -487,6 +528,13 @@ def test_import_compose_command(tmp_path, runner):
     assert app["volumes"] == [{"volume": "appdata", "target": "/var/lib/app"}]
     assert "  # note: POSTGRES_PASSWORD held a literal secret: moved to .env as" in result.stdout
     assert "  # note: port 9000:9000/udp was published on every address" in result.stdout
+
+
+def test_import_moves_a_secret_of_a_service_named_from_a_digit_to_a_valid_variable():
+    document = {"services": {"9lives": {"image": "x/y:1", "environment": {"DB_PASSWORD": "pw"}}}}
+    entries = yaml.safe_load(adopt(document, "apps", "box", None))
+    service = Service.model_validate(entries["services"]["9lives"])  # EnvName: no digit first
+    assert service.env["DB_PASSWORD"].secret == "_9LIVES_DB_PASSWORD"
 
 
 def test_import_compose_refuses_what_is_not_compose(tmp_path, runner):

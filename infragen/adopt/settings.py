@@ -15,16 +15,12 @@ from typing import Any
 
 from infragen.inventory.model import Host
 from infragen.rules.secrets import looks_secret
+from infragen.targets.compose.interpolation import variable_name
 
-NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
 MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$", re.I)
 UNIT_MB = {"": 1 / 2**20, "b": 1 / 2**20, "k": 1 / 1024, "m": 1, "g": 1024}
 SECRETS_DIR = "/run/secrets/"
 PROPAGATIONS = {"shared", "slave", "private", "rshared", "rslave", "rprivate"}
-
-
-def variable_name(*parts: str) -> str:
-    return NOT_NAME.sub("_", "_".join(parts)).strip("_").upper()
 
 
 def _entries(environment: Any) -> list[tuple[str, Any]]:

@@ -87,3 +87,21 @@ def container_port_outside_container(ctx: Context) -> Iterator[Finding]:
                 ("services", name, "ports", port_name, "container"),
                 f"'container' maps a port inside a container; '{name}' runs as {kind}",
             )
+
+
+@rule
+def published_without_port(ctx: Context) -> Iterator[Finding]:
+    """`published` names only the host side, as a compose variable; the container side is
+    `container`, else `port` (Port.target). With neither written there is no container
+    side to map it to, and no number for the clash checks, the firewall or the registry:
+    the port means nothing, so it is refused rather than rendered as a mapping to nothing.
+    """
+    for name, port_name, port in index_of(ctx.inventory).ports_having("published"):
+        if port.port is None and port.container is None and port.range is None:
+            yield ctx.error(
+                ("services", name, "ports", port_name, "published"),
+                f"{name}.{port_name} is published as {port.published} but has no port: "
+                "write `port:` (the number the variable defaults to; infragen checks it, "
+                "the firewall opens it and the container listens on it unless "
+                "`container:` says otherwise)",
+            )

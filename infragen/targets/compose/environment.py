@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from infragen.inventory.model import SecretRef, Service
 from infragen.inventory.names import compose_name
-from infragen.targets.compose.interpolation import keep
+from infragen.targets.compose.interpolation import keep, variable_name
 
 NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
 
@@ -52,6 +52,11 @@ class Secrets:
         return reference(name)
 
 
+def decrypted_variable(service: str, key: str) -> str:
+    """The `.env` variable a sops or agenix value of `service`'s `key` is decrypted into."""
+    return variable_name(service, key)
+
+
 def _resolve(
     secrets: Secrets, service: str, key: str, ref: SecretRef, used: list[str]
 ) -> tuple[str, str]:
@@ -64,7 +69,7 @@ def _resolve(
         secrets.files[name] = ref.file
         used.append(name)
         return f"{key}_FILE", f"/run/secrets/{name}"
-    variable = NOT_NAME.sub("_", f"{service}_{key}").strip("_").upper()
+    variable = decrypted_variable(service, key)
     origin = (
         f"decrypt {key} from the sops file {ref.sops}"
         if ref.sops
