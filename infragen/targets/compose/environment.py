@@ -10,14 +10,11 @@ ever reaches the compose file.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from infragen.inventory.model import SecretRef, Service
 from infragen.inventory.names import compose_name
-from infragen.targets.compose.interpolation import keep, variable_name
-
-NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
+from infragen.targets.compose.interpolation import NOT_NAME, keep, variable_name
 
 
 def reference(variable: str) -> str:
