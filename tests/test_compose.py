@@ -19,6 +19,7 @@ from infragen.cli import main
 from infragen.inventory.kept import recorded_sides
 from infragen.inventory.load import Loaded, load
 from infragen.inventory.model import Service
+from infragen.inventory.names import variable_name
 from infragen.pipeline import render_file
 from infragen.render.environment import make_environment
 from infragen.render.filters import yaml_document
@@ -29,7 +30,6 @@ from infragen.targets.compose.interpolation import (
     Reference,
     parse,
     render,
-    variable_name,
 )
 from infragen.targets.compose.settings import KEYS, container_settings
 from infragen.validate import Rendered, validate

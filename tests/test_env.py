@@ -7,14 +7,8 @@ import pytest
 
 from infragen.inventory.load import load
 from infragen.inventory.model import Inventory
-from infragen.targets.env import (
-    env_line,
-    lines,
-    name_part,
-    port_variables,
-    project_files,
-    variable_stem,
-)
+from infragen.inventory.names import name_part, variable_name
+from infragen.targets.env import env_line, lines, port_variables, project_files
 
 ESTATE = """\
 networks:
@@ -93,7 +87,7 @@ def test_one_file_by_hand(inventory: Inventory) -> None:
     ],
 )
 def test_a_stem_joins_the_names_by_single_underscores(service: str, port: str, stem: str) -> None:
-    assert variable_stem(service, port) == stem
+    assert variable_name(service, port) == stem
 
 
 @pytest.mark.parametrize(
@@ -104,4 +98,4 @@ def test_a_stem_is_the_whole_joined_name_made_at_once(joined: str) -> None:
     """Each name's part, made alone and memoised, joins into what one pass over the
     joined names makes (runs of non-alphanumerics across the join become one `_`)."""
     service, _, port = joined.partition("_")
-    assert variable_stem(service, port).lstrip("_") == name_part(f"{service}_{port}")
+    assert variable_name(service, port).lstrip("_") == name_part(f"{service}_{port}")

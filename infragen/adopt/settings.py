@@ -14,8 +14,8 @@ import re
 from typing import Any
 
 from infragen.inventory.model import Host
+from infragen.inventory.names import variable_name
 from infragen.rules.secrets import looks_secret
-from infragen.targets.compose.interpolation import variable_name
 
 MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$", re.I)
 UNIT_MB = {"": 1 / 2**20, "b": 1 / 2**20, "k": 1 / 1024, "m": 1, "g": 1024}

@@ -15,17 +15,40 @@ nothing is left as written for the rules to report.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 SEPARATOR = "/"
+NOT_NAME = re.compile(r"[^A-Za-z0-9]+")  # folded into one `_` in a variable's name
 REFERENCES = ("depends_on", "uses")  # the fields of a service that name other services
 
 
 def compose_name(service_id: str) -> str:
     """The name a service has inside its compose project."""
     return service_id.rpartition(SEPARATOR)[2]
+
+
+def variable_name(*parts: str) -> str:
+    """The variable infragen names after `parts` (a service and a port or a key): runs of
+    anything but letters and digits as one `_`, none at either end, upper case
+    (`luminous-nix`, `nlp-api` → `LUMINOUS_NIX_NLP_API`; `9lives`, `token` →
+    `_9LIVES_TOKEN`). Compose and the shells that read env files take no name that starts
+    with a digit, so such a name gets a leading `_`; no other name made here starts with
+    `_`, so the prefix keeps names apart. Each part is folded on its own (the `_` joining
+    them merges with the runs beside it, so this is the fold of the joined text), once per
+    distinct part: the same port names recur in every service of an estate."""
+    name = "_".join(filter(None, map(name_part, parts)))
+    return f"_{name}" if name[:1].isdigit() else name
+
+
+@functools.lru_cache(maxsize=65536)
+def name_part(name: str) -> str:
+    """A name's part of a variable: runs of anything but letters and digits as one `_`,
+    none at either end, upper case. Pure in `name`, so memoised."""
+    return NOT_NAME.sub("_", name).strip("_").upper()
 
 
 def key_stack(service_id: str) -> str | None:

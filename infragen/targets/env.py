@@ -11,16 +11,14 @@ port. Ports not allocated yet are listed as comments.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from infragen.inventory.model import Inventory, Port, Service
+from infragen.inventory.names import variable_name
 from infragen.inventory.query import index_of, per_inventory
 from infragen.targets import OutputFile, target
 
-NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
 MAX_PORT = 65535
 
 
@@ -30,23 +28,6 @@ class Variable:
 
     name: str
     value: int | None
-
-
-def variable_stem(service: str, port_name: str) -> str:
-    """`luminous-nix`, `nlp-api` → `LUMINOUS_NIX_NLP_API`: what every variable of the port
-    starts with, made once per port. Runs of anything but letters and digits become one
-    `_` (the `_` joining the names among them), so the stem joins each name's own part:
-    made once per name, not once per port (the same port names recur in every service)."""
-    first, second = name_part(service), name_part(port_name)
-    stem = f"{first}_{second}" if first and second else first or second
-    return f"_{stem}" if stem[0].isdigit() else stem
-
-
-@lru_cache(maxsize=65536)
-def name_part(name: str) -> str:
-    """A name's part of a stem: runs of anything but letters and digits as one `_`, none
-    at either end, upper case. Pure in `name`, so memoised."""
-    return NOT_NAME.sub("_", name).strip("_").upper()
 
 
 def port_numbers(port: Port, fallback: int | None) -> Sequence[tuple[str, int | None]]:
@@ -69,7 +50,7 @@ def port_variables(
     service: str, port_name: str, port: Port, fallback: int | None
 ) -> list[Variable]:
     """The variables of one port: its number(s), then the fallback(s) that fit in 1-65535."""
-    stem = variable_stem(service, port_name)
+    stem = variable_name(service, port_name)
     return [Variable(f"{stem}_{suffix}", n) for suffix, n in port_numbers(port, fallback)]
 
 
@@ -120,7 +101,7 @@ def lines(inventory: Inventory, services: list[str]) -> list[str]:
     found: list[str] = []
     for name in sorted(services):
         for port_name, port in inventory.services[name].ports.items():
-            stem = variable_stem(name, port_name)
+            stem = variable_name(name, port_name)
             found += [
                 env_line(f"{stem}_{suffix}", number)
                 for suffix, number in port_numbers(port, fallback)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from infragen.inventory.model import SecretRef, Service
-from infragen.inventory.names import compose_name
-from infragen.targets.compose.interpolation import NOT_NAME, keep, variable_name
+from infragen.inventory.names import NOT_NAME, compose_name, variable_name
+from infragen.targets.compose.interpolation import keep
 
 
 def reference(variable: str) -> str:

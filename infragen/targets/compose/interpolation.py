@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
 OPERATORS = (":-", ":?", ":+", "-", "?", "+")
 DOLLAR = re.compile(r"\$")
 CLOSING_OR_DOLLAR = re.compile(r"[$}]")
@@ -116,16 +115,6 @@ def render(tokens: tuple[Token, ...], escape: bool = True) -> str:
 def keep(text: str) -> str:
     """`text` as compose text that means what it says: references kept, stray `$` escaped."""
     return render(parse(text)) if "$" in text else text
-
-
-def variable_name(*parts: str) -> str:
-    """The variable infragen names after `parts` (a service and a key): runs of anything
-    but letters and digits as one `_`, upper case, `9lives`, `token` → `_9LIVES_TOKEN`.
-    Compose reads a name only as `NAME` has it, never from a digit, so a name that would
-    start with one gets a leading `_`; no other name made here starts with `_`, so the
-    prefix keeps names apart, and every name that was valid stays as it was."""
-    name = NOT_NAME.sub("_", "_".join(parts)).strip("_").upper()
-    return f"_{name}" if name[:1].isdigit() else name
 
 
 def literal(text: str) -> str:
