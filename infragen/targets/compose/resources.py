@@ -132,6 +132,8 @@ def devices(view: StackView, name: str) -> list[str]:
 
 def _gpu_reservation(view: StackView, name: str) -> dict[str, Any] | None:
     service = view.services[name]
+    if not service.gpus and service.gpu_count is None:
+        return None  # claims no GPU: most services
     nvidia = _gpus(view, name)[0]
     if not nvidia and service.gpu_count is None:
         return None
@@ -153,9 +155,7 @@ def deploy(view: StackView, name: str, service: Service) -> dict[str, Any] | Non
             resources["limits"]["cpus"] = f"{limits.cpus:g}"
         if limits.memory_mb:
             resources["limits"]["memory"] = f"{limits.memory_mb}M"
-    # Only a service claiming GPUs or a count of them reserves any: most reserve none.
-    if service.gpus or service.gpu_count is not None:
-        reservation = _gpu_reservation(view, name)
-        if reservation:
-            resources["reservations"] = {"devices": [reservation]}
+    reservation = _gpu_reservation(view, name)
+    if reservation:
+        resources["reservations"] = {"devices": [reservation]}
     return {"resources": resources} if resources else None
