@@ -50,8 +50,15 @@ def _span(text: str, node: yaml.ScalarNode) -> str:
     return text[node.start_mark.index : node.end_mark.index]
 
 
-def _replacement(text: str, slot: Slot, node: yaml.ScalarNode, rng: random.Random) -> str | None:
-    """Another value for `node`, as YAML text, or None when there is none to take."""
+def _replacement(
+    text: str,
+    found: list[tuple[str, yaml.ScalarNode]],
+    slot: Slot,
+    node: yaml.ScalarNode,
+    rng: random.Random,
+) -> str | None:
+    """Another value for `node`, as YAML text, or None when there is none to take; a
+    string's is one of the values `found` in `text` under the same key."""
     if node.tag.endswith(":int"):
         return str(int(node.value) + rng.choice((-1, 1)))
     if node.tag.endswith(":bool"):
@@ -59,7 +66,7 @@ def _replacement(text: str, slot: Slot, node: yaml.ScalarNode, rng: random.Rando
     others = sorted(
         {
             _span(text, other)
-            for key, other in _scalars(yaml.compose(text, Loader=yaml.SafeLoader))
+            for key, other in found
             if (key, other.tag) == slot and other.value != node.value and "\n" not in other.value
         }
     )
@@ -71,7 +78,7 @@ def one_edit(text: str, rng: random.Random) -> str | None:
     found = list(_scalars(yaml.compose(text, Loader=yaml.SafeLoader)))
     key, node = rng.choice(found)
     if not node.tag.endswith(":int") or node.value.isdigit():
-        new = _replacement(text, (key, node.tag), node, rng)
+        new = _replacement(text, found, (key, node.tag), node, rng)
         if new is not None:
             return text[: node.start_mark.index] + new + text[node.end_mark.index :]
     return None
