@@ -19,7 +19,7 @@ import yaml
 
 from infragen.adopt import keys
 from infragen.adopt.health import inventory_health
-from infragen.adopt.ports import container_port, gather, inventory_ports
+from infragen.adopt.ports import container_port, gather, inventory_ports, problems
 from infragen.adopt.settings import environment, volume
 from infragen.adopt.stack import (
     container_prefix,
@@ -33,7 +33,6 @@ from infragen.inventory.model import Host, Inventory
 from infragen.inventory.models.base import NAME_PATTERN
 from infragen.inventory.names import compose_name
 from infragen.render.filters import SafeYamlDumper, comment_text
-from infragen.targets.compose.interpolation import Reference, parse
 
 PROMETHEUS_CONFIG = ("./prometheus.yml", "/etc/prometheus/prometheus.yml")
 
@@ -103,19 +102,24 @@ def _volumes(ctx: Context, name: str, spec: dict[str, Any]) -> list[dict[str, An
 
 
 def _ports(ctx: Context, name: str, spec: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
-    """Typed ports, unless an entry is a variable as a whole (then all stay as written)."""
+    """Typed ports, unless an entry says what the inventory cannot (then all stay as written,
+    since a `compose:` list replaces the rendered one rather than adding to it)."""
     entries = list(spec.get("ports") or [])
-    whole = [
-        e
-        for e in entries
-        if isinstance(e, str) and len(p := parse(e)) == 1 and isinstance(p[0], Reference)
-    ]
-    if whole:
-        ctx.note(name, f"port {whole[0]} is a variable as a whole: kept as written, unchecked")
-        found.setdefault("compose", {})["ports"] = entries
-        entries = []
+    expose = list(spec.get("expose") or [])
+    unkept = problems(entries, expose)
+    if unkept:
+        for text in unkept:
+            ctx.note(name, text)
+        ctx.note(
+            name,
+            "ports and expose kept as written, unchecked: no clash check, firewall rule or "
+            "registry number for them, and they bind what the file binds",
+        )
+        written = {"ports": entries, "expose": expose}
+        found.setdefault("compose", {}).update({k: v for k, v in written.items() if v})
+        return {}
     notes: list[str] = []
-    ports, exposure = inventory_ports(gather(entries, list(spec.get("expose") or []), notes))
+    ports, exposure = inventory_ports(gather(entries, expose, notes))
     for text in notes:
         ctx.note(name, text)
     if exposure not in (None, "localhost"):

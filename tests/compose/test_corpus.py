@@ -1,6 +1,6 @@
 """Adopting published compose files: import → inventory → render gives back what they say.
 
-Each file of `corpus/` (ten stacks published by self-hosted projects, sources in their
+Each file of `corpus/` (eleven stacks published by self-hosted projects, sources in their
 headers) is imported with `import-compose`, loaded with a host into an inventory, checked
 by the rules, rendered, validated against the compose-spec schema, and compared service
 by service with the original after both are normalised (`semantics.py`). The only

@@ -44,6 +44,8 @@ class Port(Lean):
     range: PortRange | None = None
     protocol: Protocol = "tcp"
     container: int | None = Field(default=None, ge=1, le=65535)
+    # Compose text of the container side when a variable chooses it: `${WEB_INNER:-80}`.
+    container_variable: str | None = None
     exposure: Exposure | None = None
     role: str | None = None
     scheme: Literal["http", "https", "tcp", "udp", "grpc"] | None = None
@@ -72,6 +74,19 @@ class Port(Lean):
             raise ValueError("a port range cannot map to a container port")
         if self.published is not None and "$" not in self.published:
             raise ValueError("published is a compose variable reference, e.g. ${HTTP_PORT:-80}")
+        if self.container_variable is not None:
+            self._check_container_variable(self.container_variable)
+
+    def _check_container_variable(self, text: str) -> None:
+        """The variable stays compose's to fill; its default is the number infragen checks,
+        written as `container` (or `port` when both sides share it)."""
+        if "$" not in text:
+            raise ValueError("container_variable is a compose variable reference, e.g. ${PORT:-80}")
+        if self.range is not None or (self.container is None and self.port is None):
+            raise ValueError(
+                "container_variable needs the number it defaults to: write `container:` "
+                "(or `port:` when both sides are that number)"
+            )
 
     @property
     def allocated(self) -> bool:

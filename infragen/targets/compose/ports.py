@@ -15,8 +15,10 @@ LOCALHOST = "127.0.0.1"
 
 
 def _inside(port: Port) -> str:
-    """The container side of a port (a range maps onto itself)."""
-    return f"{port.first}-{port.last}" if port.range else str(port.target)
+    """The container side of a port (a range maps onto itself; a variable stays compose's)."""
+    if port.range:
+        return f"{port.first}-{port.last}"
+    return keep(port.container_variable) if port.container_variable else str(port.target)
 
 
 def _mapping(port: Port) -> str:
@@ -26,7 +28,7 @@ def _mapping(port: Port) -> str:
         span = _inside(port)
         return f"{span}:{span}"
     outside = keep(port.published) if port.published else port.port
-    return f"{outside}:{port.target}"
+    return f"{outside}:{_inside(port)}"
 
 
 def bind_prefixes(view: StackView) -> dict[str, tuple[str, ...]]:
