@@ -16,6 +16,7 @@ import pytest
 import yaml
 from engine import ComposeError, network_hash, private_engine, project_networks, up_networks
 
+from infragen.adopt.compose import adopt
 from infragen.inventory.load import load
 from infragen.pipeline import render_file
 from infragen.render.environment import make_environment
@@ -143,6 +144,35 @@ def test_names_compose_itself_gives_are_not_warned(tmp_path):
     stacks = "shop:\n  host: box\n  networks:\n    default: {name: oldshop_default}\n"
     assert findings(tmp_path, stacks) == []
     assert findings(tmp_path, "shop:\n  host: box\n  networks: [default]\n") == []
+
+
+# ------------------------------------------------------------------ import-compose
+
+
+def test_import_turns_the_legacy_external_name_into_name_and_external(tmp_path):
+    """`external: {name: X}` is compose's old spelling of `name: X` + `external: true`
+    (compose-go relocateExternalName); the inventory has only the new one."""
+    base = load(inventory(tmp_path, "{}\n"), tmp_path).inventory
+    document = {
+        "services": {"app": {"image": "nginx:1.27", "networks": ["proxy", "default"]}},
+        "networks": {"proxy": {"external": {"name": "traefik_proxy"}}},
+    }
+    imported = adopt(document, "app", "box", base, project="app")
+    entry = yaml.safe_load(imported)["stacks"]["app"]
+    assert entry["networks"] == {
+        "default": None,
+        "proxy": {"name": "traefik_proxy", "external": True},
+    }
+
+
+def test_import_of_a_published_file_keeps_the_keys_compose_labelled(tmp_path):
+    """Mastodon's published file (corpus/mastodon.yaml) names two networks it creates,
+    `external_network` and `internal_network`: adopted under its own project name they
+    keep their keys, the labels compose gave the networks on the running host."""
+    original = yaml.safe_load((HERE / "corpus" / "mastodon.yaml").read_text())
+    base = load(inventory(tmp_path, "{}\n"), tmp_path).inventory
+    entry = yaml.safe_load(adopt(original, "mastodon", "box", base, project="mastodon"))
+    assert set(entry["stacks"]["mastodon"]["networks"]) == set(original["networks"])
 
 
 # ------------------------------------------------------------------ compose's own steps
