@@ -47,6 +47,11 @@ def inventory(tmp_path: Path, stacks: str) -> Path:
     return path
 
 
+def two_stacks(shop: str, blog: str) -> str:
+    """Stacks shop and blog on host box, with the networks given (flow style)."""
+    return f"shop:\n  host: box\n  networks: {shop}\nblog:\n  host: box\n  networks: {blog}\n"
+
+
 def findings(tmp_path: Path, stacks: str) -> list[str]:
     path = inventory(tmp_path, stacks)
     return [str(f) for f in check(load(path, tmp_path)) if "network" in f.message]
@@ -96,14 +101,7 @@ def test_the_default_networks_name_under_another_key_is_an_error(tmp_path):
 
 
 def test_two_stacks_cannot_both_create_one_engine_network(tmp_path):
-    stacks = """\
-    shop:
-      host: box
-      networks: {shared: {name: proxy}}
-    blog:
-      host: box
-      networks: {proxy: {name: proxy}}
-    """
+    stacks = two_stacks("{shared: {name: proxy}}", "{proxy: {name: proxy}}")
     errors = [f for f in findings(tmp_path, stacks) if "error" in f]
     assert errors == [
         "inventory.yaml:18:16: error: engine network 'proxy' on host 'box' is created by stack "
@@ -114,14 +112,7 @@ def test_two_stacks_cannot_both_create_one_engine_network(tmp_path):
 
 
 def test_one_stack_creates_a_network_the_other_joins(tmp_path):
-    stacks = """\
-    shop:
-      host: box
-      networks: {proxy: {name: proxy}}
-    blog:
-      host: box
-      networks: {proxy: {external: true}}
-    """
+    stacks = two_stacks("{proxy: {name: proxy}}", "{proxy: {external: true}}")
     assert findings(tmp_path, stacks) == []
     assert rendered(tmp_path, stacks, "blog")["networks"] == {
         "proxy": {"name": "proxy", "external": True}
@@ -261,3 +252,39 @@ def test_an_external_network_must_exist(engine):
         ComposeError, match="network hydra declared as external, but could not be found"
     ):
         up_networks(engine, committed("hydra-storage"))
+
+
+def adopted_pair(tmp_path: Path) -> dict[str, dict]:
+    """The two published files of tests/compose/external/, imported one after the other
+    into one inventory (as `nginx-proxy` and `webapp`), rendered: stack → compose file."""
+    main, imported = tmp_path / "inventory.yaml", []
+    for stack, name in (("nginx-proxy", "nginx-proxy"), ("webapp", "example-webapp")):
+        main.write_text(HOST.split("services:")[0] + yaml.safe_dump({"include": imported}))
+        document = yaml.safe_load((HERE / "external" / f"{name}.yaml").read_text())
+        entries = adopt(document, stack, "box", load(main, tmp_path).inventory, project=name)
+        (tmp_path / f"{stack}.yaml").write_text(entries)
+        imported.append(f"{stack}.yaml")
+    main.write_text(HOST.split("services:")[0] + yaml.safe_dump({"include": imported}))
+    loaded = load(main, tmp_path)
+    assert [str(f) for f in check(loaded) if f.severity == "error"] == []
+    outputs = [o for o in compose_files(loaded.inventory) if o.path.endswith("/compose.yaml")]
+    files = {o.path: render_file(make_environment(None), o, "inventory.yaml") for o in outputs}
+    assert [f for f in validate(files.values()) if f.severity == "error"] == []
+    return {p.split("/")[1]: yaml.safe_load(f.text) for p, f in files.items()}
+
+
+def test_two_published_stacks_join_the_hand_made_network(engine, tmp_path):
+    """Both files run their default network as `nginx-proxy`, made by hand beforehand (the
+    project's README). Adopted, each joins it as external; the engine has it once."""
+    rendered_files = adopted_pair(tmp_path)
+    for stack in ("nginx-proxy", "webapp"):
+        assert rendered_files[stack]["networks"] == {
+            "default": {"name": "nginx-proxy", "external": True}
+        }
+    engine.remove_all()
+    made = engine.create("nginx-proxy")
+    for name in ("nginx-proxy", "example-webapp"):
+        original = yaml.safe_load((HERE / "external" / f"{name}.yaml").read_text())
+        assert up_networks(engine, original | {"name": name}) == ({"default": made}, [])
+    for stack in ("nginx-proxy", "webapp"):
+        assert up_networks(engine, rendered_files[stack]) == ({"default": made}, [])
