@@ -152,6 +152,8 @@ def _owned(engine: Engine, project: str, key: str, spec: dict, warnings: list[st
             )
         if labels.get(LABELS["config_hash"], "") in ("", network_hash(spec)):
             return found["Id"]
+        # compose would stop the project's containers on it and make it again: for a
+        # stack that must keep running on today's network, as bad as a refusal
         raise ComposeError(f"network {name} differs from the file: compose would recreate it")
     return engine.create(name, _labels(project, key, spec), **_options(spec))
 

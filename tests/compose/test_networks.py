@@ -288,3 +288,13 @@ def test_two_published_stacks_join_the_hand_made_network(engine, tmp_path):
         assert up_networks(engine, original | {"name": name}) == ({"default": made}, [])
     for stack in ("nginx-proxy", "webapp"):
         assert up_networks(engine, rendered_files[stack]) == ({"default": made}, [])
+
+
+def test_a_network_compose_made_from_another_definition_would_be_recreated(engine):
+    """The replay is not lenient: had compose made optiinfra_default from a definition
+    other than the rendered one (its config-hash label), `up` would recreate it."""
+    engine.remove_all()
+    labels = {"com.docker.compose.network": "default", "com.docker.compose.project": "optiinfra"}
+    engine.create("optiinfra_default", labels | {"com.docker.compose.config-hash": "0" * 64})
+    with pytest.raises(ComposeError, match="compose would recreate it"):
+        up_networks(engine, committed("optiinfra"))
