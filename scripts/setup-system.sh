@@ -3,7 +3,8 @@
 # nix-bin (nix-instantiate), pdns-server + pdns-backend-bind (a real PowerDNS),
 # pdns-backend-sqlite3 (a database for PowerDNS's HTTP API), nftables (nft -c),
 # nodejs (runs the CI example's comment script), cloud-init (its schema check and
-# network-config parser). Needs root; otherwise it names what is missing (and, under
+# network-config parser), docker.io (a private dockerd: compose's network step is replayed
+# against it). Needs root; otherwise it names what is missing (and, under
 # CI=true, fails).
 set -eu
 
@@ -15,6 +16,7 @@ ls /usr/lib/*/pdns/libgsqlite3backend.so >/dev/null 2>&1 || missing="$missing pd
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing="$missing nftables"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v cloud-init >/dev/null 2>&1 || missing="$missing cloud-init"
+command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || missing="$missing docker.io"
 
 [ -z "$missing" ] && exit 0
 

@@ -91,13 +91,28 @@ def container_prefix(stack: str, containers: dict[str, str]) -> str:
     return votes.most_common(1)[0][0] if votes else ""
 
 
+def _current(spec: dict[str, Any]) -> dict[str, Any]:
+    """The legacy `external: {name: X}` as compose reads it: `name: X`, `external: true`."""
+    external = spec.get("external")
+    if isinstance(external, dict):
+        spec["external"] = True
+        if external.get("name"):
+            spec["name"] = external["name"]
+    return spec
+
+
 def _pinned(
     kind: str, declared: dict[str, Any], project: str, stack: str, notes: list[str]
 ) -> dict[str, Any]:
-    """Declared networks or volumes, each keeping the engine name it had under `project`."""
+    """Declared networks or volumes, each keeping the engine name it had under `project`.
+
+    An external one is joined by its own name. An owned network keeps its key: compose
+    labels the network it made with the key and refuses it under another, so the old
+    project's `default` stays `default` (named `<project>_default` when the stack's name
+    differs; compose then only warns that another project made it)."""
     found = {}
     for name, spec in declared.items():
-        spec = dict(spec or {})
+        spec = _current(dict(spec or {}))
         if spec.get("name") == f"{stack}_{name}":
             del spec["name"]  # what compose calls it anyway
         if project != stack and not spec.get("name") and not spec.get("external"):
@@ -114,7 +129,8 @@ def stack_entry(
     services = document["services"]
     networks = dict(document.get("networks") or {})
     on_default = any(
-        not (spec or {}).get("networks") and not (spec or {}).get("network_mode")
+        "default" in ((spec or {}).get("networks") or ["default"])
+        and not (spec or {}).get("network_mode")
         for spec in services.values()
     )
     if on_default and "default" not in networks:

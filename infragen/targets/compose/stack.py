@@ -76,12 +76,16 @@ class StackView:
         return own or f"{self.stack.container_prefix}{compose_name(name)}"
 
     def network_name(self, network: str) -> str:
-        """The engine's name of a stack network: scoped to the project, as compose does,
-        unless it has a `name` or is `external` (then its own name)."""
-        spec = self.stack.networks[network]
-        if spec.name:
-            return spec.name
-        return network if spec.external else f"{self.name}_{network}"
+        return network_name(self.name, self.stack, network)
+
+
+def network_name(stack_name: str, stack: Stack, network: str) -> str:
+    """The engine's name of a stack network, as compose-go gives it: the `name` set, else
+    the key of an external network, else the key scoped to the project (`<stack>_<key>`)."""
+    spec = stack.networks[network]
+    if spec.name:
+        return spec.name
+    return network if spec.external else f"{stack_name}_{network}"
 
 
 def stack_views(inventory: Inventory) -> dict[str, StackView]:
