@@ -11,7 +11,8 @@ the rendered forward rules do:
   container and a client routed from another network, or a crafted packet to a port bound
   to 127.0.0.1, does not; without the ruleset both do, so the test can fail.
 
-Facts about NixOS's nftables tables: tests/nixos/facts.json (`nftables`).
+Facts about NixOS's nftables tables and forward chain: tests/nixos/facts.json (`nftables`,
+`firewall-nftables`).
 """
 
 from __future__ import annotations

@@ -94,9 +94,10 @@ def published_table(inventory: Inventory, name: str, found: list[Opening]) -> Bo
 
     An `oci` container's published port is DNATed by its engine and forwarded, never seen
     by the input chain above. NixOS's firewall filters forward only with `filterForward`,
-    whose policy-drop chain would also cut off the containers' own traffic; a table of
-    infragen's (`networking.nftables.tables`, replaced one by one on reload, beside the
-    engine's) restricts just the published ports. Tabs become Nix's two-space indent.
+    and then accepts every DNATed connection before `extraForwardRules` (and drops the
+    containers' own new traffic by policy); a table of infragen's
+    (`networking.nftables.tables`, replaced one by one on reload, beside the engine's)
+    restricts just the published ports. Tabs become Nix's two-space indent.
     """
     published = published_openings(inventory, name, found)
     if inventory.hosts[name].container_runtime is None and not published:
