@@ -2,6 +2,7 @@
 # Installs the Debian tools infragen's tests run for real, when they are missing:
 # nix-bin (nix-instantiate), pdns-server + pdns-backend-bind (a real PowerDNS),
 # pdns-backend-sqlite3 (a database for PowerDNS's HTTP API), nftables (nft -c),
+# iproute2 (veth pairs between the network namespaces of the firewall packet tests),
 # nodejs (runs the CI example's comment script), cloud-init (its schema check and
 # network-config parser), docker.io (a private dockerd: compose's network step is replayed
 # against it). Needs root; otherwise it names what is missing (and, under
@@ -14,6 +15,7 @@ command -v pdns_server >/dev/null 2>&1 || missing="$missing pdns-server"
 [ -e /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ] || ls /usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 || missing="$missing pdns-backend-bind"
 ls /usr/lib/*/pdns/libgsqlite3backend.so >/dev/null 2>&1 || missing="$missing pdns-backend-sqlite3"
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing="$missing nftables"
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing="$missing iproute2"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v cloud-init >/dev/null 2>&1 || missing="$missing cloud-init"
 command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || missing="$missing docker.io"

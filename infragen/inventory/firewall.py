@@ -42,6 +42,7 @@ class Opening(NamedTuple):
 Origin = tuple[str | None, ipaddress.IPv4Network | None, str | None]  # network, CIDR, NIC
 NFS_PORT = 2049  # NFSv4 needs this one TCP port only: no rpcbind, mountd or statd
 OPENED = ("lan", "public")  # the exposures a firewall opens (Binding.opens_firewall)
+CONTAINER_KINDS = ("compose", "oci")  # runtimes whose ports a container engine publishes
 # An opening made from its fields in C (its own constructor is a Python function): the
 # openings of a thousand hosts number tens of thousands. Every field is given: a tuple made
 # so takes no defaults.
@@ -119,6 +120,20 @@ def openings(inventory: Inventory, host_name: str) -> list[Opening]:
     found += nfs_openings(inventory, host_name)
     found += port_openings(inventory, host_name)
     return in_order(found)
+
+
+def published_openings(inventory: Inventory, host_name: str, found: list[Opening]) -> list[Opening]:
+    """Of the host's openings `found`, those of ports a container engine publishes
+    (`compose` and `oci` services), in their order.
+
+    The engine DNATs such a port in prerouting and the connection goes through the forward
+    hook to the container, never through input: the firewall must hold these sources a
+    second time, in its forward chain. Filtered from the openings the caller already has,
+    so a host's openings are worked out once.
+    """
+    bindings = index_of(inventory).bindings_on.get(host_name, ())
+    published = {(b.service, b.name) for b in bindings if b.kind in CONTAINER_KINDS}
+    return [o for o in found if (o.service, o.port_name) in published]
 
 
 def port_openings(inventory: Inventory, host_name: str) -> list[Opening]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from infragen.inventory.addresses import nameservers
-from infragen.inventory.firewall import Opening, openings
+from infragen.inventory.firewall import Opening, openings, published_openings
 from infragen.inventory.model import Host, Inventory
 from infragen.inventory.nfs import export_line, mount_options, nfs_device
-from infragen.targets.firewall import accept_rules
+from infragen.targets.firewall import accept_rules, forward_chains
 from infragen.targets.nixos.printer import Indented
 
 Body = dict[Any, Any]
@@ -85,7 +85,26 @@ def firewall(inventory: Inventory, name: str) -> Body:
     limited = accept_rules(o for o in found if o.source is not None)
     if limited:
         body["networking", "firewall", "extraInputRules"] = Indented("\n".join(limited) + "\n")
+    body.update(published_table(inventory, name, found))
     return body
+
+
+def published_table(inventory: Inventory, name: str, found: list[Opening]) -> Body:
+    """The `.nft` files' forward chain as a table of its own, on a host running containers.
+
+    An `oci` container's published port is DNATed by its engine and forwarded, never seen
+    by the input chain above. NixOS's firewall filters forward only with `filterForward`,
+    and then accepts every DNATed connection before `extraForwardRules` (and drops the
+    containers' own new traffic by policy); a table of infragen's
+    (`networking.nftables.tables`, replaced one by one on reload, beside the engine's)
+    restricts just the published ports. Tabs become Nix's two-space indent.
+    """
+    published = published_openings(inventory, name, found)
+    if inventory.hosts[name].container_runtime is None and not published:
+        return {}
+    lines = [line.replace("\t", "  ") for line in forward_chains(published)]
+    table = {"family": "inet", "content": Indented("\n".join(lines) + "\n")}
+    return {("networking", "nftables", "tables", "infragen"): table}
 
 
 def nfs_server(inventory: Inventory, host: Host) -> Body:

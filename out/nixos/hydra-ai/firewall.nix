@@ -9,4 +9,20 @@
     iifname "eno1" ip saddr 192.168.1.0/24 tcp dport 5000 accept comment "tabbyapi.api"
     iifname "eno1" ip saddr 192.168.1.0/24 tcp dport 11434 accept comment "ollama.api"
   '';
+  networking.nftables.tables.infragen = {
+    family = "inet";
+    content = ''
+      chain forward {
+        type filter hook forward priority filter; policy accept;
+        ct state new ct status dnat jump published
+      }
+
+      chain published {
+        ct original ip daddr 127.0.0.0/8 drop comment "bound to loopback"
+        ct original ip6 daddr ::1 drop comment "bound to loopback"
+        iifname "eno1" ip saddr 192.168.1.0/24 meta l4proto tcp ct original proto-dst 5000 accept comment "tabbyapi.api"
+        meta l4proto tcp ct original proto-dst 5000 drop comment "tabbyapi.api: other sources"
+      }
+    '';
+  };
 }

@@ -11,4 +11,24 @@
     iifname "enp1s0f0" ip saddr 192.168.1.0/24 tcp dport 9000 accept comment "whisper.api"
     iifname "enp1s0f0" ip saddr 192.168.1.0/24 tcp dport 11434 accept comment "ollama.api"
   '';
+  networking.nftables.tables.infragen = {
+    family = "inet";
+    content = ''
+      chain forward {
+        type filter hook forward priority filter; policy accept;
+        ct state new ct status dnat jump published
+      }
+
+      chain published {
+        ct original ip daddr 127.0.0.0/8 drop comment "bound to loopback"
+        ct original ip6 daddr ::1 drop comment "bound to loopback"
+        iifname "enp1s0f0" ip saddr 192.168.1.0/24 meta l4proto tcp ct original proto-dst 8080 accept comment "kokoro-tts.api"
+        iifname "enp1s0f0" ip saddr 192.168.1.0/24 meta l4proto tcp ct original proto-dst 8188 accept comment "comfyui.web"
+        iifname "enp1s0f0" ip saddr 192.168.1.0/24 meta l4proto tcp ct original proto-dst 9000 accept comment "whisper.api"
+        meta l4proto tcp ct original proto-dst 8080 drop comment "kokoro-tts.api: other sources"
+        meta l4proto tcp ct original proto-dst 8188 drop comment "comfyui.web: other sources"
+        meta l4proto tcp ct original proto-dst 9000 drop comment "whisper.api: other sources"
+      }
+    '';
+  };
 }
