@@ -38,6 +38,8 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from infragen.output.caches import cache_home
+
 # A file's entry: what `stat` said of it (size, mtime_ns, ctime_ns, inode), then the digest
 # of the bytes it held. Kept as the record's lists, compared and written back as they are.
 Entry = list[int | str]
@@ -52,13 +54,11 @@ def _entry(status: os.stat_result, sha: str) -> Entry:
 
 def _record_path(out: Path) -> Path | None:
     """Where the stamps of `out/` are kept, or None when the cache is off or has no place."""
-    if os.environ.get("INFRAGEN_CACHE", "").lower() in ("off", "0", "no", "false"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(base):
+    home = cache_home()
+    if home is None:
         return None
     name = hashlib.blake2b(os.fsencode(out.resolve()), digest_size=16).hexdigest()
-    return Path(base) / "infragen" / "stamps" / f"{name}.stamps"
+    return home / "stamps" / f"{name}.stamps"
 
 
 class Stamps:
