@@ -9,6 +9,7 @@ whatever else decides it, so changed code never meets what older code kept.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -45,3 +46,21 @@ def code_folder(kind: str, *versions: str) -> Path | None:
     except OSError:
         return None
     return folder
+
+
+def replace_whole(where: Path, data: bytes) -> None:
+    """Replace the file `where` whole (a reader sees the old one or the new one); a cache
+    that cannot be written is only slower. (tempfile is imported here: `check` never
+    writes.)"""
+    import tempfile
+
+    with contextlib.suppress(OSError):
+        where.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{where.name}.", dir=where.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, where)
+        except OSError:
+            os.unlink(temporary)
+            raise

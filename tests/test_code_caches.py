@@ -1,6 +1,7 @@
-"""Compiled templates kept between renders (render/environment.py, output/caches.py): a
-template is compiled once per code and source, and whatever the cache holds or lacks,
-a template renders what Jinja compiling it afresh renders."""
+"""What infragen's code alone decides, kept between renders (output/caches.py): compiled
+templates (render/environment.py) and the inventory's JSON Schema (targets/schema.py).
+Each is worked out once per code, and whatever the cache holds or lacks, a render gets
+what working it out afresh gives."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from infragen.inventory.model import Inventory
 from infragen.output import caches, fingerprint
+from infragen.render.contexts import context_key
 from infragen.render.environment import compiled_templates, make_environment
+from infragen.targets import OutputFile
+from infragen.targets.schema import inventory_schema
 
 TEMPLATE = "{% for name in names %}{{ name | upper }}: {{ port | default(22) }}\n{% endfor %}"
 
@@ -104,3 +109,51 @@ def test_the_cache_can_be_turned_off(estate: Path, monkeypatch: pytest.MonkeyPat
     assert compiled_templates() is None
     assert rendered(estate) == "A: 53\nB: 53\n"
     assert not (estate / "cache").exists()
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Counts the schemas pydantic built, with a cache of this test's own."""
+    monkeypatch.delenv("INFRAGEN_CACHE", raising=False)
+    calls: list[str] = []
+    build = Inventory.model_json_schema
+
+    def building(*arguments, **options):  # type: ignore[no-untyped-def]
+        calls.append("built")
+        return build(*arguments, **options)
+
+    monkeypatch.setattr(Inventory, "model_json_schema", building)
+    return calls
+
+
+def schema_key(schema: dict[str, object]) -> str | None:
+    output = OutputFile(
+        "schema/s.json", "schema/inventory.schema.json.j2", "json", {"schema": schema}
+    )
+    return context_key(output, "inventory.yaml")
+
+
+def test_the_schema_is_built_once_then_read(
+    tmp_path: Path, built: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept schema is the built one, down to its context key (so the schema file of
+    the last render stands whichever way this render got it)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first, second = inventory_schema(), inventory_schema()
+    assert built == ["built"]
+    assert second == first == Inventory.model_json_schema(mode="validation")
+    assert schema_key(second) == schema_key(first)
+
+
+def test_a_damaged_or_foreign_schema_is_built_again(
+    tmp_path: Path, built: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    expected = inventory_schema()
+    (kept,) = tmp_path.rglob("inventory.schema.json")
+    kept.write_bytes(kept.read_bytes().replace(b'"Accelerator"', b'"Acceleratox"', 1))
+    assert inventory_schema() == expected
+    monkeypatch.setattr(fingerprint, "code_digest", lambda: "other code")
+    assert inventory_schema() == expected
+    assert built == ["built"] * 3
+    assert len(list(tmp_path.rglob("inventory.schema.json"))) == 2
