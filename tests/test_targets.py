@@ -37,6 +37,25 @@ def test_an_output_outside_out_is_refused(path: str) -> None:
         OutputFile(path, "x.j2", "json")
 
 
+def test_an_output_file_keeps_its_checks_and_fields() -> None:
+    """Made by `tuple.__new__` after its checks: an unknown format is refused, the fields
+    cannot be set, and a file given no context gets an empty one of its own."""
+    with pytest.raises(ValueError, match="unknown output format 'jsonx'"):
+        OutputFile("a.json", "x.j2", "jsonx")
+    first, second = OutputFile("a.json", "x.j2", "json"), OutputFile("b.json", "x.j2", "json")
+    assert (first.path, first.template, first.format, first.context) == (
+        "a.json",
+        "x.j2",
+        "json",
+        {},
+    )
+    assert first.context is not second.context
+    with pytest.raises(AttributeError):
+        first.path = "b.json"  # type: ignore[misc]
+    named = OutputFile(path="a.json", template="x.j2", format="json", context={"k": 1})
+    assert named.context == {"k": 1}
+
+
 @pytest.mark.parametrize(
     "estate", [ROOT / "inventory.yaml", ROOT / "tests" / "ansible" / "estate.yaml"]
 )

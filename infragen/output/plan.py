@@ -50,6 +50,11 @@ class Change(NamedTuple):
     reason: str = ""
 
 
+# A change made from its fields by `tuple.__new__`, in C: a named tuple's own constructor is
+# a Python function, and a render that reuses its files makes one per file.
+_made = tuple.__new__
+
+
 @dataclass(frozen=True)
 class Plan:
     out: Path
@@ -139,7 +144,7 @@ class Planner:
         if sha is None or not self.stamps.confirms(path, sha):
             return False
         self.digests[path] = sha
-        self.changes.append(Change(path, Action.UNCHANGED, None, None))
+        self.changes.append(_made(Change, (path, Action.UNCHANGED, None, None, "")))
         return True
 
     def join(self, changes: list[Change], digests: dict[str, str]) -> None:

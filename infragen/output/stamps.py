@@ -38,6 +38,8 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from infragen.output.caches import cache_home, replace_whole
+
 # A file's entry: what `stat` said of it (size, mtime_ns, ctime_ns, inode), then the digest
 # of the bytes it held. Kept as the record's lists, compared and written back as they are.
 Entry = list[int | str]
@@ -52,13 +54,11 @@ def _entry(status: os.stat_result, sha: str) -> Entry:
 
 def _record_path(out: Path) -> Path | None:
     """Where the stamps of `out/` are kept, or None when the cache is off or has no place."""
-    if os.environ.get("INFRAGEN_CACHE", "").lower() in ("off", "0", "no", "false"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(base):
+    home = cache_home()
+    if home is None:
         return None
     name = hashlib.blake2b(os.fsencode(out.resolve()), digest_size=16).hexdigest()
-    return Path(base) / "infragen" / "stamps" / f"{name}.stamps"
+    return home / "stamps" / f"{name}.stamps"
 
 
 class Stamps:
@@ -176,21 +176,4 @@ def record(
             continue
         if bound is not None and stat.S_ISREG(status.st_mode) and status.st_mtime_ns < bound:
             body[path] = _entry(status, sha)
-    _write(where, encoded(body))
-
-
-def _write(where: Path, data: bytes) -> None:
-    """Replace the record whole (a reader sees the old one or the new one); a cache that
-    cannot be written is only slower. (tempfile is imported here: `check` never writes.)"""
-    import tempfile
-
-    with contextlib.suppress(OSError):
-        where.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".stamps.", dir=where.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, where)
-        except OSError:
-            os.unlink(temporary)
-            raise
+    replace_whole(where, encoded(body))

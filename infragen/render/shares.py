@@ -99,6 +99,7 @@ def render_share(
     state, beside = readers
     last = reusable(planner.previous, source)
     trusted, recorded = last is not None, last or {}
+    name = source.name  # read once: `Path.name` is a Python property, and a key per file
     environment = make_environment(source.parent)
     keys: dict[str, str] = {}
     validation = validation or Validation()
@@ -106,12 +107,12 @@ def render_share(
         for outputs in target_outputs(inventory, state, beside, work):
             judged = []
             for output in outputs:
-                key = context_key(output, source.name)
+                key = context_key(output, name)
                 if key is not None:
                     keys[output.path] = key
                     if recorded.get(output.path) == key and planner.reuse(output.path):
                         continue
-                rendered = render_file(environment, output, source.name)
+                rendered = render_file(environment, output, name)
                 data = rendered.text.encode("utf-8")
                 sha = digest(data)
                 if not (trusted and planner.written_before(rendered.path, sha)):
