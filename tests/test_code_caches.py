@@ -5,6 +5,7 @@ what working it out afresh gives."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jinja2
@@ -157,3 +158,26 @@ def test_a_damaged_or_foreign_schema_is_built_again(
     assert inventory_schema() == expected
     assert built == ["built"] * 3
     assert len(list(tmp_path.rglob("inventory.schema.json"))) == 2
+
+
+def test_a_new_code_drops_the_oldest_folders_of_its_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each code makes a folder; beyond KEPT_CODES the least recently changed ones go, the
+    new one and the most recent stay."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    kind = tmp_path / "infragen" / "templates"
+    old = []
+    for age in range(caches.KEPT_CODES + 2):
+        folder = kind / f"old{age}"
+        folder.mkdir(parents=True)
+        stamp = 1_000_000_000 + age
+        os.utime(folder, (stamp, stamp))
+        old.append(folder)
+    made = caches.code_folder("templates", "1")
+    assert made is not None and made.is_dir()
+    left = sorted(p.name for p in kind.iterdir())
+    newest = [p.name for p in old[-(caches.KEPT_CODES - 1) :]]
+    assert left == sorted([made.name, *newest])
+    assert caches.code_folder("templates", "1") == made  # found again, nothing dropped
+    assert sorted(p.name for p in kind.iterdir()) == left

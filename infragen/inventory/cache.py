@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import marshal
-import os
 import sqlite3
 import sys
 from collections.abc import Iterable
@@ -31,6 +30,7 @@ from typing import Any
 import yaml
 
 from infragen import __version__
+from infragen.output.caches import cache_home
 
 KEPT = 20_000  # units kept (a 1,000-host inventory has about 700); older ones go first
 BATCH = 500  # keys per query, below SQLite's limit on parameters
@@ -146,12 +146,8 @@ def _unpack(blob: Any) -> Any:
 
 def default_store() -> Store | None:
     """The user's cache, or None when it is turned off or has no place to live."""
-    if os.environ.get("INFRAGEN_CACHE", "").lower() in ("off", "0", "no", "false"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(base):
-        return None
-    return store_at(Path(base) / "infragen" / "units.sqlite3")
+    home = cache_home()
+    return None if home is None else store_at(home / "units.sqlite3")
 
 
 @functools.lru_cache(maxsize=4)

@@ -4,7 +4,9 @@ Everything kept here only saves time: `$XDG_CACHE_HOME/infragen` (default
 `~/.cache/infragen`), never the repository or `out/`; `INFRAGEN_CACHE=off` turns every
 cache off. What infragen's own code alone decides (compiled templates) is kept in a
 folder named by the code's fingerprint (output/fingerprint.py) and the versions of
-whatever else decides it, so changed code never meets what older code kept.
+whatever else decides it, so changed code never meets what older code kept. Each code
+makes a folder of its own; the oldest beyond `KEPT_CODES` go when a new one is made, so
+upgrades and edits of infragen do not pile them up.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import sys
 from pathlib import Path
 
 OFF = ("off", "0", "no", "false")
+KEPT_CODES = 4  # folders kept per kind: a few infragens (worktrees, venvs) can take turns
 
 
 def cache_home() -> Path | None:
@@ -41,11 +45,27 @@ def code_folder(kind: str, *versions: str) -> Path | None:
     for part in (code_digest(), sys.version, *versions):
         key.update(part.encode() + b"\0")
     folder = home / kind / key.hexdigest()
+    if folder.is_dir():
+        return folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
+    _drop_oldest(folder.parent, KEPT_CODES)
     return folder
+
+
+def _drop_oldest(kind: Path, kept: int) -> None:
+    """Remove all but the `kept` most recently changed folders of one kind. Another
+    infragen still using one it loses only recompiles what it reads next."""
+    with contextlib.suppress(OSError):
+        folders = sorted(
+            (entry.stat().st_mtime_ns, entry.path)
+            for entry in os.scandir(kind)
+            if entry.is_dir(follow_symlinks=False)
+        )
+        for _, path in folders[:-kept]:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def replace_whole(where: Path, data: bytes) -> None:
