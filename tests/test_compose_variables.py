@@ -12,10 +12,13 @@ import yaml
 from compose.spec_facts import port_problems, unset
 
 from infragen.inventory.load import Loaded, load
+from infragen.inventory.query import index_of
 from infragen.pipeline import render_file
 from infragen.render.environment import make_environment
 from infragen.rules import check
+from infragen.rules.stack_variables import stack_uses
 from infragen.targets.compose import files as compose_files
+from infragen.targets.compose.variables import referenced
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = """\
@@ -95,3 +98,99 @@ def test_every_port_entry_rendered_is_short_syntax_compose_takes(inventory):
     ]
     assert entries, "nothing published: the check would pass on nothing"
     assert [problem for entry in entries for problem in port_problems(entry)] == []
+
+
+SHARED_ON_PURPOSE = """\
+  db:
+    stack: apps
+    image: postgres:16
+    env:
+      POSTGRES_PASSWORD: {secret: DB_PASS}
+      TZ: ${TZ:-Europe/Berlin}
+  app:
+    stack: apps
+    image: x/app:1
+    exposure: lan
+    ports:
+      http: {port: 8080, published: "${HTTP_PORT:-8080}"}
+    env:
+      PASSWORD: {secret: DB_PASS}
+      DATABASE_URL: postgres://app:${DB_PASS}@db/app
+      PUBLIC_URL: http://app.lan:${HTTP_PORT}
+      TZ: ${TZ:-Europe/Berlin}
+      MODE: ${MODE:?set MODE}
+    command: [serve, --requirepass, "${DB_PASS}", --mode, "${MODE:-prod}"]
+    labels:
+      port: ${HTTP_PORT:-8080}
+"""
+
+
+def test_one_variable_read_for_one_meaning_is_no_clash(tmp_path):
+    """One secret in two services, the secret read inside a URL and a command line (redis'
+    `--requirepass ${...}` of published compose files), one default written twice, a
+    published port's variable read without a default, a required reading beside a default:
+    all one meaning per variable."""
+    loaded = loaded_from(tmp_path, SHARED_ON_PURPOSE)
+    assert errors(loaded) == []
+    example = documents(loaded)["compose/apps/.env.example"]
+    assert {"DB_PASS=", "TZ=Europe/Berlin", "HTTP_PORT=8080", "MODE=prod"} <= set(
+        example.splitlines()
+    )
+
+
+EVERY_FIELD = """\
+  web:
+    stack: apps
+    image: ${REGISTRY:-docker.io}/x/web:${TAG:-1}
+    container_name: web-${SUFFIX:-a}
+    command: [serve, "${FLAG}"]
+    entrypoint: [/bin/run, "${ENTRY}"]
+    user: ${UID:-1000}
+    working_dir: ${WORKDIR:-/srv}
+    hostname: ${HOST_NAME:-web}
+    labels: {owner: "${OWNER}"}
+    env_file: ["${ENV_FILE:-./web.env}"]
+    devices: ["${DEVICE:-/dev/null}:/dev/null"]
+    security_opt: ["label:user:${SE_USER:-u}"]
+    ulimits: {nofile: {soft: "${SOFT:-1024}", hard: 4096}}
+    shm_size: ${SHM:-64m}
+    sysctls: {net.core.somaxconn: "${SOMAXCONN:-1024}"}
+    tmpfs: ["/tmp:size=${TMP_SIZE:-1m}"]
+    extra_hosts: {gateway: "${GATEWAY:-10.0.0.1}"}
+    stop_signal: ${STOP:-SIGTERM}
+    logging: {driver: json-file, options: {max-size: "${LOG_SIZE:-10m}"}}
+    build: {context: "${CONTEXT:-.}"}
+    volumes:
+      - {source: "${DATA:-/srv/web}", target: "${TARGET:-/data}"}
+    health: {shell: "test -f ${HEALTH_FILE:-/ok}", interval: "${INTERVAL:-30s}"}
+    ports:
+      http: {port: 8080, published: "${HTTP_PORT:-8080}", container: 80}
+    env:
+      TOKEN: {secret: WEB_TOKEN}
+      KEY: {agenix: web-key}
+      URL: http://${HOST:-db}:${DB_PORT:-${FALLBACK_PORT:-5432}}
+    compose:
+      stop_grace_period: ${GRACE:-10s}
+"""
+
+
+@pytest.mark.parametrize("inventory", ["inventory.yaml", "tests/compose/small.yaml", None])
+def test_the_rule_sees_every_variable_the_compose_file_references(inventory, tmp_path):
+    """The clash rule reads the inventory; compose reads the file rendered from it. Each
+    stack's variables must be the same set, or a clash could hide in a field the rule
+    does not look at."""
+    if inventory is None:
+        loaded = loaded_from(tmp_path, EVERY_FIELD)
+    else:
+        loaded = load(ROOT / inventory, (ROOT / inventory).parent)
+    members = index_of(loaded.inventory).stack_members
+    compared = 0
+    for path, text in documents(loaded).items():
+        if not path.endswith("/compose.yaml"):
+            continue
+        stack = path.split("/")[1]
+        services = loaded.inventory.services
+        seen = {use.variable for n in members[stack] for use in stack_uses(n, services[n])}
+        assert seen == set(referenced(yaml.safe_load(text))), stack
+        compared += len(seen)
+    assert compared, "no variable anywhere: the comparison would pass on nothing"
