@@ -194,3 +194,23 @@ def test_the_rule_sees_every_variable_the_compose_file_references(inventory, tmp
         assert seen == set(referenced(yaml.safe_load(text))), stack
         compared += len(seen)
     assert compared, "no variable anywhere: the comparison would pass on nothing"
+
+
+def test_a_port_published_on_a_default_without_a_number_is_warned_with_that_number(tmp_path):
+    """Compose publishes `${WEB_PORT:-9000}:80` on 9000; infragen has no number for it, so
+    the clash checks, the allocator and the registry miss it: the warning says what to
+    write. One without a default has no number to offer."""
+    loaded = loaded_from(
+        tmp_path,
+        "  web:\n    stack: apps\n    image: nginx:1.27\n    exposure: lan\n    ports:\n"
+        '      http: {published: "${WEB_PORT:-9000}", container: 80}\n'
+        '      admin: {published: "${ADMIN_PORT}", container: 81}\n',
+    )
+    warnings = [f.message for f in check(loaded) if "has no port yet" in f.message]
+    assert warnings == [
+        "web.http has no port yet: compose publishes it on 9000 (${WEB_PORT:-9000}), which "
+        "the clash checks, the allocator and the registry do not see; write `port: 9000` "
+        "(or infragen ports allocate web --role http)",
+        "web.admin has no port yet (infragen ports allocate web --role admin)",
+    ]
+    assert "10.0.0.2:${WEB_PORT:-9000}:80" in documents(loaded)["compose/apps/compose.yaml"]

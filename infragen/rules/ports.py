@@ -72,12 +72,20 @@ def _clashes(ctx: Context, host: str, held: list[Held], index: int) -> Iterator[
 
 @rule
 def unallocated_ports(ctx: Context) -> Iterator[Finding]:
+    """A port without a number. One whose `published` defaults to a number is published on
+    it all the same, unseen by the clash checks, the allocator and the registry: the
+    warning names that number, the one to write as `port`."""
     for binding in index_of(ctx.inventory).unallocated:
-        yield ctx.warning(
-            binding.path,
-            f"{binding.service}.{binding.name} has no port yet "
-            f"(infragen ports allocate {binding.service} --role {binding.role})",
+        allocate = f"infragen ports allocate {binding.service} --role {binding.role}"
+        reference = _defaulted(binding.port.published or "")
+        advice = (
+            f": compose publishes it on {reference.default} ({binding.port.published}), which "
+            f"the clash checks, the allocator and the registry do not see; write "
+            f"`port: {reference.default}` (or {allocate})"
+            if reference is not None and (reference.default or "").isdigit()
+            else f" ({allocate})"
         )
+        yield ctx.warning(binding.path, f"{binding.service}.{binding.name} has no port yet{advice}")
 
 
 @rule
