@@ -107,6 +107,7 @@ SHARED_ON_PURPOSE = """\
     env:
       POSTGRES_PASSWORD: {secret: DB_PASS}
       TZ: ${TZ:-Europe/Berlin}
+      LOG_LEVEL: ${LOG_LEVEL:-info}
   app:
     stack: apps
     image: x/app:1
@@ -119,6 +120,7 @@ SHARED_ON_PURPOSE = """\
       PUBLIC_URL: http://app.lan:${HTTP_PORT}
       TZ: ${TZ:-Europe/Berlin}
       MODE: ${MODE:?set MODE}
+      LOG_LEVEL: ${LOG_LEVEL:-debug}
     command: [serve, --requirepass, "${DB_PASS}", --mode, "${MODE:-prod}"]
     labels:
       port: ${HTTP_PORT:-8080}
@@ -128,14 +130,17 @@ SHARED_ON_PURPOSE = """\
 def test_one_variable_read_for_one_meaning_is_no_clash(tmp_path):
     """One secret in two services, the secret read inside a URL and a command line (redis'
     `--requirepass ${...}` of published compose files), one default written twice, a
-    published port's variable read without a default, a required reading beside a default:
-    all one meaning per variable."""
+    published port's variable read without a default, a required reading beside a default,
+    two defaults for one setting (netbox-docker's `${VERSION-latest}` tag and
+    `${VERSION-master}` branch): all one meaning per variable. `.env.example` leaves the
+    last unset, so copying it keeps each default."""
     loaded = loaded_from(tmp_path, SHARED_ON_PURPOSE)
     assert errors(loaded) == []
     example = documents(loaded)["compose/apps/.env.example"]
-    assert {"DB_PASS=", "TZ=Europe/Berlin", "HTTP_PORT=8080", "MODE=prod"} <= set(
-        example.splitlines()
-    )
+    lines = example.splitlines()
+    assert {"DB_PASS=", "TZ=Europe/Berlin", "HTTP_PORT=8080", "MODE=prod"} <= set(lines)
+    assert "# LOG_LEVEL: unset: each reference takes its own default ('info', 'debug')" in lines
+    assert "# LOG_LEVEL=" in lines and not [line for line in lines if line.startswith("LOG_")]
 
 
 EVERY_FIELD = """\

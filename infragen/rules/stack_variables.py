@@ -7,19 +7,19 @@ whichever service, field or nesting the reference sits in (compose-spec,
 the reference that chooses its host side. The inventory adds its own in any value compose
 interpolates (environment, command, labels, health check, volumes, `compose:`...).
 
-A place either gives a variable its meaning (a secret, a decrypted value, a host port, a
-default) or only reads it. Reading is sharing on purpose (a URL that embeds the database
-password every service of the stack takes from `.env`), and so are two `{secret: NAME}`
-naming one secret, or two defaults that agree. What is refused is two meanings for one
-name, since one line of `.env` then feeds both and a container silently gets the other's
-value:
+A place either gives a variable its meaning (a secret, a decrypted value, a host port) or
+only reads it, with or without a default. Reading is sharing on purpose (a URL or a
+`--requirepass` that embeds the password the stack takes from `.env`), and so are two
+`{secret: NAME}` naming one secret, ports of alternatives published on one variable, and
+defaults that differ (netbox-docker's `${VERSION-latest}` image tag and `${VERSION-master}`
+branch: one setting, two spellings of "unset"; `.env.example` leaves such a variable
+unset). What is refused is a variable with two meanings, since one line of `.env` then
+feeds both and a container silently gets the other's value:
 
-- two owners: a decrypted value or a host port and anything else that gives the variable
-  a value (a secret, another decrypted value or port);
+- two kinds of owner, or two decrypted values: a secret, a decrypted value and a host
+  port are three meanings, and each decrypted value is its own entry's;
 - a default beside a secret: the secret is required, so the default never applies and
-  that container gets the secret;
-- two different defaults: setting the variable, or copying `.env.example` (which can hold
-  only one of them), gives both containers one value.
+  that container gets the secret.
 """
 
 from __future__ import annotations
@@ -63,9 +63,12 @@ class Use:
     default: str | None = None
 
     @property
-    def owner(self) -> str:
-        """Who gives the variable its value: every `{secret: NAME}` gives the one secret."""
-        return "" if self.kind == "secret" else self.place
+    def owner(self) -> tuple[Kind, str]:
+        """Who gives the variable its value: every `{secret: NAME}` gives the one secret,
+        and ports published on one variable move together (alternatives of a stack, such
+        as sentry's two nginx, do; two that run together on one address are a port
+        clash); a decrypted value is its entry's alone."""
+        return (self.kind, self.place if self.kind == "decrypted" else "")
 
     def describe(self) -> str:
         if self.kind == "secret":
@@ -159,32 +162,20 @@ def _owners(stack: str, uses: list[Use]) -> Iterator[tuple[Use, str]]:
             yield use, message
 
 
-def _defaults(stack: str, uses: list[Use]) -> Iterator[tuple[Use, str]]:
-    """Defaults beside a secret, and defaults that disagree."""
+def _defaults_of_secrets(stack: str, uses: list[Use]) -> Iterator[tuple[Use, str]]:
+    """Defaults for a variable a secret of the stack takes: required, so never applied."""
     secrets: dict[str, Use] = {}
     for use in uses:
         if use.kind in ("secret", "decrypted"):
             secrets.setdefault(use.variable, use)
-    defaults: dict[str, Use] = {}
     for use in uses:
-        if use.default is None:
-            continue
         secret = secrets.get(use.variable)
-        first = defaults.setdefault(use.variable, use)
-        if use.kind == "read" and secret is not None:
+        if use.kind == "read" and use.default is not None and secret is not None:
             message = (
                 f"{use.place} reads {use.variable} with the default {use.default!r}, but "
                 f"{use.variable} is the secret {secret.place} takes from the .env of stack "
                 f"'{stack}': compose requires it, so {use.place} gets that secret and never "
                 "its default: rename one"
-            )
-            yield use, message
-        elif first.default != use.default:
-            message = (
-                f"{use.place} defaults {use.variable} to {use.default!r} and {first.place} "
-                f"to {first.default!r}: one variable of the .env of stack '{stack}', so "
-                "setting it (or copying .env.example, which holds one value) gives both "
-                "the same: rename one, or give both one default"
             )
             yield use, message
 
@@ -197,5 +188,5 @@ def stack_variable_clash(ctx: Context) -> Iterator[Finding]:
         uses = [use for name in members for use in stack_uses(name, services[name])]
         if not uses:
             continue
-        for use, message in (*_owners(stack, uses), *_defaults(stack, uses)):
+        for use, message in (*_owners(stack, uses), *_defaults_of_secrets(stack, uses)):
             yield ctx.error(use.path, message, key=use.path[2] == "env")
