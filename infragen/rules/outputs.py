@@ -1,8 +1,9 @@
 """Names the docs, env and firewall targets write verbatim must survive being written.
 
 Two ports may not become one `.env` variable in the same file (`nlp-api` and `nlp_api`
-both give `..._NLP_API_PORT`), nor two secrets of one stack one variable of its `.env`;
-and an interface name must be one Linux accepts, which also keeps it quotable in nftables
+both give `..._NLP_API_PORT`; the variables of a stack's compose `.env` are
+`stack_variables`'s); and an
+interface name must be one Linux accepts, which also keeps it quotable in nftables
 (nft strings have no escapes).
 """
 
@@ -13,10 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 from infragen.findings import Finding
-from infragen.inventory.model import SecretRef
 from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
-from infragen.targets.compose.environment import decrypted_variable
 from infragen.targets.env import port_variables, project_paths
 
 INTERFACE = re.compile(r"^[A-Za-z0-9_.@+-]{1,15}$")
@@ -71,37 +70,6 @@ def _same_variables(ctx: Context, path: str, ports: list[tuple[str, str]]) -> It
                     f"in out/{path}; rename one",
                     key=True,
                 )
-
-
-@rule
-def decrypted_variable_clash(ctx: Context) -> Iterator[Finding]:
-    """Two secrets of one stack that become one `.env` variable.
-
-    A sops or agenix value reaches its container through `<SERVICE>_<KEY>` of the stack's
-    `.env`; `a-b`'s `C` and `a`'s `B_C` both give `A_B_C`, and compose would hand both
-    containers whichever value `.env` holds. A `{secret: NAME}` is a name the user chose:
-    services naming one share it on purpose, but a decrypted value landing on it does not.
-    """
-    services = ctx.inventory.services
-    for stack, members in index_of(ctx.inventory).stack_members.items():
-        owners: dict[str, str] = {}  # variable → `service.KEY` it is decrypted for, or ""
-        for name in members:
-            for key, ref in services[name].env.items():
-                if not isinstance(ref, SecretRef):
-                    continue
-                variable = ref.secret or (None if ref.file else decrypted_variable(name, key))
-                if variable is None:
-                    continue
-                owner = "" if ref.secret else f"{name}.{key}"
-                other = owners.setdefault(variable, owner)
-                if other != owner:
-                    yield ctx.error(
-                        ("services", name, "env", key),
-                        f"{name}.{key} and {other or 'a {secret: ...}'} both take "
-                        f"{variable} from the .env of stack '{stack}', so both get one "
-                        "value: rename one",
-                        key=True,
-                    )
 
 
 @rule

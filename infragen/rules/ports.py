@@ -8,9 +8,11 @@ import operator
 from collections.abc import Iterator
 
 from infragen.findings import Finding
+from infragen.inventory.model import Port
 from infragen.inventory.profiles import alternatives
 from infragen.inventory.query import Binding, Held, held_ports, index_of
 from infragen.rules import Context, rule
+from infragen.targets.compose.interpolation import Reference, parse
 
 
 def _describe(binding: Binding) -> str:
@@ -70,12 +72,20 @@ def _clashes(ctx: Context, host: str, held: list[Held], index: int) -> Iterator[
 
 @rule
 def unallocated_ports(ctx: Context) -> Iterator[Finding]:
+    """A port without a number. One whose `published` defaults to a number is published on
+    it all the same, unseen by the clash checks, the allocator and the registry: the
+    warning names that number, the one to write as `port`."""
     for binding in index_of(ctx.inventory).unallocated:
-        yield ctx.warning(
-            binding.path,
-            f"{binding.service}.{binding.name} has no port yet "
-            f"(infragen ports allocate {binding.service} --role {binding.role})",
+        allocate = f"infragen ports allocate {binding.service} --role {binding.role}"
+        reference = _defaulted(binding.port.published or "")
+        advice = (
+            f": compose publishes it on {reference.default} ({binding.port.published}), which "
+            f"the clash checks, the allocator and the registry do not see; write "
+            f"`port: {reference.default}` (or {allocate})"
+            if reference is not None and (reference.default or "").isdigit()
+            else f" ({allocate})"
         )
+        yield ctx.warning(binding.path, f"{binding.service}.{binding.name} has no port yet{advice}")
 
 
 @rule
@@ -105,3 +115,50 @@ def published_without_port(ctx: Context) -> Iterator[Finding]:
                 "the firewall opens it and the container listens on it unless "
                 "`container:` says otherwise)",
             )
+
+
+@rule
+def published_default_differs(ctx: Context) -> Iterator[Finding]:
+    """`published`'s default is what compose binds while the variable is unset, and
+    `port` (or `range`) is what the clash checks, the firewall and the registry go by: one
+    number with two values publishes one port and opens another. For a range it is also
+    compose's rule: "Host and container must use equivalent ranges" (compose-spec
+    05-services.md, ports), and the container side of a range is the range itself.
+    """
+    for name, port_name, port in index_of(ctx.inventory).ports_having("published"):
+        reference = _defaulted(port.published or "")
+        checked = f"{port.first}-{port.last}" if port.range else port.port
+        if reference is None or checked is None or reference.default == str(checked):
+            continue
+        yield ctx.error(
+            ("services", name, "ports", port_name, "published"),
+            f"{name}.{port_name} is published as {port.published}, whose default "
+            f"{reference.default} is not its {'range' if port.range else 'port'} {checked}: "
+            f"{_published_as(reference.default or '', port)} while the firewall, the clash "
+            f"checks and the registry go by {checked}; write "
+            f"${{{reference.name}{reference.operator}{checked}}}",
+        )
+
+
+def _published_as(default: str, port: Port) -> str:
+    """What compose makes of a default host side that is not the port's: a range maps only
+    onto a container range of its length ("Host and container must use equivalent
+    ranges", compose-spec 05-services.md)."""
+    first, _, last = default.partition("-")
+    numbers = first.isdigit() and (last or first).isdigit()
+    if port.range and not (
+        numbers and int(last or first) - int(first) == port.range[1] - port.range[0]
+    ):
+        return f"compose refuses {default}:{port.first}-{port.last} (ranges of two lengths)"
+    return f"compose would publish {default}"
+
+
+def _defaulted(published: str) -> Reference | None:
+    """The reference a `published` is, when it is one `${VAR:-default}` with a literal
+    default; else None (no default, or one that is itself a reference: nothing to compare
+    before deploy)."""
+    tokens = parse(published)
+    reference = tokens[0] if len(tokens) == 1 else None
+    if not isinstance(reference, Reference) or reference.default is None:
+        return None
+    return None if any(isinstance(t, Reference) for t in reference.argument) else reference

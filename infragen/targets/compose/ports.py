@@ -22,13 +22,13 @@ def _inside(port: Port) -> str:
 
 
 def _mapping(port: Port) -> str:
-    """`host:container` of a published port: the host side is the port, or the compose
-    text that chooses it."""
-    if port.range:
-        span = _inside(port)
-        return f"{span}:{span}"
-    outside = keep(port.published) if port.published else port.port
-    return f"{outside}:{_inside(port)}"
+    """`host:container` of a published port: the host side is the compose text that chooses
+    it (`published`, a range's too: compose takes a range on either side), else the port
+    (a range maps onto itself)."""
+    inside = _inside(port)
+    if port.published:
+        return f"{keep(port.published)}:{inside}"
+    return f"{inside}:{inside}" if port.range else f"{port.port}:{inside}"
 
 
 def bind_prefixes(view: StackView) -> dict[str, tuple[str, ...]]:

@@ -3,7 +3,8 @@
 The file is walked after it is built, so nothing that references a variable can be
 missed: secrets infragen put there (`${X:?...}`, no value) and every `${VAR:-default}`
 kept from the inventory (the default as the value, so a copied `.env.example` changes
-nothing). Values are written in the dotenv syntax compose reads.
+nothing; a variable its references default differently is left unset, for the same
+reason). Values are written in the dotenv syntax compose reads.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class Variable:
     default: str | None = None
     required: str | None = None
     users: list[str] = field(default_factory=list)
+    # Defaults other references give beside the first: then no one value keeps them all.
+    other_defaults: list[str] = field(default_factory=list)
 
 
 def _referring(value: Any, found: list[str]) -> list[str]:
@@ -86,6 +89,8 @@ def referenced(document: dict[str, Any]) -> dict[str, Variable]:
                     variable = found[name] = Variable(name)
                 if variable.default is None:
                     variable.default = default
+                elif default not in (None, variable.default, *variable.other_defaults):
+                    variable.other_defaults.append(default)
                 if required is not None and variable.required is None:
                     variable.required = required
                 if user is not None and user not in variable.users:
@@ -101,10 +106,16 @@ def dotenv(value: str) -> str:
     return f'"{escaped}"'
 
 
-def described(name: str, variable: Variable, secrets: Secrets) -> tuple[str, str, str]:
-    """Where a variable's value comes from, who uses it, and its value in `.env.example`."""
+def described(name: str, variable: Variable, secrets: Secrets) -> tuple[str, str, str | None]:
+    """Where a variable's value comes from, who uses it, and its value in `.env.example`:
+    None when it must stay unset there, its references defaulting it differently (a value
+    would replace all but one of their defaults, so copying the file would change them)."""
     if name in secrets.variables:
         return secrets.variables[name], ", ".join(secrets.users[name]), ""
+    users = ", ".join(variable.users) or "the stack"
+    if variable.other_defaults:
+        defaults = ", ".join(repr(d) for d in (variable.default, *variable.other_defaults))
+        return f"unset: each reference takes its own default ({defaults})", users, None
     origin = (
         f"required ({variable.required})"
         if variable.required
@@ -112,7 +123,7 @@ def described(name: str, variable: Variable, secrets: Secrets) -> tuple[str, str
         if variable.default is None
         else "its default"
     )
-    return origin, ", ".join(variable.users) or "the stack", dotenv(variable.default or "")
+    return origin, users, dotenv(variable.default or "")
 
 
 def example_entries(document: dict[str, Any], secrets: Secrets) -> list[str]:
@@ -123,7 +134,8 @@ def example_entries(document: dict[str, Any], secrets: Secrets) -> list[str]:
     entries = []
     for name, variable in sorted(referenced(document).items()):
         origin, users, value = described(name, variable, secrets)
-        entries.append(f"# {name}: {comment(origin)}\n# used by {comment(users)}\n{name}={value}")
+        line = f"# {name}=" if value is None else f"{name}={value}"
+        entries.append(f"# {name}: {comment(origin)}\n# used by {comment(users)}\n{line}")
     return entries
 
 
