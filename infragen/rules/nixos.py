@@ -254,3 +254,36 @@ def nixos_modules(ctx: Context) -> Iterator[Finding]:
         for position, network in enumerate(module.networks):
             if network not in inv.networks:
                 yield ctx.error((*base, "networks", position), f"unknown network '{network}'")
+
+
+@rule
+def ollama_models_owner(ctx: Context) -> Iterator[Finding]:
+    """nixpkgs' ollama module writes with `UMask = "0077"` as an account it creates
+    without a uid, which NixOS numbers per host: on an NFS share, models one host pulls
+    are unreadable by the others (and by the same host after a reinstall)."""
+    inv = ctx.inventory
+    index = index_of(inv)
+    for name, service in index.of_kind("nixos"):
+        models = service.config.get("models_dir")
+        if (service.module or name) != "ollama" or not isinstance(models, str):
+            continue
+        uid = service.config.get("uid")
+        if isinstance(uid, int) and not isinstance(uid, bool) and uid > 0:
+            continue
+        shared = [
+            h for h in index.hosts_of[name] if h in inv.hosts and _on_nfs(inv.hosts[h], models)
+        ]
+        if shared:
+            yield ctx.warning(
+                ("services", name, "config", "models_dir"),
+                f"Ollama's models folder {models} is on NFS on {', '.join(shared)} and the "
+                "module writes it 0600 as an account NixOS numbers per host: set config.uid "
+                "to one number for the account on every host",
+            )
+
+
+def _on_nfs(host: Host, path: str) -> bool:
+    return any(
+        path == mount.path.rstrip("/") or path.startswith(mount.path.rstrip("/") + "/")
+        for mount in host.mounts
+    )

@@ -13,11 +13,13 @@ NixOS module as options.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from infragen.inventory.nfs import mount_unit
 from infragen.targets.nixos.printer import Indented
 
 if TYPE_CHECKING:
@@ -27,7 +29,7 @@ Body = dict[Any, Any]
 
 # `config` keys infragen reads for any service (`vram_gb`: rules/nixos.py), then per module.
 GENERAL = {"app", "vram_gb"}
-CONSUMED: dict[str, set[str]] = {"ollama": {"models_dir"}}
+CONSUMED: dict[str, set[str]] = {"ollama": {"models_dir", "uid"}}
 
 
 def first_port(placed: Placed) -> int | None:
@@ -42,6 +44,8 @@ def listen_address(placed: Placed) -> str:
 
 
 ACCELERATION = {"nvidia": "cuda", "amd": "rocm"}
+# The static account `services.ollama` runs as when it has a models folder of its own.
+OLLAMA_ACCOUNT = "ollama"
 
 
 def acceleration(placed: Placed) -> str | None:
@@ -57,7 +61,7 @@ def ollama(placed: Placed) -> tuple[Body, list[str]]:
     The module builds `package.override { acceleration = cfg.acceleration; }`, so the
     package alone cannot switch CUDA on: `acceleration` must say it. A models folder of
     its own (on NFS here) needs a static user: the dynamic one changes its uid, and files
-    it wrote would belong to nobody after a restart.
+    it wrote would belong to nobody after a restart (`ollama_models_folder` fixes its uid).
     """
     settings: Body = {"host": listen_address(placed)}
     port = first_port(placed)
@@ -69,19 +73,62 @@ def ollama(placed: Placed) -> tuple[Body, list[str]]:
     environment = placed.gpu_environment()
     if environment:
         settings["environmentVariables"] = environment
-    models = placed.service.config.get("models_dir")
-    if isinstance(models, str):
-        settings["models"] = models
-        settings["user"] = settings["group"] = "ollama"
+    if isinstance(placed.service.config.get("models_dir"), str):
+        settings["models"] = placed.service.config["models_dir"]
+        settings["user"] = settings["group"] = OLLAMA_ACCOUNT
     return settings, []
 
 
+def ollama_models_folder(placed: Placed) -> Body:
+    """The account and folder Ollama's own models folder needs beyond the module.
+
+    The module runs with `UMask = "0077"`: what one host pulls is readable by the same
+    uid only, and it creates the account without one (NixOS picks the next free system
+    uid, which differs between hosts), so `config.uid` fixes the uid and gid on every host
+    sharing the folder. It lists the folder in `ReadWritePaths` without `-`, so systemd
+    refuses to start Ollama (226/NAMESPACE) while the folder is missing: it is created
+    before Ollama starts, on NFS by the Ollama account itself (a root squashed to nobody
+    could not hand it over), on a local disk by systemd-tmpfiles.
+    """
+    config = placed.service.config
+    models = config.get("models_dir")
+    if not isinstance(models, str):
+        return {}
+    body: Body = {}
+    uid = config.get("uid")
+    if isinstance(uid, int) and not isinstance(uid, bool):
+        body["users", "users", OLLAMA_ACCOUNT, "uid"] = uid
+        body["users", "groups", OLLAMA_ACCOUNT, "gid"] = uid
+    mounts = [mount_unit(m.path) for m in placed.mounts()]
+    if not mounts:
+        owner = f"{OLLAMA_ACCOUNT} {OLLAMA_ACCOUNT}"
+        body["systemd", "tmpfiles", "rules"] = [f"d {models} 0700 {owner} -"]
+        return body
+    body["systemd", "services", "ollama-models"] = {
+        "description": f"Create Ollama's models folder {models}",
+        "wantedBy": ["ollama.service"],
+        "before": ["ollama.service"],
+        "after": mounts,
+        "requires": mounts,
+        "serviceConfig": {"Type": "oneshot", "User": OLLAMA_ACCOUNT, "Group": OLLAMA_ACCOUNT},
+        "script": Indented(f"mkdir -p {shlex.quote(models)}\n"),
+    }
+    return body
+
+
 MODULES: dict[str, Callable[[Placed], tuple[Body, list[str]]]] = {"ollama": ollama}
+# What a module needs outside its own options (accounts, folders), by module.
+MODULE_EXTRAS: dict[str, Callable[[Placed], Body]] = {"ollama": ollama_models_folder}
 
 
 def module_settings(placed: Placed, module: str) -> tuple[Body, list[str]]:
     known = MODULES.get(module)
     return known(placed) if known else ({}, [])
+
+
+def module_extras(placed: Placed, module: str) -> Body:
+    extras = MODULE_EXTRAS.get(module)
+    return extras(placed) if extras else {}
 
 
 def gpu_split(placed: Placed) -> list[int]:

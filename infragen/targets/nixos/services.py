@@ -375,6 +375,7 @@ def nixos_module(placed: Placed) -> tuple[Body, list[str]]:
     extra = {k: v for k, v in placed.service.config.items() if k not in known}
     body: Body = {("services", module): {"enable": True, **settings, **extra}}
     body["systemd", "services", module] = ordering(placed)
+    body.update(apps.module_extras(placed, module))
     return body, args
 
 
