@@ -27,6 +27,7 @@ from infragen.inventory.nixos import (
     nvidia_gpus,
     open_module,
     sd_image_base,
+    secret_file,
 )
 from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
@@ -287,3 +288,27 @@ def _on_nfs(host: Host, path: str) -> bool:
         path == mount.path.rstrip("/") or path.startswith(mount.path.rstrip("/") + "/")
         for mount in host.mounts
     )
+
+
+@rule
+def tabbyapi_keys(ctx: Context) -> Iterator[Finding]:
+    """TabbyAPI generates new keys when api_tokens.yml is missing (theroyallab/tabbyAPI
+    common/auth.py); in a container started afresh each time, that is at every start."""
+    for name, service in index_of(ctx.inventory).of_kind("oci"):
+        if service.config.get("app", name) != "tabbyapi":
+            continue
+        given = service.config.get("api_tokens")
+        if given is None:
+            yield ctx.warning(
+                ("services", name),
+                f"TabbyAPI '{name}' writes new API keys at every container start: give "
+                "config.api_tokens: {file: <path>} (or sops, agenix), a file holding "
+                "api_key and admin_key",
+                key=True,
+            )
+        elif secret_file(given) is None:
+            yield ctx.error(
+                ("services", name, "config", "api_tokens"),
+                "api_tokens names the keys file: {file: /absolute/path}, {sops: name} "
+                "or {agenix: name}",
+            )

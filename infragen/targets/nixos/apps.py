@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from infragen.inventory.nfs import mount_unit
+from infragen.inventory.nixos import secret_file
 from infragen.targets.nixos.printer import Indented
 
 if TYPE_CHECKING:
@@ -141,6 +142,8 @@ def gpu_split(placed: Placed) -> list[int]:
 
 
 TABBY_CONFIG = "/app/config.yml"  # where the TabbyAPI image reads its config (WORKDIR /app)
+# Where TabbyAPI reads its keys (api_tokens.yml in its working folder, /app in the image).
+TABBY_TOKENS = "/app/api_tokens.yml"
 
 
 def tabbyapi_config(placed: Placed) -> Body:
@@ -177,9 +180,18 @@ def tabbyapi(placed: Placed) -> Body:
 
 def tabbyapi_container(placed: Placed) -> tuple[list[str], list[str]]:
     """The config file mounted where the image reads it; for tensor parallelism a larger
-    /dev/shm (TabbyAPI's compose file sets 8g: NCCL and the split buffers live there)."""
+    /dev/shm (TabbyAPI's compose file sets 8g: NCCL and the split buffers live there).
+
+    TabbyAPI writes new random keys to api_tokens.yml when the file is missing, and the
+    container starts afresh each time (`docker run --rm`): the keys come from the secret
+    file `config.api_tokens` names instead, so its clients' key outlives a restart. A
+    `--mount` bind, unlike `-v`, refuses a missing source rather than making a folder.
+    """
     volumes = [f"/etc/{placed.name}/config.yml:{TABBY_CONFIG}:ro"]
     options = ["--shm-size=8g"] if len(gpu_split(placed)) > 1 else []
+    tokens = secret_file(placed.service.config.get("api_tokens"))
+    if tokens:
+        options.append(f"--mount=type=bind,source={tokens},target={TABBY_TOKENS},readonly")
     return volumes, options
 
 
