@@ -4,17 +4,17 @@ An installed host needs its `hardware-configuration.nix` beside the inventory (w
 the flake does not evaluate: no root file system); a Pi needs a board NixOS can build an
 image for; NVIDIA cards must agree on a kernel module. (An NFS mount of an undeclared export
 and a GPU index the host lacks are checked in references.py and hardware.py; accounts in
-access.py.) GPU sharing reads a per-service VRAM figure from `config.vram_gb`: the GB the
-service needs, spread evenly over the GPUs it claims.
+access.py.) GPU sharing reads the needs `inventory/gpus.py` gathers (`config.vram_gb`,
+TabbyAPI's `config.gpu_split`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 from infragen.findings import Finding
+from infragen.inventory.gpus import gpu_demands
 from infragen.inventory.model import Host, SecretRef
 from infragen.inventory.nixos import (
     PLACEHOLDER,
@@ -107,20 +107,10 @@ def nixos_interfaces(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def gpu_sharing(ctx: Context) -> Iterator[Finding]:
-    """Services sharing a GPU whose `config.vram_gb` shares add up to more than it has."""
+    """Services sharing a GPU whose stated needs (`config.vram_gb`, TabbyAPI's
+    `config.gpu_split`) add up to more than it has."""
     inv = ctx.inventory
-    users: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
-    for name, service in index_of(inv).having("config"):
-        need = service.config.get("vram_gb")
-        if not isinstance(need, int | float) or isinstance(need, bool):
-            continue
-        for host_name in inv.service_hosts(name):
-            placement = inv.placement(name, host_name)
-            gpus = placement.gpus or []
-            if placement.status == "active":
-                for index in gpus:
-                    users[(host_name, index)].append((name, need / len(gpus)))
-    for (host_name, index), sharing in sorted(users.items()):
+    for (host_name, index), sharing in sorted(gpu_demands(inv).items()):
         host = inv.hosts.get(host_name)
         if host is None:
             continue

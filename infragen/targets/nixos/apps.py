@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from infragen.inventory.gpus import left_for
 from infragen.inventory.nfs import mount_unit
 from infragen.inventory.nixos import secret_file
 from infragen.targets.nixos.printer import Indented
@@ -132,13 +133,23 @@ def module_extras(placed: Placed, module: str) -> Body:
     return extras(placed) if extras else {}
 
 
-def gpu_split(placed: Placed) -> list[int]:
-    """GB to load on each claimed GPU, in CUDA_VISIBLE_DEVICES order: its VRAM by default."""
+def gpu_split(placed: Placed) -> list[float]:
+    """GB to load on each claimed GPU, in CUDA_VISIBLE_DEVICES order. By default what the
+    other services on each card leave of its VRAM (their `vram_gb`, `inventory/gpus.py`):
+    ExLlamaV2 takes up to its split on each card whatever else runs there, so a split of
+    the whole card leaves a co-tenant (Ollama) nothing, and TabbyAPI fails to load when
+    the co-tenant got there first."""
     given = placed.service.config.get("gpu_split")
     if isinstance(given, list):
         return given
     vram = {gpu.index: gpu.vram_gb for gpu in placed.host.hardware.gpus}
-    return [vram[gpu] for gpu in placed.gpus if gpu in vram]
+    inv, name, host = placed.inventory, placed.name, placed.host_name
+    return [_whole(left_for(inv, name, host, gpu, vram[gpu])) for gpu in placed.gpus if gpu in vram]
+
+
+def _whole(gb: float) -> float:
+    """A GB figure as YAML prints it best: `24`, not `24.0`."""
+    return int(gb) if float(gb).is_integer() else round(gb, 1)
 
 
 TABBY_CONFIG = "/app/config.yml"  # where the TabbyAPI image reads its config (WORKDIR /app)

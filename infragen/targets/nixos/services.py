@@ -60,6 +60,7 @@ class Placed(NamedTuple):
     name: str
     service: Service
     host: Host
+    host_name: str
     gpus: tuple[int, ...]
     accelerators: tuple[str, ...]
 

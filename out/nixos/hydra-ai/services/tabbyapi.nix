@@ -38,7 +38,7 @@
       tensor_parallel: true
       gpu_split_auto: false
       gpu_split:
-      - 32
+      - 24
       - 24
   '';
 }
