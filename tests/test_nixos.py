@@ -311,6 +311,8 @@ def test_default_estate_tabbyapi_is_a_container_split_over_both_gpus(estate: Pat
         "--device=nvidia.com/gpu=0",
         "--device=nvidia.com/gpu=1",
         "--shm-size=8g",
+        "--mount=type=bind,source=/run/secrets/tabbyapi-api-tokens.yml,"
+        "target=/app/api_tokens.yml,readonly",
     ]
     assert spec["volumes"] == [
         "/mnt/models:/app/models:ro",
@@ -318,7 +320,7 @@ def test_default_estate_tabbyapi_is_a_container_split_over_both_gpus(estate: Pat
     ]
     config = yaml.safe_load(tabby["environment"]["etc"]["tabbyapi/config.yml"]["text"])
     assert config["model"]["tensor_parallel"] is True
-    assert config["model"]["gpu_split"] == [32, 24]
+    assert config["model"]["gpu_split"] == [24, 24]  # Ollama's 8 GB left on the RTX 5090
     assert config["model"]["model_dir"] == "/app/models/exl2"
     assert config["network"] == {"host": "0.0.0.0", "port": 5000}
     assert "mnt-models.mount" in tabby["systemd"]["services"]["docker-tabbyapi"]["requires"]

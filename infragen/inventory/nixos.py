@@ -75,3 +75,17 @@ def nixos_hosts(inventory: Inventory) -> list[str]:
 def selected_modules(inventory: Inventory, host_name: str) -> list[str]:
     """The extra modules (paths beside the inventory) the host imports, in the listed order."""
     return [m.path for m in inventory.nixos.modules if selects(inventory, m, host_name)]
+
+
+def secret_file(reference: object) -> str | None:
+    """Where a file secret given as `{file: path}`, `{sops: name}` (sops-nix) or
+    `{agenix: name}` lies on a NixOS host; None for anything else."""
+    if not isinstance(reference, dict) or len(reference) != 1:
+        return None
+    ((kind, name),) = reference.items()
+    if not isinstance(name, str) or not name:
+        return None
+    if kind == "file":
+        return name if name.startswith("/") else None
+    roots = {"sops": "/run/secrets", "agenix": "/run/agenix"}
+    return f"{roots[kind]}/{name}" if kind in roots else None

@@ -4,17 +4,17 @@ An installed host needs its `hardware-configuration.nix` beside the inventory (w
 the flake does not evaluate: no root file system); a Pi needs a board NixOS can build an
 image for; NVIDIA cards must agree on a kernel module. (An NFS mount of an undeclared export
 and a GPU index the host lacks are checked in references.py and hardware.py; accounts in
-access.py.) GPU sharing reads a per-service VRAM figure from `config.vram_gb`: the GB the
-service needs, spread evenly over the GPUs it claims.
+access.py.) GPU sharing reads the needs `inventory/gpus.py` gathers (`config.vram_gb`,
+TabbyAPI's `config.gpu_split`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 from infragen.findings import Finding
+from infragen.inventory.gpus import gpu_demands
 from infragen.inventory.model import Host, SecretRef
 from infragen.inventory.nixos import (
     PLACEHOLDER,
@@ -27,6 +27,7 @@ from infragen.inventory.nixos import (
     nvidia_gpus,
     open_module,
     sd_image_base,
+    secret_file,
 )
 from infragen.inventory.query import index_of
 from infragen.rules import Context, rule
@@ -106,20 +107,10 @@ def nixos_interfaces(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def gpu_sharing(ctx: Context) -> Iterator[Finding]:
-    """Services sharing a GPU whose `config.vram_gb` shares add up to more than it has."""
+    """Services sharing a GPU whose stated needs (`config.vram_gb`, TabbyAPI's
+    `config.gpu_split`) add up to more than it has."""
     inv = ctx.inventory
-    users: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
-    for name, service in index_of(inv).having("config"):
-        need = service.config.get("vram_gb")
-        if not isinstance(need, int | float) or isinstance(need, bool):
-            continue
-        for host_name in inv.service_hosts(name):
-            placement = inv.placement(name, host_name)
-            gpus = placement.gpus or []
-            if placement.status == "active":
-                for index in gpus:
-                    users[(host_name, index)].append((name, need / len(gpus)))
-    for (host_name, index), sharing in sorted(users.items()):
+    for (host_name, index), sharing in sorted(gpu_demands(inv).items()):
         host = inv.hosts.get(host_name)
         if host is None:
             continue
@@ -254,3 +245,60 @@ def nixos_modules(ctx: Context) -> Iterator[Finding]:
         for position, network in enumerate(module.networks):
             if network not in inv.networks:
                 yield ctx.error((*base, "networks", position), f"unknown network '{network}'")
+
+
+@rule
+def ollama_models_owner(ctx: Context) -> Iterator[Finding]:
+    """nixpkgs' ollama module writes with `UMask = "0077"` as an account it creates
+    without a uid, which NixOS numbers per host: on an NFS share, models one host pulls
+    are unreadable by the others (and by the same host after a reinstall)."""
+    inv = ctx.inventory
+    index = index_of(inv)
+    for name, service in index.of_kind("nixos"):
+        models = service.config.get("models_dir")
+        if (service.module or name) != "ollama" or not isinstance(models, str):
+            continue
+        uid = service.config.get("uid")
+        if isinstance(uid, int) and not isinstance(uid, bool) and uid > 0:
+            continue
+        shared = [
+            h for h in index.hosts_of[name] if h in inv.hosts and _on_nfs(inv.hosts[h], models)
+        ]
+        if shared:
+            yield ctx.warning(
+                ("services", name, "config", "models_dir"),
+                f"Ollama's models folder {models} is on NFS on {', '.join(shared)} and the "
+                "module writes it 0600 as an account NixOS numbers per host: set config.uid "
+                "to one number for the account on every host",
+            )
+
+
+def _on_nfs(host: Host, path: str) -> bool:
+    return any(
+        path == mount.path.rstrip("/") or path.startswith(mount.path.rstrip("/") + "/")
+        for mount in host.mounts
+    )
+
+
+@rule
+def tabbyapi_keys(ctx: Context) -> Iterator[Finding]:
+    """TabbyAPI generates new keys when api_tokens.yml is missing (theroyallab/tabbyAPI
+    common/auth.py); in a container started afresh each time, that is at every start."""
+    for name, service in index_of(ctx.inventory).of_kind("oci"):
+        if service.config.get("app", name) != "tabbyapi":
+            continue
+        given = service.config.get("api_tokens")
+        if given is None:
+            yield ctx.warning(
+                ("services", name),
+                f"TabbyAPI '{name}' writes new API keys at every container start: give "
+                "config.api_tokens: {file: <path>} (or sops, agenix), a file holding "
+                "api_key and admin_key",
+                key=True,
+            )
+        elif secret_file(given) is None:
+            yield ctx.error(
+                ("services", name, "config", "api_tokens"),
+                "api_tokens names the keys file: {file: /absolute/path}, {sops: name} "
+                "or {agenix: name}",
+            )

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from nixos.evaluate import host_config
+from nixos.evaluate import host_config, merge
 from nixos.types import fits
+from nixos.upstream import contribution
 
 from infragen.inventory.load import load
 from infragen.inventory.nixos import nixos_hosts
@@ -210,12 +211,24 @@ def _login_problems(config: dict[str, Any]) -> list[str]:
 def check_tree(
     tree: Path, inventory: Path, own: dict[str, tuple[str, ...]]
 ) -> dict[str, list[str]]:
-    """Every NixOS host of the rendered tree, checked; {host: problems}."""
+    """Every NixOS host of the rendered tree, checked; {host: problems}. The options are
+    those infragen defines; the assertions see them with what the upstream modules kept
+    under `upstream/` add (the account `services.ollama` creates, say)."""
     model = load(inventory, inventory.parent).inventory
     report = {}
     for name in nixos_hosts(model):
         config, outside, conflicts = host_config(tree / name)
         gpus = [g.model for g in model.hosts[name].hardware.gpus]
         problems = conflicts + option_problems(config, own.get(name, ()))
-        report[name] = problems + assertion_problems(config, outside, gpus)
+        merged, clashes = with_upstream(config)
+        report[name] = problems + clashes + assertion_problems(merged, outside, gpus)
     return report
+
+
+def with_upstream(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The configuration with the definitions of each upstream module it enables, merged
+    as NixOS merges them; and the conflicts between the two."""
+    ollama = get(config, "services.ollama")
+    if not ollama or not ollama.get("enable"):
+        return config, []
+    return merge([config, contribution("ollama", ("services", "ollama"), ollama)])

@@ -65,6 +65,7 @@ def placed_services(
                 name,
                 service,
                 machine,
+                host,
                 tuple(gpus) if gpus else (),
                 tuple(accelerators) if accelerators else (),
             )

@@ -60,6 +60,7 @@ class Placed(NamedTuple):
     name: str
     service: Service
     host: Host
+    host_name: str
     gpus: tuple[int, ...]
     accelerators: tuple[str, ...]
 
@@ -375,6 +376,7 @@ def nixos_module(placed: Placed) -> tuple[Body, list[str]]:
     extra = {k: v for k, v in placed.service.config.items() if k not in known}
     body: Body = {("services", module): {"enable": True, **settings, **extra}}
     body["systemd", "services", module] = ordering(placed)
+    body.update(apps.module_extras(placed, module))
     return body, args
 
 

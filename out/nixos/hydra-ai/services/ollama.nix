@@ -22,4 +22,21 @@
     ];
     requires = [ "mnt-models.mount" ];
   };
+  users.users.ollama.uid = 11434;
+  users.groups.ollama.gid = 11434;
+  systemd.services.ollama-models = {
+    description = "Create Ollama's models folder /mnt/models/gguf";
+    wantedBy = [ "ollama.service" ];
+    before = [ "ollama.service" ];
+    after = [ "mnt-models.mount" ];
+    requires = [ "mnt-models.mount" ];
+    serviceConfig = {
+      Type = "oneshot";
+      User = "ollama";
+      Group = "ollama";
+    };
+    script = ''
+      mkdir -p /mnt/models/gguf
+    '';
+  };
 }

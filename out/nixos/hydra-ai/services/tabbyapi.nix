@@ -13,6 +13,7 @@
       "--device=nvidia.com/gpu=0"
       "--device=nvidia.com/gpu=1"
       "--shm-size=8g"
+      "--mount=type=bind,source=/run/secrets/tabbyapi-api-tokens.yml,target=/app/api_tokens.yml,readonly"
     ];
   };
   systemd.services.docker-tabbyapi = {
@@ -37,7 +38,7 @@
       tensor_parallel: true
       gpu_split_auto: false
       gpu_split:
-      - 32
+      - 24
       - 24
   '';
 }

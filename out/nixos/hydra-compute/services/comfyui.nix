@@ -3,8 +3,11 @@
 {
   virtualisation.oci-containers.backend = "docker";
   virtualisation.oci-containers.containers.comfyui = {
-    image = "yanwk/comfyui-boot:cu124-slim";
+    image = "yanwk/comfyui-boot:cu128-slim";
     ports = [ "192.168.1.203:8188:8188" ];
+    environment = {
+      CLI_ARGS = "--disable-xformers";
+    };
     volumes = [
       "/mnt/models:/root/ComfyUI/models"
       "/mnt/shared:/mnt/shared"
