@@ -1,11 +1,12 @@
 """The estate's compose stacks against what upstream software does
 (tests/fixtures/upstream/health_facts.yaml): health checks run by a real shell, wget, tr
 and grep against the replies Prometheus and Grafana send, served on loopback; the rule on
-command timeouts."""
+command timeouts; gluetun's needs."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -26,6 +27,7 @@ from infragen.targets.compose.health import probe_command
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 FACTS = yaml.safe_load((HERE / "fixtures" / "upstream" / "health_facts.yaml").read_text())
+REFERENCE = re.compile(r"^\$\{(\w+):\?[^}]*\}$")
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +188,17 @@ def test_the_estate_celery_worker_check_names_its_worker_and_fits(estate, stacks
     assert found == []
     test = stacks["optiinfra"]["services"]["data-collector-worker"]["healthcheck"]
     assert '-d "celery@$$HOSTNAME"' in test["test"][1]
+
+
+# ----------------------------------------------------------------- gluetun
+
+
+def test_gluetun_gets_what_its_documented_example_gives_it_and_secrets_by_reference(stacks):
+    needs = FACTS["gluetun_mullvad_wireguard"]
+    gluetun = stacks["hydra-storage"]["services"]["gluetun"]
+    assert set(needs["cap_add"]) <= set(gluetun["cap_add"])
+    assert set(needs["devices"]) <= set(gluetun["devices"])
+    environment = gluetun["environment"]
+    assert set(needs["environment"]) <= set(environment)
+    for variable in needs["secrets"]:
+        assert REFERENCE.match(environment[variable]), variable
