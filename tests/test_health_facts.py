@@ -1,7 +1,7 @@
 """The estate's compose stacks against what upstream software does
 (tests/fixtures/upstream/health_facts.yaml): health checks run by a real shell, wget, tr
 and grep against the replies Prometheus and Grafana send, served on loopback; the rule on
-command timeouts; gluetun's needs."""
+command timeouts; ClickHouse's users as its entrypoint leaves them; gluetun's needs."""
 
 from __future__ import annotations
 
@@ -188,6 +188,56 @@ def test_the_estate_celery_worker_check_names_its_worker_and_fits(estate, stacks
     assert found == []
     test = stacks["optiinfra"]["services"]["data-collector-worker"]["healthcheck"]
     assert '-d "celery@$$HOSTNAME"' in test["test"][1]
+
+
+# ----------------------------------------------------------------- ClickHouse's users
+
+
+def clickhouse_users(environment: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The users the image's entrypoint leaves, by the outcomes kept as facts."""
+    outcomes = {o["when"]: o["users"] for o in FACTS["clickhouse_entrypoint"]["outcomes"]}
+    if str(environment.get("CLICKHOUSE_SKIP_USER_SETUP")) == "1":
+        return outcomes["CLICKHOUSE_SKIP_USER_SETUP is 1"]
+    user = environment.get("CLICKHOUSE_USER") or "default"
+    if user != "default" or environment.get("CLICKHOUSE_PASSWORD"):
+        named = outcomes["CLICKHOUSE_USER (not default) or CLICKHOUSE_PASSWORD set"]
+        return {user: named["$CLICKHOUSE_USER"]}
+    return outcomes["none of them set"]
+
+
+def logins(services: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """Each ClickHouse client's (user, whether it gives a password)."""
+    found = {}
+    for name, service in services.items():
+        environment = service.get("environment", {})
+        url = environment.get("CLICKHOUSE_URL")
+        if url is not None:
+            credentials = re.match(r"clickhouse://(?:([^:@/]+)(:[^@]*)?@)?", url)
+            assert credentials is not None
+            found[name] = (credentials.group(1) or "default", bool(credentials.group(2)))
+        if any("clickhouse:8123" in word for word in service.get("command", [])):
+            user = environment.get(FACTS["clickhouse_exporter"]["user_variable"], "default")
+            found[name] = (user, "CLICKHOUSE_PASSWORD" in environment)
+    return found
+
+
+def test_every_clickhouse_client_can_log_in_from_its_own_container(stacks):
+    services = stacks["optiinfra"]["services"]
+    users = clickhouse_users(services["clickhouse"]["environment"])
+    clients = logins(services)
+    assert set(clients) == {"data-collector", "data-collector-worker", "clickhouse-exporter"}
+    for client, (user, gives_password) in clients.items():
+        assert user in users, f"{client} logs in as {user}, which the entrypoint removed"
+        assert users[user]["networks"] == "any", f"{client}: {user} is loopback-only"
+        assert gives_password or not users[user]["password"], f"{client} has no password"
+
+
+def test_the_audits_clickhouse_environment_locks_every_client_out(stacks):
+    services = stacks["optiinfra"]["services"]
+    audited = {"CLICKHOUSE_USER": "optiinfra", "CLICKHOUSE_PASSWORD": "${X:?}"}
+    assert "default" not in clickhouse_users(audited)
+    assert clickhouse_users({})["default"]["networks"] == "loopback"
+    assert {user for user, _ in logins(services).values()} == {"default"}
 
 
 # ----------------------------------------------------------------- gluetun
