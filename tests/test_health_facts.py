@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from infragen.adopt.health import inventory_health
+from infragen.drift.probes import HealthProbe, probe_health
 from infragen.inventory.load import Loaded, load
 from infragen.inventory.model import Service
 from infragen.rules import check
@@ -143,6 +144,19 @@ def test_import_reads_a_json_expectation_back():
     grafana = Service(image="grafana/grafana:11.4.0", stack="s", ports={"w": 3000}, health=health)
     back = inventory_health({"test": probe_command(grafana), "timeout": "5s"})
     assert back == {"http": "/api/health", "probe_port": 3000, "expect": '{"database":"ok"}'}
+
+
+def test_drift_judges_a_live_reply_by_the_same_measure(serve):
+    healthy, failing = serve(FACTS["grafana_api_health"]), serve(FACTS["prometheus_healthy"])
+    expect = '{"database":"ok"}'
+    found = {
+        port: probe_health(
+            HealthProbe("grafana", "box", "127.0.0.1", port, "/api/health", expect, "http"), 5.0
+        ).differences
+        for port in (healthy, failing)
+    }
+    assert found[healthy] == []
+    assert [d.actual for d in found[failing]] == [f"HTTP 200 without {expect!r}"]
 
 
 # ----------------------------------------------------------------- command timeouts

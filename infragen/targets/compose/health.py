@@ -111,6 +111,16 @@ def _squeezed(text: str) -> str:
     return text.translate(JSON_WHITESPACE)
 
 
+def expect_met(expect: str, reply: str) -> bool:
+    """Whether `reply` holds what `expect` asks, as the rendered check decides it (drift
+    probes judge a live reply by the same measure)."""
+    members = json_members(expect)
+    if members is None:
+        return expect in reply
+    squeezed = _squeezed(reply)
+    return all(member in squeezed for member in members)
+
+
 def _grep(expect: str) -> str:
     """The filter a reply passes through: one substring, or each member of a JSON object
     in the reply squeezed of whitespace (the filters before the last pass its one line on)."""
