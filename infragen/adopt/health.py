@@ -13,10 +13,10 @@ import re
 import shlex
 from typing import Any
 
-from infragen.targets.compose.health import LOOPBACK
+from infragen.targets.compose.health import LOOPBACK, SQUEEZE, seconds
 
 URL = rf"http://{re.escape(LOOPBACK)}:(\d+)(/[^\s'\"]*)"
-GREP = r"(?: \| grep -qF -- (.+))?"
+GREP = r"(?: \| ((?:grep -qF|tr -d) .+))?"
 INFRAGEN_SHELL = [
     re.compile(rf"^wget -qO- '?{URL}'?{GREP}$"),
     re.compile(rf"^curl -fsS '?{URL}'?{GREP}$"),
@@ -30,33 +30,56 @@ INFRAGEN_EXEC = [
 BASH_HTTP = re.compile(
     rf"^exec 3<>/dev/tcp/{re.escape(LOOPBACK)}/(\d+) && printf 'GET %s [^']*' (\S+) >&3 && "
     r"reply=\$\$\(cat <&3\) && case \"\$\$reply\" in \"HTTP/1\.\"\?\" 2\"\*\) ;; \*\) exit 1 ;; "
-    rf"esac(?: && printf %s \"\$\$reply\" \| grep -qF -- (.+))?$"
+    rf"esac(?: && printf %s \"\$\$reply\" \| ((?:grep -qF|tr -d) .+))?$"
 )
 TCP = re.compile(
     rf"^(?:nc -z {re.escape(LOOPBACK)} (\d+) \|\| bash -c '?exec 3<>/dev/tcp/[\d.]+/\d+'?|"
     rf"exec 3<>/dev/tcp/{re.escape(LOOPBACK)}/(\d+))$"
 )
-DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|ns|m|s)")
-SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 DOCKER_DEFAULTS = {"interval": 30, "timeout": 30, "retries": 3, "start_period": 0}
 INVENTORY_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3, "start_period": 0}
 
 
-def seconds(value: Any) -> int | str:
-    """A duration as whole seconds when it is one, else the compose text as written."""
-    if isinstance(value, int | float) and float(value).is_integer():
-        return int(value)
-    text = str(value)
-    parts = DURATION.findall(text)
-    if parts and "".join(n + u for n, u in parts) == text:
-        total = sum(float(n) * SECONDS[unit] for n, unit in parts)
-        if total.is_integer():
-            return int(total)
-    return text
+def expectation(tail: str) -> str | None:
+    """The `expect` a filter written by infragen checks (one substring, or the members of a
+    JSON object in the squeezed reply), None for any other pipeline."""
+    squeeze = f"{SQUEEZE} | "
+    if not tail.startswith(squeeze):
+        return _filtered(tail, "grep -qF -- ")
+    *earlier, last = tail[len(squeeze) :].split(" | ")  # squeezed members hold no space
+    members = [_filtered(part, "grep -F -- ") for part in earlier]
+    members.append(_filtered(last, "grep -qF -- "))
+    if None in members:
+        return None
+    return "{" + ",".join(m for m in members if m is not None) + "}"
 
 
-def _unquoted(word: str) -> str:
-    return shlex.split(word)[0]
+def _filtered(part: str, head: str) -> str | None:
+    """The one quoted word of a `grep` written as `head word`, else None."""
+    if not part.startswith(head):
+        return None
+    try:
+        words = shlex.split(part[len(head) :])
+    except ValueError:
+        return None
+    return words[0] if len(words) == 1 else None
+
+
+def _with_expect(found: dict[str, Any], tail: str | None) -> dict[str, Any] | None:
+    """`found` with the `expect` of its filter; None when the filter is not infragen's."""
+    if tail is None:
+        return found
+    expect = expectation(tail)
+    return None if expect is None else found | {"expect": expect}
+
+
+def _expect_split(text: str) -> tuple[str, str | None]:
+    """A shell line as (command, expect) when it ends in infragen's filter, else (text, None)."""
+    for marker in (f" | {SQUEEZE} | ", " | grep -qF -- "):
+        index = text.find(marker)
+        if index >= 0 and (expect := expectation(text[index + 3 :])) is not None:
+            return text[:index], expect
+    return text, None
 
 
 def _infragen_probe(kind: str, words: list[str]) -> dict[str, Any] | None:
@@ -64,8 +87,8 @@ def _infragen_probe(kind: str, words: list[str]) -> dict[str, Any] | None:
     text = words[0] if kind == "shell" else shlex.join(words)
     script = words[2] if kind == "exec" and words[:2] == ["bash", "-c"] else None
     if script is not None and (bash := BASH_HTTP.match(script)):
-        found = {"http": _unquoted(bash.group(2)), "probe_port": int(bash.group(1))}
-        return found | ({"expect": _unquoted(bash.group(3))} if bash.group(3) else {})
+        found = {"http": shlex.split(bash.group(2))[0], "probe_port": int(bash.group(1))}
+        return _with_expect(found, bash.group(3))
     if script is not None and (tcp := TCP.match(script)):
         return {"tcp": True, "probe_port": int(tcp.group(2))}
     patterns = INFRAGEN_SHELL if kind == "shell" else INFRAGEN_EXEC
@@ -73,8 +96,9 @@ def _infragen_probe(kind: str, words: list[str]) -> dict[str, Any] | None:
         match = pattern.match(text)
         if match:
             found = {"http": match.group(2), "probe_port": int(match.group(1))}
-            expect = match.groups()[-1] if kind == "shell" and len(match.groups()) % 2 else None
-            return found | ({"expect": _unquoted(expect)} if expect else {})
+            tail = match.groups()[-1] if kind == "shell" and len(match.groups()) % 2 else None
+            if (probe := _with_expect(found, tail)) is not None:
+                return probe
     tcp = TCP.match(text) if kind == "shell" else None
     if tcp is not None and tcp.group(1):
         return {"tcp": True, "probe_port": int(tcp.group(1))}
@@ -84,10 +108,10 @@ def _infragen_probe(kind: str, words: list[str]) -> dict[str, Any] | None:
 def _as_written(kind: str, words: list[str]) -> dict[str, Any]:
     """The check word for word: a shell line, or an exec list (with infragen's `expect`)."""
     if kind == "shell":
-        command, _, expect = words[0].partition(" | grep -qF -- ")
+        command, expect = _expect_split(words[0])
         split = shlex.split(command) if expect and not re.search(r"[|&;<>()`$]", command) else None
         if split is not None and shlex.join(split) == command:
-            return {"command": split, "expect": _unquoted(expect)}
+            return {"command": split, "expect": expect}
         return {"shell": words[0]}
     return {"command": words}
 

@@ -5,8 +5,9 @@ and deploys use). A TCP port the firewall opens (`lan`, `public`, SSH) should ac
 connection; a port a service holds but keeps closed (`localhost`, `tunnel`) should not.
 UDP ports and port ranges are not probed (a connect proves nothing for UDP; a range is
 not one listener), and said so. A health check is probed when its port is reachable from
-here: an HTTP GET of its path (2xx, and the `expect` text in the body when given) or a
-TCP connect; a `command` check runs on the host itself and is skipped.
+here: an HTTP GET of its path (2xx, and the `expect` in the body when given, a JSON object
+member by member as the compose check does) or a TCP connect; a `command` check runs on
+the host itself and is skipped.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from infragen.drift.model import Difference, Outcome, Skipped, failure
 from infragen.inventory.firewall import openings
 from infragen.inventory.model import Inventory, Port
 from infragen.inventory.query import Binding, host_bindings
+from infragen.targets.compose.health import expect_met
 
 BODY_LIMIT = 65536
 
@@ -204,7 +206,7 @@ def probe_health(probe: HealthProbe, timeout: float) -> Outcome:
             problem = failure(exc)
         else:
             problem = None if 200 <= status < 300 else f"HTTP {status}"
-            if problem is None and probe.expect and probe.expect not in body:
+            if problem is None and probe.expect and not expect_met(probe.expect, body):
                 problem = f"HTTP {status} without {probe.expect!r}"
     if problem:
         outcome.differences.append(

@@ -10,6 +10,7 @@ Unknown images try `wget`, then `curl`.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import shlex
 from typing import Any, Literal
@@ -20,6 +21,12 @@ from infragen.targets.compose.interpolation import keep, literal
 Probe = Literal["wget", "curl", "bash", "any"]
 LOOPBACK = "127.0.0.1"
 DOUBLE_QUOTE_SPECIAL = re.compile(r'["$`\\]')
+# Deletes the whitespace JSON allows between tokens (and, alike, inside strings: `expect`
+# is squeezed the same way), so a pretty-printed reply becomes one compact line.
+SQUEEZE = "tr -d ' \\n\\r\\t'"
+JSON_WHITESPACE = str.maketrans("", "", " \n\r\t")
+DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|ns|m|s)")
+SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 # Image repository prefixes → the HTTP probe the image can run (None: nothing can run).
 IMAGE_PROBES: tuple[tuple[str, Probe | None], ...] = (
@@ -78,8 +85,51 @@ def shell_word(text: str) -> str:
     return shlex.quote(text)
 
 
+def json_members(expect: str) -> list[str] | None:
+    """The members of `expect` when it is a JSON object, each as compact JSON text with no
+    whitespace (`"database":"ok"`); None for any other text.
+
+    A JSON reply's spacing and key order are the server's choice: Grafana's /api/health
+    is indented by json.MarshalIndent and carries `version` and `commit` around
+    `database`, so `{"database":"ok"}` is never a substring of it. Its members, in a reply
+    squeezed of whitespace, are.
+    """
+    if not expect.startswith("{"):
+        return None
+    try:
+        value = json.loads(expect)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not value:
+        return None
+    return [
+        _squeezed(json.dumps({key: item}, ensure_ascii=False)[1:-1]) for key, item in value.items()
+    ]
+
+
+def _squeezed(text: str) -> str:
+    return text.translate(JSON_WHITESPACE)
+
+
+def expect_met(expect: str, reply: str) -> bool:
+    """Whether `reply` holds what `expect` asks, as the rendered check decides it (drift
+    probes judge a live reply by the same measure)."""
+    members = json_members(expect)
+    if members is None:
+        return expect in reply
+    squeezed = _squeezed(reply)
+    return all(member in squeezed for member in members)
+
+
 def _grep(expect: str) -> str:
-    return f"grep -qF -- {shell_word(expect)}"
+    """The filter a reply passes through: one substring, or each member of a JSON object
+    in the reply squeezed of whitespace (the filters before the last pass its one line on)."""
+    members = json_members(expect)
+    if members is None:
+        return f"grep -qF -- {shell_word(expect)}"
+    *earlier, last = members
+    filters = [f"grep -F -- {shell_word(m)}" for m in earlier] + [f"grep -qF -- {shell_word(last)}"]
+    return " | ".join([SQUEEZE, *filters])
 
 
 def _http_test(probe: Probe, url: str, path: str, port: int, expect: str | None) -> list[str]:
@@ -149,6 +199,19 @@ def _probe_test(probe: Probe, port: int, http: str | None, expect: str | None) -
     else:
         test = _tcp_test(probe, port)
     return tuple(literal(word) for word in test)
+
+
+def seconds(value: Any) -> int | str:
+    """A duration as whole seconds when it is one, else the compose text as written."""
+    if isinstance(value, int | float) and float(value).is_integer():
+        return int(value)
+    text = str(value)
+    parts = DURATION.findall(text)
+    if parts and "".join(n + u for n, u in parts) == text:
+        total = sum(float(n) * SECONDS[unit] for n, unit in parts)
+        if total.is_integer():
+            return int(total)
+    return text
 
 
 def duration(value: int | str) -> str:
