@@ -22,6 +22,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(Path(__file__).parent / "ansible"))
 from sandbox import BIN, Sandbox, usable
+from upstream import IMAGE_USERS
 
 ESTATE = Path(__file__).parent / "ansible" / "estate.yaml"
 
@@ -107,6 +108,9 @@ def test_real_run_lands_files_is_idempotent_and_a_port_change_reloads_only_the_f
     compose = (out / "compose/apps/compose.yaml").read_text()
     assert sandbox.read("/opt/stacks/apps/compose.yaml") == compose
     assert "/opt/stacks/apps/.env" in landed and "/opt/stacks/apps/ports.env" in landed
+    stack = sandbox.root / "upper" / "opt" / "stacks" / "apps"
+    assert oct(os.stat(stack / ".env").st_mode & 0o777) == "0o600"  # the secrets
+    assert oct(os.stat(stack / "compose.yaml").st_mode & 0o777) == "0o644"
     assert (
         sandbox.read("/etc/cloudflared/edge-1.yml")
         == (out / "cloudflared/edge-1/config.yml").read_text()
@@ -188,3 +192,34 @@ def test_unraid_gets_its_stacks_only_and_tags_narrow_a_run(runner, estate, sandb
     assert {task.split(" : ")[0] for task in firewall.changed_tasks} == {"firewall"}
     new = set(sandbox.files()) - landed
     assert new == {"/etc/nftables.conf", "/etc/nftables.d/infragen.nft"}
+
+
+def bind_mounted_files(compose_file: Path) -> list[tuple[str, str]]:
+    """(file of the stack folder, image) for each ./file a service of the stack mounts."""
+    import yaml
+
+    found = []
+    for spec in yaml.safe_load(compose_file.read_text())["services"].values():
+        for volume in spec.get("volumes", []):
+            source = volume if isinstance(volume, str) else volume.get("source", "")
+            if source.startswith("./"):
+                found.append((source.split(":")[0][2:], spec["image"].rsplit(":", 1)[0]))
+    return found
+
+
+def test_configs_the_stacks_bind_mount_are_readable_by_the_images_users():
+    import yaml
+
+    tasks = yaml.safe_load((ROOT / "out/ansible/roles/compose/tasks/main.yml").read_text())
+    (copy,) = [t for t in tasks if t["name"].startswith("Stack files")]
+    mode = int(copy["ansible.builtin.copy"]["mode"], 8)
+    mounted = [m for f in sorted((ROOT / "out/compose").glob("*/compose.yaml")) for m in
+               bind_mounted_files(f)]  # fmt: skip
+    assert ("prometheus.yml", "prom/prometheus") in mounted  # the case the audit found
+    for name, image in mounted:
+        user = IMAGE_USERS.get(image)
+        assert user is not None, (
+            f"{image} mounts ./{name}: add its USER to tests/ansible/upstream.py"
+        )
+        if user != "root":  # neither the owner (root) nor in its group: the "other" bits
+            assert mode & 0o004, f"./{name} is {oct(mode)}: {image} runs as {user}"
