@@ -3,12 +3,16 @@
 The runs go against the sandbox of tests/ansible/sandbox.py (the local connection inside a
 private mount and network namespace, /etc, /opt and /mnt overlaid): files land at their
 real paths, a second run changes nothing, and a changed port changes the firewall and runs
-only its handler. Without Ansible or the sandbox these tests skip, except in CI.
+only its handler. The compose role is run against docker's stand-in, which acts as compose
+v2 does (tests/ansible/fakes/docker): it must refuse an unfilled .env, bring the stack up,
+and report a change only when compose acted. Without Ansible or the sandbox these tests
+skip, except in CI.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,9 +26,18 @@ from conftest import ROOT
 
 sys.path.insert(0, str(Path(__file__).parent / "ansible"))
 from sandbox import BIN, Sandbox, usable
-from upstream import IMAGE_USERS
+from upstream import (
+    ACTING,
+    DONE_AFTER_ACTING,
+    IMAGE_USERS,
+    PLAIN_DOWN_SAMPLE,
+    PLAIN_V5_LINE,
+    PULLS,
+    UNCHANGED,
+)
 
 ESTATE = Path(__file__).parent / "ansible" / "estate.yaml"
+UP = "docker compose up --detach --remove-orphans"
 
 
 def need(reason: str | None) -> None:
@@ -124,7 +137,7 @@ def test_real_run_lands_files_is_idempotent_and_a_port_change_reloads_only_the_f
     )
     assert "/etc/powerdns/infragen/lab.lan.zone" in landed
     actions = sandbox.actions()
-    assert "docker compose up --detach --remove-orphans" in actions
+    assert UP in actions
     assert "systemctl enable nftables.service" in actions
     assert "pdns_control bind-reload-now lab.lan" in actions
 
@@ -132,10 +145,12 @@ def test_real_run_lands_files_is_idempotent_and_a_port_change_reloads_only_the_f
     second = sandbox.playbook(out, "--limit", "edge-1")
     assert second.returncode == 0, second.output
     assert second.recap["edge-1"]["changed"] == 0, second.changed_tasks
-    assert sandbox.files() == landed and sandbox.actions() == []
+    # compose is asked every run (it decides what to recreate); it found nothing to do.
+    assert sandbox.files() == landed and sandbox.actions() == [UP]
 
     estate.write_text(estate.read_text().replace("ports: {api: 7000}", "ports: {api: 7001}"))
     out = render(runner, estate)
+    sandbox.forget_calls()
     third = sandbox.playbook(out, "--limit", "edge-1")
     assert third.returncode == 0, third.output
     after = sandbox.files()
@@ -144,7 +159,7 @@ def test_real_run_lands_files_is_idempotent_and_a_port_change_reloads_only_the_f
     assert changed == ["/etc/infragen/ports.env", "/etc/nftables.d/infragen.nft"]
     assert "tcp dport 7001 accept" in sandbox.read("/etc/nftables.d/infragen.nft")
     assert third.handlers == ["firewall : Reload nftables"]
-    assert sandbox.actions() == ["systemctl reload nftables.service"]
+    assert sandbox.actions() == [UP, "systemctl reload nftables.service"]
 
 
 def test_host_add_raspios_renders_bootstrap_and_a_checkable_ansible_host(runner, tmp_path, sandbox):
@@ -184,7 +199,7 @@ def test_unraid_gets_its_stacks_only_and_tags_narrow_a_run(runner, estate, sandb
     landed = set(sandbox.files())
     assert "/mnt/user/appdata/stacks/media/compose.yaml" in landed
     assert not any(path.startswith("/etc/nftables") for path in landed)
-    assert sandbox.actions() == ["docker compose up --detach --remove-orphans"]
+    assert sandbox.actions() == [UP]
 
     sandbox.forget_calls()
     firewall = sandbox.playbook(out, "--limit", "edge-1", "--tags", "firewall")
@@ -192,6 +207,87 @@ def test_unraid_gets_its_stacks_only_and_tags_narrow_a_run(runner, estate, sandb
     assert {task.split(" : ")[0] for task in firewall.changed_tasks} == {"firewall"}
     new = set(sandbox.files()) - landed
     assert new == {"/etc/nftables.conf", "/etc/nftables.d/infragen.nft"}
+
+
+SECRETS = """    image: traefik/whoami:v1.10.3
+    env:
+      WHOAMI_TOKEN: {secret: APPS_TOKEN}
+      WHOAMI_OTHER: {secret: APPS_OTHER}
+"""
+
+
+def compose_run(sandbox: Sandbox, out: Path):
+    sandbox.forget_calls()
+    return sandbox.playbook(out, "--limit", "edge-1", "--tags", "compose")
+
+
+def set_env(sandbox: Sandbox, text: str) -> None:
+    (sandbox.root / "upper" / "opt" / "stacks" / "apps" / ".env").write_text(text)
+
+
+def test_compose_role_refuses_an_unfilled_env_then_converges_and_is_idempotent(
+    runner, estate, sandbox
+):
+    estate.write_text(estate.read_text().replace("    image: traefik/whoami:v1.10.3\n", SECRETS))
+    out = render(runner, estate)
+
+    first = compose_run(sandbox, out)
+    assert first.returncode == 2 and first.recap["edge-1"]["failed"] == 1
+    assert "/opt/stacks/apps/.env: set APPS_OTHER, APPS_TOKEN (" in first.output
+    assert sandbox.calls() == []  # compose would refuse the empty ${...:?}: not even asked
+    stack = sandbox.root / "upper" / "opt" / "stacks" / "apps"
+    assert oct(os.stat(stack / ".env").st_mode & 0o777) == "0o600"
+    assert oct(os.stat(stack / "compose.yaml").st_mode & 0o777) == "0o644"
+    assert oct(os.stat(stack / ".env.example").st_mode & 0o777) == "0o644"
+
+    set_env(sandbox, 'APPS_TOKEN=""\nAPPS_OTHER= # later\n')  # still empty, as compose reads it
+    unfilled = compose_run(sandbox, out)
+    assert "/opt/stacks/apps/.env: set APPS_OTHER, APPS_TOKEN (" in unfilled.output
+
+    set_env(sandbox, 'APPS_TOKEN="a token"\nexport APPS_OTHER=other\n')
+    filled = compose_run(sandbox, out)
+    assert filled.returncode == 0, filled.output
+    assert filled.changed_tasks == ["compose : Stacks up"]
+    (call,) = sandbox.calls()
+    assert f"docker {call['argv']}" == UP and call["cwd"] == "/opt/stacks/apps"
+    assert call["env"] == {"COMPOSE_PROGRESS": "plain"}
+
+    again = compose_run(sandbox, out)
+    assert again.returncode == 0, again.output
+    assert again.recap["edge-1"]["changed"] == 0, again.changed_tasks
+    assert sandbox.actions() == [UP]  # asked, and every container was left Running
+
+    set_env(sandbox, 'APPS_TOKEN="a new token"\nexport APPS_OTHER=other\n')
+    edited = compose_run(sandbox, out)
+    assert edited.returncode == 0, edited.output
+    assert edited.changed_tasks == ["compose : Stacks up"]  # whoami recreated
+    assert (stack / ".env").read_text().startswith('APPS_TOKEN="a new token"')  # kept
+
+
+def changed_pattern() -> re.Pattern[str]:
+    """The regex of the rendered role's changed_when (Ansible's Jinja keeps a string literal's
+    backslashes as they are: the regex module reads them)."""
+    import yaml
+
+    tasks = yaml.safe_load((ROOT / "out/ansible/roles/compose/tasks/main.yml").read_text())
+    (up,) = [task for task in tasks if task["name"] == "Stacks up"]
+    literal = re.search(r"search\(\s*'(.*?)',\s*multiline=True\)", up["changed_when"], re.S)
+    assert literal, up["changed_when"]
+    return re.compile(literal[1], re.M)
+
+
+def test_compose_changes_are_the_events_compose_v2_prints_when_it_acts():
+    pattern = changed_pattern()
+    for status in ACTING:
+        for kind in ("Container", "Network", "Volume"):
+            assert pattern.search(f" {kind} hydra-storage_default  {status}\n"), status
+        assert pattern.search(PLAIN_V5_LINE.replace("Recreate", status)), status
+    for status in (*DONE_AFTER_ACTING, *UNCHANGED, *PULLS):
+        assert not pattern.search(f" Container grafana  {status}\n"), status
+    unchanged = "".join(f" Container {n}  {s}\n" for n in ("a", "b") for s in UNCHANGED)
+    assert not pattern.search(unchanged)
+    assert pattern.search(PLAIN_DOWN_SAMPLE)  # a real run's removals
+    assert not pattern.search(" Container x  Running as before: Starting\n")
 
 
 def bind_mounted_files(compose_file: Path) -> list[tuple[str, str]]:
