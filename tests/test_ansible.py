@@ -319,3 +319,38 @@ def test_configs_the_stacks_bind_mount_are_readable_by_the_images_users():
         )
         if user != "root":  # neither the owner (root) nor in its group: the "other" bits
             assert mode & 0o004, f"./{name} is {oct(mode)}: {image} runs as {user}"
+
+
+def test_a_hand_installed_cloudflared_service_stops_once_the_tunnel_can_run(
+    runner, estate, sandbox
+):
+    import json
+
+    out = render(runner, estate)
+    unit = sandbox.root / "upper/etc/systemd/system/cloudflared.service"
+    unit.parent.mkdir(parents=True)
+    unit.write_text(
+        "[Service]\nExecStart=/usr/bin/cloudflared --config /etc/cloudflared/config.yml"
+    )
+    units = sandbox.root / "units.json"  # what systemctl's stand-in knows: it runs
+    units.write_text(json.dumps({"cloudflared.service": {"enabled": True, "active": True}}))
+    running = {"enabled": True, "active": True}
+
+    waiting = sandbox.playbook(out, "--limit", "edge-1", "--tags", "tunnel")
+    assert waiting.returncode == 0, waiting.output
+    assert json.loads(units.read_text())["cloudflared.service"] == running  # no credentials yet
+
+    credentials = sandbox.root / "upper/etc/cloudflared/5b1f0c2e-6a7d-4d1e-9c3b-2f8e4a6d7c10.json"
+    credentials.write_text("{}")
+    replaced = sandbox.playbook(out, "--limit", "edge-1", "--tags", "tunnel")
+    assert replaced.returncode == 0, replaced.output
+    stopped = "tunnel : The tunnel service `cloudflared service install` left stopped and disabled"
+    assert stopped in replaced.changed_tasks
+    assert json.loads(units.read_text())["cloudflared.service"] == {
+        "enabled": False,
+        "active": False,
+    }
+    assert unit.exists()  # kept for a rollback
+
+    again = sandbox.playbook(out, "--limit", "edge-1", "--tags", "tunnel")
+    assert again.returncode == 0 and again.recap["edge-1"]["changed"] == 0, again.changed_tasks
