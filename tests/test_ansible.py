@@ -3,12 +3,16 @@
 The runs go against the sandbox of tests/ansible/sandbox.py (the local connection inside a
 private mount and network namespace, /etc, /opt and /mnt overlaid): files land at their
 real paths, a second run changes nothing, and a changed port changes the firewall and runs
-only its handler. Without Ansible or the sandbox these tests skip, except in CI.
+only its handler. The compose role is run against docker's stand-in, which acts as compose
+v2 does (tests/ansible/fakes/docker): it must refuse an unfilled .env, bring the stack up,
+and report a change only when compose acted. Without Ansible or the sandbox these tests
+skip, except in CI.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,8 +26,18 @@ from conftest import ROOT
 
 sys.path.insert(0, str(Path(__file__).parent / "ansible"))
 from sandbox import BIN, Sandbox, usable
+from upstream import (
+    ACTING,
+    DONE_AFTER_ACTING,
+    IMAGE_USERS,
+    PLAIN_DOWN_SAMPLE,
+    PLAIN_V5_LINE,
+    PULLS,
+    UNCHANGED,
+)
 
 ESTATE = Path(__file__).parent / "ansible" / "estate.yaml"
+UP = "docker compose up --detach --remove-orphans"
 
 
 def need(reason: str | None) -> None:
@@ -107,6 +121,9 @@ def test_real_run_lands_files_is_idempotent_and_a_port_change_reloads_only_the_f
     compose = (out / "compose/apps/compose.yaml").read_text()
     assert sandbox.read("/opt/stacks/apps/compose.yaml") == compose
     assert "/opt/stacks/apps/.env" in landed and "/opt/stacks/apps/ports.env" in landed
+    stack = sandbox.root / "upper" / "opt" / "stacks" / "apps"
+    assert oct(os.stat(stack / ".env").st_mode & 0o777) == "0o600"  # the secrets
+    assert oct(os.stat(stack / "compose.yaml").st_mode & 0o777) == "0o644"
     assert (
         sandbox.read("/etc/cloudflared/edge-1.yml")
         == (out / "cloudflared/edge-1/config.yml").read_text()
@@ -120,7 +137,7 @@ def test_real_run_lands_files_is_idempotent_and_a_port_change_reloads_only_the_f
     )
     assert "/etc/powerdns/infragen/lab.lan.zone" in landed
     actions = sandbox.actions()
-    assert "docker compose up --detach --remove-orphans" in actions
+    assert UP in actions
     assert "systemctl enable nftables.service" in actions
     assert "pdns_control bind-reload-now lab.lan" in actions
 
@@ -128,10 +145,12 @@ def test_real_run_lands_files_is_idempotent_and_a_port_change_reloads_only_the_f
     second = sandbox.playbook(out, "--limit", "edge-1")
     assert second.returncode == 0, second.output
     assert second.recap["edge-1"]["changed"] == 0, second.changed_tasks
-    assert sandbox.files() == landed and sandbox.actions() == []
+    # compose is asked every run (it decides what to recreate); it found nothing to do.
+    assert sandbox.files() == landed and sandbox.actions() == [UP]
 
     estate.write_text(estate.read_text().replace("ports: {api: 7000}", "ports: {api: 7001}"))
     out = render(runner, estate)
+    sandbox.forget_calls()
     third = sandbox.playbook(out, "--limit", "edge-1")
     assert third.returncode == 0, third.output
     after = sandbox.files()
@@ -140,7 +159,7 @@ def test_real_run_lands_files_is_idempotent_and_a_port_change_reloads_only_the_f
     assert changed == ["/etc/infragen/ports.env", "/etc/nftables.d/infragen.nft"]
     assert "tcp dport 7001 accept" in sandbox.read("/etc/nftables.d/infragen.nft")
     assert third.handlers == ["firewall : Reload nftables"]
-    assert sandbox.actions() == ["systemctl reload nftables.service"]
+    assert sandbox.actions() == [UP, "systemctl reload nftables.service"]
 
 
 def test_host_add_raspios_renders_bootstrap_and_a_checkable_ansible_host(runner, tmp_path, sandbox):
@@ -180,7 +199,7 @@ def test_unraid_gets_its_stacks_only_and_tags_narrow_a_run(runner, estate, sandb
     landed = set(sandbox.files())
     assert "/mnt/user/appdata/stacks/media/compose.yaml" in landed
     assert not any(path.startswith("/etc/nftables") for path in landed)
-    assert sandbox.actions() == ["docker compose up --detach --remove-orphans"]
+    assert sandbox.actions() == [UP]
 
     sandbox.forget_calls()
     firewall = sandbox.playbook(out, "--limit", "edge-1", "--tags", "firewall")
@@ -188,3 +207,150 @@ def test_unraid_gets_its_stacks_only_and_tags_narrow_a_run(runner, estate, sandb
     assert {task.split(" : ")[0] for task in firewall.changed_tasks} == {"firewall"}
     new = set(sandbox.files()) - landed
     assert new == {"/etc/nftables.conf", "/etc/nftables.d/infragen.nft"}
+
+
+SECRETS = """    image: traefik/whoami:v1.10.3
+    env:
+      WHOAMI_TOKEN: {secret: APPS_TOKEN}
+      WHOAMI_OTHER: {secret: APPS_OTHER}
+"""
+
+
+def compose_run(sandbox: Sandbox, out: Path):
+    sandbox.forget_calls()
+    return sandbox.playbook(out, "--limit", "edge-1", "--tags", "compose")
+
+
+def set_env(sandbox: Sandbox, text: str) -> None:
+    (sandbox.root / "upper" / "opt" / "stacks" / "apps" / ".env").write_text(text)
+
+
+def test_compose_role_refuses_an_unfilled_env_then_converges_and_is_idempotent(
+    runner, estate, sandbox
+):
+    estate.write_text(estate.read_text().replace("    image: traefik/whoami:v1.10.3\n", SECRETS))
+    out = render(runner, estate)
+
+    first = compose_run(sandbox, out)
+    assert first.returncode == 2 and first.recap["edge-1"]["failed"] == 1
+    assert "/opt/stacks/apps/.env: set APPS_OTHER, APPS_TOKEN (" in first.output
+    assert sandbox.calls() == []  # compose would refuse the empty ${...:?}: not even asked
+    stack = sandbox.root / "upper" / "opt" / "stacks" / "apps"
+    assert oct(os.stat(stack / ".env").st_mode & 0o777) == "0o600"
+    assert oct(os.stat(stack / "compose.yaml").st_mode & 0o777) == "0o644"
+    assert oct(os.stat(stack / ".env.example").st_mode & 0o777) == "0o644"
+
+    set_env(sandbox, 'APPS_TOKEN=""\nAPPS_OTHER= # later\n')  # still empty, as compose reads it
+    unfilled = compose_run(sandbox, out)
+    assert "/opt/stacks/apps/.env: set APPS_OTHER, APPS_TOKEN (" in unfilled.output
+
+    set_env(sandbox, 'APPS_TOKEN="a token"\nexport APPS_OTHER=other\n')
+    filled = compose_run(sandbox, out)
+    assert filled.returncode == 0, filled.output
+    assert filled.changed_tasks == ["compose : Stacks up"]
+    (call,) = sandbox.calls()
+    assert f"docker {call['argv']}" == UP and call["cwd"] == "/opt/stacks/apps"
+    assert call["env"] == {"COMPOSE_PROGRESS": "plain"}
+
+    again = compose_run(sandbox, out)
+    assert again.returncode == 0, again.output
+    assert again.recap["edge-1"]["changed"] == 0, again.changed_tasks
+    assert sandbox.actions() == [UP]  # asked, and every container was left Running
+
+    set_env(sandbox, 'APPS_TOKEN="a new token"\nexport APPS_OTHER=other\n')
+    edited = compose_run(sandbox, out)
+    assert edited.returncode == 0, edited.output
+    assert edited.changed_tasks == ["compose : Stacks up"]  # whoami recreated
+    assert (stack / ".env").read_text().startswith('APPS_TOKEN="a new token"')  # kept
+
+
+def changed_pattern() -> re.Pattern[str]:
+    """The regex of the rendered role's changed_when (Ansible's Jinja keeps a string literal's
+    backslashes as they are: the regex module reads them)."""
+    import yaml
+
+    tasks = yaml.safe_load((ROOT / "out/ansible/roles/compose/tasks/main.yml").read_text())
+    (up,) = [task for task in tasks if task["name"] == "Stacks up"]
+    literal = re.search(r"search\(\s*'(.*?)',\s*multiline=True\)", up["changed_when"], re.S)
+    assert literal, up["changed_when"]
+    return re.compile(literal[1], re.M)
+
+
+def test_compose_changes_are_the_events_compose_v2_prints_when_it_acts():
+    pattern = changed_pattern()
+    for status in ACTING:
+        for kind in ("Container", "Network", "Volume"):
+            assert pattern.search(f" {kind} hydra-storage_default  {status}\n"), status
+        assert pattern.search(PLAIN_V5_LINE.replace("Recreate", status)), status
+    for status in (*DONE_AFTER_ACTING, *UNCHANGED, *PULLS):
+        assert not pattern.search(f" Container grafana  {status}\n"), status
+    unchanged = "".join(f" Container {n}  {s}\n" for n in ("a", "b") for s in UNCHANGED)
+    assert not pattern.search(unchanged)
+    assert pattern.search(PLAIN_DOWN_SAMPLE)  # a real run's removals
+    assert not pattern.search(" Container x  Running as before: Starting\n")
+
+
+def bind_mounted_files(compose_file: Path) -> list[tuple[str, str]]:
+    """(file of the stack folder, image) for each ./file a service of the stack mounts."""
+    import yaml
+
+    found = []
+    for spec in yaml.safe_load(compose_file.read_text())["services"].values():
+        for volume in spec.get("volumes", []):
+            source = volume if isinstance(volume, str) else volume.get("source", "")
+            if source.startswith("./"):
+                found.append((source.split(":")[0][2:], spec["image"].rsplit(":", 1)[0]))
+    return found
+
+
+def test_configs_the_stacks_bind_mount_are_readable_by_the_images_users():
+    import yaml
+
+    tasks = yaml.safe_load((ROOT / "out/ansible/roles/compose/tasks/main.yml").read_text())
+    (copy,) = [t for t in tasks if t["name"].startswith("Stack files")]
+    mode = int(copy["ansible.builtin.copy"]["mode"], 8)
+    mounted = [m for f in sorted((ROOT / "out/compose").glob("*/compose.yaml")) for m in
+               bind_mounted_files(f)]  # fmt: skip
+    assert ("prometheus.yml", "prom/prometheus") in mounted  # the case the audit found
+    for name, image in mounted:
+        user = IMAGE_USERS.get(image)
+        assert user is not None, (
+            f"{image} mounts ./{name}: add its USER to tests/ansible/upstream.py"
+        )
+        if user != "root":  # neither the owner (root) nor in its group: the "other" bits
+            assert mode & 0o004, f"./{name} is {oct(mode)}: {image} runs as {user}"
+
+
+def test_a_hand_installed_cloudflared_service_stops_once_the_tunnel_can_run(
+    runner, estate, sandbox
+):
+    import json
+
+    out = render(runner, estate)
+    unit = sandbox.root / "upper/etc/systemd/system/cloudflared.service"
+    unit.parent.mkdir(parents=True)
+    unit.write_text(
+        "[Service]\nExecStart=/usr/bin/cloudflared --config /etc/cloudflared/config.yml"
+    )
+    units = sandbox.root / "units.json"  # what systemctl's stand-in knows: it runs
+    units.write_text(json.dumps({"cloudflared.service": {"enabled": True, "active": True}}))
+    running = {"enabled": True, "active": True}
+
+    waiting = sandbox.playbook(out, "--limit", "edge-1", "--tags", "tunnel")
+    assert waiting.returncode == 0, waiting.output
+    assert json.loads(units.read_text())["cloudflared.service"] == running  # no credentials yet
+
+    credentials = sandbox.root / "upper/etc/cloudflared/5b1f0c2e-6a7d-4d1e-9c3b-2f8e4a6d7c10.json"
+    credentials.write_text("{}")
+    replaced = sandbox.playbook(out, "--limit", "edge-1", "--tags", "tunnel")
+    assert replaced.returncode == 0, replaced.output
+    stopped = "tunnel : The tunnel service `cloudflared service install` left stopped and disabled"
+    assert stopped in replaced.changed_tasks
+    assert json.loads(units.read_text())["cloudflared.service"] == {
+        "enabled": False,
+        "active": False,
+    }
+    assert unit.exists()  # kept for a rollback
+
+    again = sandbox.playbook(out, "--limit", "edge-1", "--tags", "tunnel")
+    assert again.returncode == 0 and again.recap["edge-1"]["changed"] == 0, again.changed_tasks

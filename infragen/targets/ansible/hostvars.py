@@ -121,7 +121,13 @@ def concerns(inventory: Inventory, name: str) -> dict[str, Any]:
             for stack in stacks_on(inventory, name)
         ],
         "infragen_tunnels": [
-            {"name": t, "config": installed_config(t), "unit": unit_name(t)} for t in tunnels
+            {
+                "name": t,
+                "config": installed_config(t),
+                "unit": unit_name(t),
+                "credentials": inventory.tunnels[t].credentials_file,
+            }
+            for t in tunnels
         ],
         "infragen_mounts": mounts(inventory, name) if host.os != UNRAID else [],
         "infragen_env": env_files(inventory, name),
