@@ -1,3 +1,3 @@
-from infragen.cli import main
+from infragen.cli import entry
 
-main()
+entry()

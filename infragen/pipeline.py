@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infragen import early
+from infragen import early, ending
 from infragen.early import Early
 from infragen.errors import InvalidInput, UsageError
 from infragen.findings import Finding, as_records, errors
@@ -261,6 +261,7 @@ def render(
             try:
                 previous = Manifest.read(out)  # after recovery, which may write it
                 planner = Planner(out, previous, force=force, keep=False, stage=transaction.stage)
+                ending.keep(model, planner)  # the bulk of the heap: freed by the exit
                 said = findings + kept
                 plan, verdicts = _plan(
                     model,
@@ -321,6 +322,7 @@ def survey(
             model, kept = _model(loaded, state, before)
             del loaded
             planner = Planner(out, Manifest.read(out), keep=keep)
+            ending.keep(model, planner)  # the bulk of the heap: freed by the exit
             said = findings + kept
             plan, verdicts = _plan(model, inventory, state, planner, said, before.workers)
     return Outcome(plan, findings + kept + verdicts)

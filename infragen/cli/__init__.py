@@ -9,9 +9,11 @@ names.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import click
 
-from infragen import __version__
+from infragen import __version__, ending
 from infragen.cli.command import Root
 from infragen.cli.drift import drift_command
 from infragen.cli.hosts import host
@@ -51,3 +53,9 @@ def main() -> None:
 
     Shell completion: eval "$(_INFRAGEN_COMPLETE=bash_source infragen)" (see the README).
     """
+
+
+def entry() -> NoReturn:
+    """The `infragen` command: `main`, ending the process once its output is out
+    (ending.py: a large render's heap is not freed object by object first)."""
+    ending.console(main)
