@@ -9,7 +9,7 @@ import pytest
 from infragen.inventory.load import load
 from infragen.inventory.model import Host, Inventory, Service, Volume
 from infragen.render.filters import comment_text
-from infragen.targets.compose import compose_document, ports, variables
+from infragen.targets.compose import compose_document, ports, resources, variables
 from infragen.targets.compose.environment import Secrets, environment, plain
 from infragen.targets.compose.health import healthcheck, timing
 from infragen.targets.compose.resources import mount, under
@@ -85,6 +85,34 @@ def test_a_colon_inside_a_reference_keeps_the_short_form(small: Inventory) -> No
 
 def _volume(spec: dict[str, str]) -> Volume:
     return Service.model_validate({"image": "x:1", "stack": "s", "volumes": [spec]}).volumes[0]
+
+
+def test_a_volume_model_is_mounted_once_per_stack(
+    small: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Services sharing one volume model get its entry made once per stack (each stack
+    makes its own: a data root is the stack's); the entries are the ones `mount` makes."""
+    made: list[tuple[str, str]] = []
+
+    def counted(view: StackView, volume: Volume) -> str | dict[str, object]:
+        made.append((view.name, volume.target))
+        return mount(view, volume)
+
+    monkeypatch.setattr(resources, "mount", counted)
+    shared = _volume({"target": "/data", "data": "app"})
+    services = [
+        Service(image="x:1", stack="s", volumes=[shared, other])
+        for other in (
+            _volume({"target": "/cache", "data": "cache"}),
+            _volume({"target": "/cache", "data": "cache"}),
+        )
+    ]
+    views = [v for v in stack_views(small).values() if v.data_root is not None][:2]
+    assert len(views) == 2
+    for view in views:
+        found = [resources.volumes(view, service) for service in services]
+        assert found == [[mount(view, v) for v in s.volumes] for s in services]
+    assert made == [(v.name, t) for v in views for t in ("/data", "/cache", "/cache")]
 
 
 def test_data_under_a_root_is_normalised_once_per_distinct_pair() -> None:

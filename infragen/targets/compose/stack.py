@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from infragen.inventory.model import Host, Inventory, Service, Stack
+from infragen.inventory.model import Host, Inventory, Service, Stack, Volume
 from infragen.inventory.names import compose_name
 from infragen.inventory.query import index_of
 
@@ -61,6 +61,13 @@ class StackView:
         from infragen.targets.compose.ports import bind_prefixes
 
         return bind_prefixes(self)
+
+    @cached_property
+    def mounts(self) -> dict[int, tuple[Volume, str | dict[str, Any]]]:
+        """Each volume model the stack mounted so far with its compose entry, by the id of
+        the model (`resources.volumes`): held here, a model cannot be freed and its id
+        given to another while the view lives. Entries are read only: services share them."""
+        return {}
 
     @cached_property
     def data_root(self) -> str | None:
