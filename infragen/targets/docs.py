@@ -201,8 +201,9 @@ def service_cells(service: Service) -> ServiceCells:
 
 
 def _cells_input(service: Service) -> tuple[Any, ...]:
-    """All `service_cells` reads, as a key: the exposure, runtime and health check, and the
-    ports' names and models.
+    """All `service_cells` reads, as a key: the exposure, what decides the runtime (the
+    `kind` property, not called), the health check, then the ports' names and models (the
+    names are strings, the ids integers: the key tells where one ends).
 
     The loader makes equal values one object, so at 1,000 hosts 20,000 services share 40
     port models and one health check; keyed by those very objects (alive as long as the
@@ -212,9 +213,10 @@ def _cells_input(service: Service) -> tuple[Any, ...]:
     ports = service.ports
     return (
         service.exposure,
-        service.kind,
+        service.runtime,
+        not service.stack,
         id(service.health),
-        tuple(ports),
+        *ports,
         *map(id, ports.values()),
     )
 
