@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from infragen.inventory.load import load
-from infragen.inventory.model import Host, Inventory, Service, Volume
+from infragen.inventory.model import Host, Inventory, Port, Service, Volume
 from infragen.render.filters import comment_text
 from infragen.targets.compose import compose_document, ports, resources, variables
 from infragen.targets.compose.environment import Secrets, environment, plain
@@ -236,6 +236,38 @@ def test_env_example_entries_are_written_as_the_template_wrote_them() -> None:
 def test_a_comment_is_what_the_comment_filter_makes(text: str) -> None:
     """`.env.example` takes a printable text as it is, skipping the filter: the same text."""
     assert variables.comment(text) == comment_text(text)
+
+
+def test_a_port_model_is_read_once_for_all_stacks(
+    small: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Services of several stacks sharing one port model (as the loader makes ports
+    written alike) have its facts read once by the views of one `stack_views`; each
+    service's entries are still its own exposure's, on its own stack's host."""
+    read: list[int] = []
+    facts = ports.port_facts
+
+    def counted(port: Port) -> ports.PortFacts:
+        read.append(id(port))
+        return facts(port)
+
+    monkeypatch.setattr(ports, "port_facts", counted)
+    shared = Service.model_validate({"image": "x:1", "stack": "s", "ports": {"web": 8080}})
+    port = shared.ports["web"]
+    services = [
+        shared.model_copy(update={"exposure": exposure, "ports": {"web": port}})
+        for exposure in ("lan", "public", "tunnel", "localhost")
+    ]
+    views = stack_views(small)
+    found = [ports.port_entries(view, s) for view in views.values() for s in services]
+    assert read == [id(port)]
+    assert found[:4] == [
+        (["10.0.0.20:8080:8080"], []),
+        (["8080:8080"], []),
+        ([], ["8080"]),
+        (["127.0.0.1:8080:8080"], []),
+    ]
+    assert found[4:8] == found[:4]  # the tools stack: the same host
 
 
 def test_ports_and_expose_of_every_protocol_and_exposure(small: Inventory) -> None:

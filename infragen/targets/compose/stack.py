@@ -22,12 +22,16 @@ class StackView:
     """One stack of the inventory, with its host and its services (all, in inventory order).
 
     `members` comes from `stack_views`, which takes each stack's members from the index;
-    asking each stack to scan the whole estate would be quadratic.
+    asking each stack to scan the whole estate would be quadratic. `port_facts` is what the
+    views of one `stack_views` share: what each port model's entries need of it, made once
+    (`ports.port_entries`), by the id of the model, held there with its facts (so its id
+    cannot be reused while the views live).
     """
 
     inventory: Inventory
     name: str
     members: dict[str, Service] = field(default_factory=dict)
+    port_facts: dict[int, Any] = field(default_factory=dict)
 
     @cached_property
     def stack(self) -> Stack:
@@ -101,8 +105,11 @@ def stack_views(inventory: Inventory) -> dict[str, StackView]:
     here was the target's own second)."""
     members = index_of(inventory).stack_members
     services = inventory.services
+    port_facts: dict[int, Any] = {}
     return {
-        name: StackView(inventory, name, {m: services[m] for m in members.get(name, ())})
+        name: StackView(
+            inventory, name, {m: services[m] for m in members.get(name, ())}, port_facts
+        )
         for name in inventory.stacks
     }
 
