@@ -9,7 +9,7 @@ import pytest
 from infragen.inventory.load import load
 from infragen.inventory.model import Host, Inventory, Port, Service, Volume
 from infragen.render.filters import comment_text
-from infragen.targets.compose import compose_document, ports, resources, variables
+from infragen.targets.compose import compose_document, health, ports, resources, variables
 from infragen.targets.compose.environment import Secrets, environment, plain
 from infragen.targets.compose.health import healthcheck, timing
 from infragen.targets.compose.resources import mount, under
@@ -299,6 +299,42 @@ def test_ports_and_expose_of_every_protocol_and_exposure(small: Inventory) -> No
         ],
         ["80", "53", "53/udp"],
     )
+
+
+def test_a_health_check_is_made_once_per_model_image_and_probed_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Services sharing a health model, an image and the port it probes share one check
+    (made by `healthcheck`); another image or another probed port makes another. Each
+    service gets a mapping and a test of its own."""
+    made: list[str | None] = []
+    original = health.healthcheck
+
+    def counted(service: Service) -> dict[str, object] | None:
+        made.append(service.image)
+        return original(service)
+
+    monkeypatch.setattr(health, "healthcheck", counted)
+    base = Service.model_validate(
+        {
+            "image": "prom/x:1",
+            "stack": "s",
+            "ports": {"api": 8000, "alt": 8001},
+            "health": {"http": "/"},
+        }
+    )
+    services = [
+        base,
+        base.model_copy(),
+        base.model_copy(update={"image": "qdrant/qdrant:1"}),
+        base.model_copy(update={"ports": dict(reversed(base.ports.items()))}),
+        base.model_copy(update={"health": None}),
+    ]
+    checks: dict[tuple[int, str | None, int], object] = {}
+    found = [health.stack_healthcheck(checks, service) for service in services]
+    assert made == ["prom/x:1", "qdrant/qdrant:1", "prom/x:1"]
+    assert found == [original(service) for service in services]
+    assert found[0] is not found[1] and found[0]["test"] is not found[1]["test"]  # type: ignore[index]
 
 
 def test_a_repeated_timing_is_made_once_and_each_check_gets_its_own_mapping() -> None:

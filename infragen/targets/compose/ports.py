@@ -46,7 +46,7 @@ def bind_prefixes(view: StackView) -> dict[str, tuple[str, ...]]:
 PROTOCOL_SUFFIXES = {"tcp": ("",), "udp": ("/udp",), "both": ("", "/udp")}
 
 
-# What the entries of a port need of its model: the model itself (held, see `StackView`),
+# What the entries of a port need of its model: the model itself (held, see `Shared`),
 # its own exposure, its protocols' suffixes, its container side when allocated, and its
 # `host:container` mapping when allocated or published (None otherwise).
 PortFacts = tuple[Port, str | None, tuple[str, ...], str | None, str | None]
@@ -72,7 +72,7 @@ def port_entries(view: StackView, service: Service) -> tuple[list[str], list[str
     published: list[str] = []
     exposed: list[str] = []
     prefixes = view.bind_prefixes
-    made = view.port_facts
+    made = view.shared.port_facts
     for port in service.ports.values():
         facts = made.get(id(port))
         if facts is None:

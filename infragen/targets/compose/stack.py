@@ -17,21 +17,31 @@ from infragen.inventory.query import index_of
 PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml"
 
 
+@dataclass
+class Shared:
+    """What the views of one `stack_views` make once for all their stacks, from models the
+    loader shares between services written alike: keyed by the ids of those models, each
+    held with what was made of it (so no id can be reused while the views live)."""
+
+    # What a port model's entries need of it (`ports.port_facts`).
+    port_facts: dict[int, Any] = field(default_factory=dict)
+    # Health checks by health model, image and probed port model (`health.stack_healthcheck`).
+    checks: dict[tuple[int, str | None, int], Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class StackView:
     """One stack of the inventory, with its host and its services (all, in inventory order).
 
     `members` comes from `stack_views`, which takes each stack's members from the index;
-    asking each stack to scan the whole estate would be quadratic. `port_facts` is what the
-    views of one `stack_views` share: what each port model's entries need of it, made once
-    (`ports.port_entries`), by the id of the model, held there with its facts (so its id
-    cannot be reused while the views live).
+    asking each stack to scan the whole estate would be quadratic. `shared` is what all
+    views of one `stack_views` make once.
     """
 
     inventory: Inventory
     name: str
     members: dict[str, Service] = field(default_factory=dict)
-    port_facts: dict[int, Any] = field(default_factory=dict)
+    shared: Shared = field(default_factory=Shared)
 
     @cached_property
     def stack(self) -> Stack:
@@ -54,9 +64,10 @@ class StackView:
     @cached_property
     def healthchecks(self) -> dict[str, dict[str, Any] | None]:
         """Each deployed service's compose health check (None when it gets none)."""
-        from infragen.targets.compose.health import healthcheck
+        from infragen.targets.compose.health import stack_healthcheck
 
-        return {name: healthcheck(service) for name, service in self.services.items()}
+        checks = self.shared.checks
+        return {name: stack_healthcheck(checks, s) for name, s in self.services.items()}
 
     @cached_property
     def bind_prefixes(self) -> dict[str, tuple[str, ...]]:
@@ -105,11 +116,9 @@ def stack_views(inventory: Inventory) -> dict[str, StackView]:
     here was the target's own second)."""
     members = index_of(inventory).stack_members
     services = inventory.services
-    port_facts: dict[int, Any] = {}
+    shared = Shared()
     return {
-        name: StackView(
-            inventory, name, {m: services[m] for m in members.get(name, ())}, port_facts
-        )
+        name: StackView(inventory, name, {m: services[m] for m in members.get(name, ())}, shared)
         for name in inventory.stacks
     }
 
