@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from infragen.inventory.load import load
-from infragen.inventory.model import Host, Inventory, Service, Volume
+from infragen.inventory.model import Host, Inventory, Port, Service, Volume
 from infragen.render.filters import comment_text
-from infragen.targets.compose import compose_document, ports, variables
+from infragen.targets.compose import compose_document, health, ports, resources, variables
 from infragen.targets.compose.environment import Secrets, environment, plain
 from infragen.targets.compose.health import healthcheck, timing
 from infragen.targets.compose.resources import mount, under
@@ -85,6 +85,34 @@ def test_a_colon_inside_a_reference_keeps_the_short_form(small: Inventory) -> No
 
 def _volume(spec: dict[str, str]) -> Volume:
     return Service.model_validate({"image": "x:1", "stack": "s", "volumes": [spec]}).volumes[0]
+
+
+def test_a_volume_model_is_mounted_once_per_stack(
+    small: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Services sharing one volume model get its entry made once per stack (each stack
+    makes its own: a data root is the stack's); the entries are the ones `mount` makes."""
+    made: list[tuple[str, str]] = []
+
+    def counted(view: StackView, volume: Volume) -> str | dict[str, object]:
+        made.append((view.name, volume.target))
+        return mount(view, volume)
+
+    monkeypatch.setattr(resources, "mount", counted)
+    shared = _volume({"target": "/data", "data": "app"})
+    services = [
+        Service(image="x:1", stack="s", volumes=[shared, other])
+        for other in (
+            _volume({"target": "/cache", "data": "cache"}),
+            _volume({"target": "/cache", "data": "cache"}),
+        )
+    ]
+    views = [v for v in stack_views(small).values() if v.data_root is not None][:2]
+    assert len(views) == 2
+    for view in views:
+        found = [resources.volumes(view, service) for service in services]
+        assert found == [[mount(view, v) for v in s.volumes] for s in services]
+    assert made == [(v.name, t) for v in views for t in ("/data", "/cache", "/cache")]
 
 
 def test_data_under_a_root_is_normalised_once_per_distinct_pair() -> None:
@@ -210,6 +238,38 @@ def test_a_comment_is_what_the_comment_filter_makes(text: str) -> None:
     assert variables.comment(text) == comment_text(text)
 
 
+def test_a_port_model_is_read_once_for_all_stacks(
+    small: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Services of several stacks sharing one port model (as the loader makes ports
+    written alike) have its facts read once by the views of one `stack_views`; each
+    service's entries are still its own exposure's, on its own stack's host."""
+    read: list[int] = []
+    facts = ports.port_facts
+
+    def counted(port: Port) -> ports.PortFacts:
+        read.append(id(port))
+        return facts(port)
+
+    monkeypatch.setattr(ports, "port_facts", counted)
+    shared = Service.model_validate({"image": "x:1", "stack": "s", "ports": {"web": 8080}})
+    port = shared.ports["web"]
+    services = [
+        shared.model_copy(update={"exposure": exposure, "ports": {"web": port}})
+        for exposure in ("lan", "public", "tunnel", "localhost")
+    ]
+    views = stack_views(small)
+    found = [ports.port_entries(view, s) for view in views.values() for s in services]
+    assert read == [id(port)]
+    assert found[:4] == [
+        (["10.0.0.20:8080:8080"], []),
+        (["8080:8080"], []),
+        ([], ["8080"]),
+        (["127.0.0.1:8080:8080"], []),
+    ]
+    assert found[4:8] == found[:4]  # the tools stack: the same host
+
+
 def test_ports_and_expose_of_every_protocol_and_exposure(small: Inventory) -> None:
     """One pass over a service's ports gives what `Service.exposure_of` and
     `Port.allocated`, `Port.protocols` and `Port.target` say, read in place."""
@@ -239,6 +299,42 @@ def test_ports_and_expose_of_every_protocol_and_exposure(small: Inventory) -> No
         ],
         ["80", "53", "53/udp"],
     )
+
+
+def test_a_health_check_is_made_once_per_model_image_and_probed_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Services sharing a health model, an image and the port it probes share one check
+    (made by `healthcheck`); another image or another probed port makes another. Each
+    service gets a mapping and a test of its own."""
+    made: list[str | None] = []
+    original = health.healthcheck
+
+    def counted(service: Service) -> dict[str, object] | None:
+        made.append(service.image)
+        return original(service)
+
+    monkeypatch.setattr(health, "healthcheck", counted)
+    base = Service.model_validate(
+        {
+            "image": "prom/x:1",
+            "stack": "s",
+            "ports": {"api": 8000, "alt": 8001},
+            "health": {"http": "/"},
+        }
+    )
+    services = [
+        base,
+        base.model_copy(),
+        base.model_copy(update={"image": "qdrant/qdrant:1"}),
+        base.model_copy(update={"ports": dict(reversed(base.ports.items()))}),
+        base.model_copy(update={"health": None}),
+    ]
+    checks: dict[tuple[int, str | None, int], object] = {}
+    found = [health.stack_healthcheck(checks, service) for service in services]
+    assert made == ["prom/x:1", "qdrant/qdrant:1", "prom/x:1"]
+    assert found == [original(service) for service in services]
+    assert found[0] is not found[1] and found[0]["test"] is not found[1]["test"]  # type: ignore[index]
 
 
 def test_a_repeated_timing_is_made_once_and_each_check_gets_its_own_mapping() -> None:

@@ -95,32 +95,49 @@ class _Writer:
     def write(self, value: Any, newline: str) -> str:
         """`value` as JSON whose closing bracket sits at `newline` (which holds the
         indentation)."""
+        out: list[str] = []
+        self._put(value, newline, out)
+        return "".join(out)
+
+    def _put(self, value: Any, newline: str, out: list[str]) -> None:
+        """`value`'s text, added to `out` piece by piece: joined once at the end, the
+        registry's ten megabytes are not copied again at every level of nesting."""
         kind = type(value)
         if kind in _SCALARS:
-            return _flat_writer(newline)(value)
+            out.append(_flat_writer(newline)(value))
+            return
         if kind is not dict and kind is not list and kind is not tuple:
             raise Unusual
         if not value:
-            return "{}" if kind is dict else "[]"
+            out.append("{}" if kind is dict else "[]")
+            return
         if kind is dict and not _STRINGS.issuperset(map(type, value)):
             raise Unusual
         inner = newline + self.step
         items = value.values() if kind is dict else value
         if _SCALARS.issuperset(map(type, items)):
             text = _flat_writer(inner)(value)
-            return text[0] + inner + text[1:-1] + newline + text[-1]
-        if kind is not dict and (values := _row_values(value))[1]:
-            return self._rows(value, *values, newline)
-        if kind is dict:
-            parts = [
-                encode_basestring(key) + ": " + self.write(item, inner)
-                for key, item in value.items()
-            ]
-            return "".join(("{", inner, ("," + inner).join(parts), newline, "}"))
-        parts = [self.write(item, inner) for item in value]
-        return "".join(("[", inner, ("," + inner).join(parts), newline, "]"))
+            out += (text[0], inner, text[1:-1], newline, text[-1])
+        elif kind is not dict and (values := _row_values(value))[1]:
+            self._rows(value, *values, newline, out)
+        elif kind is dict:
+            opening = "{" + inner
+            for key, item in value.items():
+                out.append(opening + encode_basestring(key) + ": ")
+                opening = "," + inner
+                self._put(item, inner, out)
+            out.append(newline + "}")
+        else:
+            opening = "[" + inner
+            for item in value:
+                out.append(opening)
+                opening = "," + inner
+                self._put(item, inner, out)
+            out.append(newline + "]")
 
-    def _rows(self, rows: Rows, values: list[Any], types: set[type], newline: str) -> str:
+    def _rows(
+        self, rows: Rows, values: list[Any], types: set[type], newline: str, out: list[str]
+    ) -> None:
         """Flat mappings of strings, integers and None, a member a line: each row's text
         is the `%` format of its keys, filled with its values' texts, all rows in one `%`.
         Any other rows go to the C writer in one call (`_written_rows`)."""
@@ -132,10 +149,12 @@ class _Writer:
             try:
                 template = ("," + item).join(map(formats.__getitem__, map(tuple, rows)))
             except Unusual:
-                return _written_rows(rows, self.step, newline)
+                out.append(_written_rows(rows, self.step, newline))
+                return
             text = template % tuple(map(self.texts.__getitem__, values))
-            return "".join(("[", item, text, newline, "]"))
-        return _written_rows(rows, self.step, newline)
+            out += ("[", item, text, newline, "]")
+        else:
+            out.append(_written_rows(rows, self.step, newline))
 
 
 def _row_values(items: list[Any] | tuple[Any, ...]) -> tuple[list[Any], set[type]]:

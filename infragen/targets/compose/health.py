@@ -230,6 +230,26 @@ def healthcheck(service: Service) -> dict[str, Any] | None:
     )
 
 
+def stack_healthcheck(
+    checks: dict[tuple[int, str | None, int], Any], service: Service
+) -> dict[str, Any] | None:
+    """`healthcheck(service)`, made once per health model, image and probed port model in
+    `checks` (which holds those models): all that it reads. The loader makes health checks
+    and ports written alike one model, so an estate's 20,000 services have a few dozen
+    checks. Each service still gets a mapping and a test of its own."""
+    health = service.health
+    if health is None:
+        return None
+    ports = service.ports
+    port = ports.get(health.port) if health.port else next(iter(ports.values()), None)
+    key = (id(health), service.image, id(port))
+    kept = checks.get(key)
+    if kept is None:
+        kept = checks[key] = (health, port, healthcheck(service))
+    check = kept[2]
+    return None if check is None else check | {"test": list(check["test"])}
+
+
 @functools.lru_cache(maxsize=4096, typed=True)
 def timing(
     interval: int | str, timeout: int | str, retries: int | str, start_period: int | str

@@ -46,27 +46,46 @@ def bind_prefixes(view: StackView) -> dict[str, tuple[str, ...]]:
 PROTOCOL_SUFFIXES = {"tcp": ("",), "udp": ("/udp",), "both": ("", "/udp")}
 
 
+# What the entries of a port need of its model: the model itself (held, see `Shared`),
+# its own exposure, its protocols' suffixes, its container side when allocated, and its
+# `host:container` mapping when allocated or published (None otherwise).
+PortFacts = tuple[Port, str | None, tuple[str, ...], str | None, str | None]
+
+
+def port_facts(port: Port) -> PortFacts:
+    allocated = port.port is not None or port.range is not None  # Port.allocated
+    return (
+        port,
+        port.exposure,
+        PROTOCOL_SUFFIXES[port.protocol],
+        _inside(port) if allocated else None,
+        _mapping(port) if allocated or port.published else None,
+    )
+
+
 def port_entries(view: StackView, service: Service) -> tuple[list[str], list[str]]:
     """Compose `ports` entries (`address:host:container[/udp]`, one per address and
     protocol) and `expose` entries (the container ports of tunnel exposure, reached only
-    over the stack network), in one pass over the service's ports: they are read for
-    every port of the estate, so each port's facts are read once and in place."""
+    over the stack network), in one pass over the service's ports. They are made for every
+    port of the estate, and the loader makes ports written alike one model: what they need
+    of a model is read once for all stacks (`port_facts`, shared by the views)."""
     published: list[str] = []
     exposed: list[str] = []
     prefixes = view.bind_prefixes
+    made = view.shared.port_facts
     for port in service.ports.values():
-        exposure = port.exposure or service.exposure  # Service.exposure_of
-        allocated = port.port is not None or port.range is not None  # Port.allocated
-        suffixes = PROTOCOL_SUFFIXES[port.protocol]
+        facts = made.get(id(port))
+        if facts is None:
+            facts = made[id(port)] = port_facts(port)
+        _, own, suffixes, inside, mapping = facts
+        exposure = own or service.exposure  # Service.exposure_of
         if exposure == "tunnel":
-            if allocated:
-                inside = _inside(port)
+            if inside is not None:
                 for suffix in suffixes:
                     exposed.append(inside + suffix)
             continue
         starts = prefixes.get(exposure, ())
-        if starts and (allocated or port.published):
-            mapping = _mapping(port)
+        if starts and mapping is not None:
             for start in starts:  # loops, not a comprehension: most give one entry
                 for suffix in suffixes:
                     published.append(f"{start}{mapping}{suffix}")

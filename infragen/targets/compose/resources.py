@@ -102,7 +102,16 @@ def _colons(text: str) -> bool:
 
 
 def volumes(view: StackView, service: Service) -> list[str | dict[str, Any]]:
-    return [mount(view, v) for v in service.volumes]
+    """Each volume's entry, made once per stack and volume model: the loader makes volumes
+    written alike one model, and a stack's services mount the same few."""
+    made = view.mounts
+    found = []
+    for volume in service.volumes:
+        kept = made.get(id(volume))
+        if kept is None:
+            kept = made[id(volume)] = (volume, mount(view, volume))
+        found.append(kept[1])
+    return found
 
 
 def _gpus(view: StackView, name: str) -> tuple[list[str], bool]:

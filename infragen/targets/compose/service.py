@@ -82,5 +82,6 @@ def compose_service(
         "devices": devices(view, name),
         **settings.get("tail", NO_SETTINGS),
     }
-    found = {key: value for key, value in parts.items() if value not in EMPTY}
+    # A true value is none of EMPTY: only the others are compared with them (most are true).
+    found = {key: value for key, value in parts.items() if value or value not in EMPTY}
     return merged(found, service.compose) if service.compose else found

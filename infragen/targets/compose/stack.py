@@ -10,11 +10,23 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from infragen.inventory.model import Host, Inventory, Service, Stack
+from infragen.inventory.model import Host, Inventory, Service, Stack, Volume
 from infragen.inventory.names import compose_name
 from infragen.inventory.query import index_of
 
 PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml"
+
+
+@dataclass
+class Shared:
+    """What the views of one `stack_views` make once for all their stacks, from models the
+    loader shares between services written alike: keyed by the ids of those models, each
+    held with what was made of it (so no id can be reused while the views live)."""
+
+    # What a port model's entries need of it (`ports.port_facts`).
+    port_facts: dict[int, Any] = field(default_factory=dict)
+    # Health checks by health model, image and probed port model (`health.stack_healthcheck`).
+    checks: dict[tuple[int, str | None, int], Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -22,12 +34,14 @@ class StackView:
     """One stack of the inventory, with its host and its services (all, in inventory order).
 
     `members` comes from `stack_views`, which takes each stack's members from the index;
-    asking each stack to scan the whole estate would be quadratic.
+    asking each stack to scan the whole estate would be quadratic. `shared` is what all
+    views of one `stack_views` make once.
     """
 
     inventory: Inventory
     name: str
     members: dict[str, Service] = field(default_factory=dict)
+    shared: Shared = field(default_factory=Shared)
 
     @cached_property
     def stack(self) -> Stack:
@@ -50,9 +64,10 @@ class StackView:
     @cached_property
     def healthchecks(self) -> dict[str, dict[str, Any] | None]:
         """Each deployed service's compose health check (None when it gets none)."""
-        from infragen.targets.compose.health import healthcheck
+        from infragen.targets.compose.health import stack_healthcheck
 
-        return {name: healthcheck(service) for name, service in self.services.items()}
+        checks = self.shared.checks
+        return {name: stack_healthcheck(checks, s) for name, s in self.services.items()}
 
     @cached_property
     def bind_prefixes(self) -> dict[str, tuple[str, ...]]:
@@ -61,6 +76,13 @@ class StackView:
         from infragen.targets.compose.ports import bind_prefixes
 
         return bind_prefixes(self)
+
+    @cached_property
+    def mounts(self) -> dict[int, tuple[Volume, str | dict[str, Any]]]:
+        """Each volume model the stack mounted so far with its compose entry, by the id of
+        the model (`resources.volumes`): held here, a model cannot be freed and its id
+        given to another while the view lives. Entries are read only: services share them."""
+        return {}
 
     @cached_property
     def data_root(self) -> str | None:
@@ -94,8 +116,9 @@ def stack_views(inventory: Inventory) -> dict[str, StackView]:
     here was the target's own second)."""
     members = index_of(inventory).stack_members
     services = inventory.services
+    shared = Shared()
     return {
-        name: StackView(inventory, name, {m: services[m] for m in members.get(name, ())})
+        name: StackView(inventory, name, {m: services[m] for m in members.get(name, ())}, shared)
         for name in inventory.stacks
     }
 
