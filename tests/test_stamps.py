@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from infragen import pipeline
-from infragen.output import fingerprint, stamps
-from infragen.output.manifest import Manifest, digest
+from infragen.output import fingerprint, plan, stamps
+from infragen.output.manifest import MANIFEST, Manifest, digest
+from infragen.output.plan import Action
 
 from conftest import copy_small
 
@@ -174,3 +175,27 @@ def test_a_stamp_record_of_another_shape_another_python_or_damaged_reads_as_empt
         assert loaded.known == {}
         assert not loaded.holds("a.txt", sha)
         assert loaded.confirms("a.txt", sha)
+
+
+PORT = ("ports: {api: 11434}", "ports: {api: 11435}")
+
+
+def test_a_file_a_change_updates_is_not_read_when_its_stamp_says_it_is_as_written(
+    tmp_path, monkeypatch
+):
+    """After a change, a file the last render wrote and nobody touched is updated on its
+    stamp's word; one edited by hand since is still read, and is a conflict."""
+    inventory, out = rendered_twice(tmp_path)
+    inventory.write_text(inventory.read_text().replace(*PORT))
+    edited = out / "docs" / "PORTS.md"
+    edited.write_text(edited.read_text() + "\n")
+    opened: list[str] = []
+    reading = plan._read
+    monkeypatch.setattr(plan, "_read", lambda path: opened.append(str(path)) or reading(path))
+    changes = pipeline.survey(inventory, out, keep=False).plan.changes
+    actions = {c.path: c.action for c in changes if c.path != MANIFEST}
+    updated = {path for path, action in actions.items() if action is Action.UPDATE}
+    assert "registry/ports.json" in updated
+    assert actions["docs/PORTS.md"] is Action.CONFLICT
+    assert str(edited) in opened
+    assert not {str(out / path) for path in updated} & set(opened)
