@@ -146,7 +146,7 @@ def test_a_stem_joins_the_names_by_single_underscores(service: str, port: str, s
     ["luminous-nix_nlp-api", "a--b__c_", "stack/web_api", "x_y", "-_-_api", "web_--9", "é_ü_a"],
 )
 def test_a_stem_is_the_whole_joined_name_made_at_once(joined: str) -> None:
-    """Each name's part, made alone and memoised, joins into what one pass over the
-    joined names makes (runs of non-alphanumerics across the join become one `_`)."""
+    """Each name's part, made alone, joins into what one pass over the joined names
+    makes (runs of non-alphanumerics across the join become one `_`)."""
     service, _, port = joined.partition("_")
     assert variable_name(service, port).lstrip("_") == name_part(f"{service}_{port}")
