@@ -54,6 +54,57 @@ def test_lines_are_the_variables_the_clash_rule_compares(inventory: Inventory) -
         assert lines(inventory, services) == expected
 
 
+# No fallback: each single-number port takes `lines`' short way (a lead per service, an
+# ending per port name), beside names that start with a digit or fold runs of separators.
+PLAIN_ESTATE = """\
+networks:
+  lan: {cidr: 10.0.0.0/24}
+hosts:
+  app: {address: {lan: 10.0.0.2}, interface: {lan: eth0}, os: debian}
+  db: {address: {lan: 10.0.0.3}, interface: {lan: eth0}, os: debian}
+services:
+  luminous-nix:
+    host: app
+    ports: {nlp-api: 3456, jobs: 4110-4112, later: {port: null}, 9p: 5640, a_-b_: 5641}
+  2fa:
+    host: app
+    ports: {web: 6000, 9p: 6001, api: 6002}
+  both:
+    hosts: [app, db]
+    ports: {api: 6200, metrics: 6201}
+"""
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Inventory:
+    folder = tmp_path_factory.mktemp("env-plain")
+    (folder / "inventory.yaml").write_text(PLAIN_ESTATE)
+    return load(folder / "inventory.yaml", folder).inventory
+
+
+def test_lines_without_a_fallback_are_the_variables_too(plain: Inventory) -> None:
+    """The short way for a usual port writes what the clash rule's `Variable` says; the
+    port names' endings are shared by all of a render's files."""
+    endings: dict[str, str] = {}
+    files = project_files(plain)
+    assert len(files) == 2
+    for services in files.values():
+        expected = [
+            env_line(variable.name, variable.value)
+            for name in sorted(services)
+            for port_name, port in plain.services[name].ports.items()
+            for variable in port_variables(name, port_name, port, None)
+        ]
+        assert lines(plain, services) == expected
+        assert lines(plain, services, endings) == expected
+    assert lines(plain, ["2fa"]) == [
+        "_2FA_WEB_PORT=6000",
+        "_2FA_9P_PORT=6001",
+        "_2FA_API_PORT=6002",
+    ]
+    assert lines(plain, ["luminous-nix"])[-1] == "LUMINOUS_NIX_A_B_PORT=5641"
+
+
 def test_one_file_by_hand(inventory: Inventory) -> None:
     # 60000 + 10000 leaves 1-65535: no _ALT; a stem starting with a digit gets a `_`.
     assert lines(inventory, ["2fa"]) == [
@@ -95,7 +146,7 @@ def test_a_stem_joins_the_names_by_single_underscores(service: str, port: str, s
     ["luminous-nix_nlp-api", "a--b__c_", "stack/web_api", "x_y", "-_-_api", "web_--9", "é_ü_a"],
 )
 def test_a_stem_is_the_whole_joined_name_made_at_once(joined: str) -> None:
-    """Each name's part, made alone and memoised, joins into what one pass over the
-    joined names makes (runs of non-alphanumerics across the join become one `_`)."""
+    """Each name's part, made alone, joins into what one pass over the joined names
+    makes (runs of non-alphanumerics across the join become one `_`)."""
     service, _, port = joined.partition("_")
     assert variable_name(service, port).lstrip("_") == name_part(f"{service}_{port}")

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from infragen.inventory.model import Inventory, Port, Service
-from infragen.inventory.names import variable_name
+from infragen.inventory.names import name_part, variable_name
 from infragen.inventory.query import index_of, per_inventory
 from infragen.targets import OutputFile, target
 
@@ -90,26 +90,54 @@ def env_line(name: str, value: int | None) -> str:
     return f"# {name} is not allocated yet" if value is None else f"{name}={value}"
 
 
-def lines(inventory: Inventory, services: list[str]) -> list[str]:
+def lines(
+    inventory: Inventory, services: list[str], endings: dict[str, str] | None = None
+) -> list[str]:
     """The lines of one env file, written here rather than by the template: a dict per
     line for the template to read and format was most of this target's time (and of its
     context's key) at 1,000 hosts. Each line is `env_line` of a `Variable` the clash rule
     compares (`port_variables`), made from the port's stem and numbers without the
-    `Variable`."""
+    `Variable`.
+
+    The usual port (one number, no fallback) is written as its service's lead, its name's
+    ending and its number: the lead is made once per service, and the ending once per
+    distinct port name for all of a render's files (`endings`), as thousands of services
+    name their ports with the same few words (`api`, `metrics`)."""
+    endings = {} if endings is None else endings
     policy = inventory.port_policy
     fallback = policy.fallback_offset if policy else None
+    every = inventory.services
     found: list[str] = []
     for name in sorted(services):
-        for port_name, port in inventory.services[name].ports.items():
-            stem = variable_name(name, port_name)
-            found += [
-                env_line(f"{stem}_{suffix}", number)
-                for suffix, number in port_numbers(port, fallback)
-            ]
+        head = name_part(name)
+        lead = f"_{head}_" if head[:1].isdigit() else f"{head}_"
+        for port_name, port in every[name].ports.items():
+            number = port.port
+            if head and number is not None and not fallback and not port.range:
+                ending = endings.get(port_name)
+                if ending is None:
+                    ending = endings[port_name] = port_ending(port_name)
+                found.append(f"{lead}{ending}{number}")
+            else:
+                found += port_lines(variable_name(name, port_name), port, fallback)
     return found
+
+
+def port_ending(port_name: str) -> str:
+    """What follows a service's lead (`WEB_`) in the line of a port named `port_name`:
+    `API_PORT=`, or `PORT=` for a name with no letter or digit (`variable_name`)."""
+    tail = name_part(port_name)
+    return f"{tail}_PORT=" if tail else "PORT="
+
+
+def port_lines(stem: str, port: Port, fallback: int | None) -> list[str]:
+    """The lines of any port: each of its variables as `env_line` writes it."""
+    return [env_line(f"{stem}_{suffix}", n) for suffix, n in port_numbers(port, fallback)]
 
 
 @target("env")
 def files(inventory: Inventory) -> Iterator[OutputFile]:
+    endings: dict[str, str] = {}
     for path, services in sorted(project_files(inventory).items()):
-        yield OutputFile(path, "env/ports.env.j2", "env", {"lines": lines(inventory, services)})
+        context = {"lines": lines(inventory, services, endings)}
+        yield OutputFile(path, "env/ports.env.j2", "env", context)
