@@ -25,8 +25,7 @@ feeds both and a container silently gets the other's value:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
@@ -52,9 +51,11 @@ HEALTH_INTERPOLATED = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Use:
-    """One place of a stack's services that takes `variable` from the stack's `.env`."""
+class Use(NamedTuple):
+    """One place of a stack's services that takes `variable` from the stack's `.env`.
+
+    A tuple: the rule makes one per secret and reference of thousands of services, and a
+    frozen dataclass sets each of its fields through `object.__setattr__`."""
 
     variable: str
     kind: Kind
