@@ -12,7 +12,8 @@ import pytest
 
 from infragen.findings import Finding
 from infragen.inventory.load import Loaded, load
-from infragen.inventory.query import index_of
+from infragen.inventory.model import Inventory, Port
+from infragen.inventory.query import Index, index_of
 from infragen.rules import check
 from infragen.rules.health import overrun
 from infragen.rules.stack_variables import StackUses, stack_uses
@@ -190,3 +191,50 @@ def test_the_memo_goes_with_its_last_reference(tmp_path):
         assert gone() is None
     finally:
         gc.enable()
+
+
+# ------------------------------------------------------------------- ports of the index
+
+PORTED = """\
+  bound-a:
+    stack: apps
+    image: x/a:1
+    ports: {http: {port: 8080, description: web, container: 80}, admin: 8081}
+  bound-b:
+    stack: more
+    image: x/a:1
+    ports: {http: {port: 8080, description: web, container: 80}, admin: 8081}
+  unit:
+    host: a
+    runtime: systemd
+    ports: {admin: 8081, api: {port: 9000, metrics_path: /m}}
+  nowhere:
+    stack: missing
+    image: x/b:1
+    ports: {api: {port: 9001, metrics_path: /m}, other: {port: 9002, description: lost}}
+"""
+
+
+def _walked(inventory: Inventory, field: str) -> list[tuple[str, str]]:
+    return [
+        (name, port_name)
+        for name, service in inventory.services.items()
+        for port_name, port in service.ports.items()
+        if getattr(port, field) is not None
+    ]
+
+
+def test_ports_having_a_field_are_found_on_shared_ports_and_on_ports_bound_nowhere(tmp_path):
+    inventory = _inventory_of(tmp_path, PORTED).inventory
+    services = inventory.services
+    assert services["bound-a"].ports["http"] is services["bound-b"].ports["http"]
+    index = Index(inventory)
+    assert index.hosts_of["nowhere"] == ()  # its stack is unknown: a rule says so
+    for field in Port.model_fields:
+        found = [(name, port_name) for name, port_name, _ in index.ports_having(field)]
+        assert found == _walked(inventory, field), field
+    assert [row[:2] for row in index.ports_having("description")] == [
+        ("bound-a", "http"),
+        ("bound-b", "http"),
+        ("nowhere", "other"),
+    ]
