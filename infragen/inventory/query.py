@@ -178,12 +178,16 @@ class Index:
 
     def holding(self, number: int) -> list[Binding]:
         """The bindings whose port holds `number` (is it, or a range around it), in
-        inventory order: told once per distinct port, the bindings picked in C."""
+        inventory order: told once per distinct port, the bindings picked in C, and only
+        when some port holds it (the DNS rule asks for 53, which most estates leave to a
+        few hosts or none: 40,000 bindings at 1,000 hosts)."""
         holders = {
             key
             for key, (_, _, span) in self._port_facts.items()
             if span is not None and span[0] <= number <= span[1]
         }
+        if not holders:
+            return []
         ports = map(id, map(_PORT, self.bindings))
         return list(itertools.compress(self.bindings, map(holders.__contains__, ports)))
 
