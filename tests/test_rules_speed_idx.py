@@ -12,7 +12,7 @@ import pytest
 
 from infragen.findings import Finding
 from infragen.inventory.load import Loaded, load
-from infragen.inventory.model import Inventory, Port
+from infragen.inventory.model import Inventory, Port, Service
 from infragen.inventory.query import Index, index_of
 from infragen.rules import check
 from infragen.rules.health import overrun
@@ -238,3 +238,15 @@ def test_ports_having_a_field_are_found_on_shared_ports_and_on_ports_bound_nowhe
         ("bound-b", "http"),
         ("nowhere", "other"),
     ]
+
+
+@pytest.mark.parametrize("services", [PORTED, SHARING + OWN], ids=["ports", "alike"])
+def test_services_that_wrote_a_field_when_every_one_or_some_did(tmp_path, services):
+    inventory = _inventory_of(tmp_path, services).inventory
+    index = Index(inventory)
+    everyone = 0
+    for field in Service.model_fields:
+        wrote = [(n, s) for n, s in inventory.services.items() if field in s.model_fields_set]
+        assert index.written(field) == wrote, field
+        everyone += len(wrote) == len(inventory.services)
+    assert everyone, "no field every service wrote: the shortcut would go untested"
