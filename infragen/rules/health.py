@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from infragen.findings import Finding
-from infragen.inventory.model import Health
+from infragen.inventory.model import Health, Service
+from infragen.inventory.query import index_of, whose
 from infragen.rules import Context, rule
 from infragen.targets.compose.health import seconds
 
@@ -81,21 +83,52 @@ def command_words(health: Health) -> list[str] | None:
         return None
 
 
+class Overrun(NamedTuple):
+    """A health check whose command waits as long as Docker lets the check run, or longer."""
+
+    own: float  # the command's own timeout, in seconds
+    limit: int  # the check's timeout, in seconds
+    broadcast: bool  # a celery broadcast: it always waits its whole timeout
+    field: str  # "command" or "shell", where the command is written
+
+
+def overrun(health: Health | None) -> Overrun | None:
+    """How `health`'s command outlasts its check, None when it does not or cannot be told
+    (no command, no readable timeout, a `${VAR}` or fractional check timeout)."""
+    if health is None or not (words := command_words(health)):
+        return None
+    own = own_timeout(words)
+    limit = seconds(health.timeout)
+    if own is None or not isinstance(limit, int) or own < limit:
+        return None
+    field = "command" if health.command else "shell"
+    return Overrun(own, limit, celery_broadcast(words), field)
+
+
+def overrunning(entries: list[tuple[str, Service]]) -> Iterator[tuple[str, Overrun]]:
+    """The entries whose health check overruns, each with how, in their order.
+
+    Services written alike share one `Health` (inventory/alike.py: one for all 20,000 of
+    the bench estate), so each distinct check is judged once, not once per service."""
+    judged: dict[int, Overrun] = {}
+
+    def overruns(health: Health | None) -> bool:
+        found = overrun(health)
+        if found is not None:
+            judged[id(health)] = found
+        return found is not None
+
+    for name, service in whose(entries, "health", overruns):
+        yield name, judged[id(service.health)]
+
+
 @rule
 def health_command_timeout(ctx: Context) -> Iterator[Finding]:
-    for name, service in ctx.inventory.services.items():
-        health = service.health
-        if health is None or service.kind != "compose":
-            continue
-        words = command_words(health)
-        own = own_timeout(words) if words else None
-        limit = seconds(health.timeout)
-        if own is None or not isinstance(limit, int) or own < limit:
-            continue  # a `${VAR}` or fractional timeout is not judged
-        where = ("services", name, "health", "command" if health.command else "shell")
-        said = f"'{name}': the health check's command waits up to {own:g}s, but Docker "
-        said += f"kills the check after its timeout of {limit:g}s"
-        if words and celery_broadcast(words):
+    for name, found in overrunning(index_of(ctx.inventory).of_kind("compose")):
+        where = ("services", name, "health", found.field)
+        said = f"'{name}': the health check's command waits up to {found.own:g}s, but Docker "
+        said += f"kills the check after its timeout of {found.limit:g}s"
+        if found.broadcast:
             yield ctx.error(
                 where,
                 f"{said}; celery asks every worker and waits its whole timeout for replies, "
