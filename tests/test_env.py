@@ -33,11 +33,16 @@ services:
 """
 
 
+def loaded(tmp_path_factory: pytest.TempPathFactory, text: str) -> Inventory:
+    """The model of the inventory `text`, loaded from a folder of its own."""
+    folder = tmp_path_factory.mktemp("env")
+    (folder / "inventory.yaml").write_text(text)
+    return load(folder / "inventory.yaml", folder).inventory
+
+
 @pytest.fixture(scope="module")
 def inventory(tmp_path_factory: pytest.TempPathFactory) -> Inventory:
-    folder = tmp_path_factory.mktemp("env")
-    (folder / "inventory.yaml").write_text(ESTATE)
-    return load(folder / "inventory.yaml", folder).inventory
+    return loaded(tmp_path_factory, ESTATE)
 
 
 def test_lines_are_the_variables_the_clash_rule_compares(inventory: Inventory) -> None:
@@ -77,9 +82,7 @@ services:
 
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory: pytest.TempPathFactory) -> Inventory:
-    folder = tmp_path_factory.mktemp("env-plain")
-    (folder / "inventory.yaml").write_text(PLAIN_ESTATE)
-    return load(folder / "inventory.yaml", folder).inventory
+    return loaded(tmp_path_factory, PLAIN_ESTATE)
 
 
 def test_lines_without_a_fallback_are_the_variables_too(plain: Inventory) -> None:
