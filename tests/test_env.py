@@ -48,15 +48,18 @@ def inventory(tmp_path_factory: pytest.TempPathFactory) -> Inventory:
 def test_lines_are_the_variables_the_clash_rule_compares(inventory: Inventory) -> None:
     """Every line of every env file, made from each port's stem and numbers, is the
     `Variable` the clash rule makes of that port, in the same order."""
-    fallback = 10000
     for services in project_files(inventory).values():
-        expected = [
-            env_line(variable.name, variable.value)
-            for name in sorted(services)
-            for port_name, port in inventory.services[name].ports.items()
-            for variable in port_variables(name, port_name, port, fallback)
-        ]
-        assert lines(inventory, services) == expected
+        assert lines(inventory, services) == clash_rule_lines(inventory, services, 10000)
+
+
+def clash_rule_lines(inventory: Inventory, services: list[str], fallback: int | None) -> list[str]:
+    """The env lines of `services` as the clash rule's `Variable`s of their ports say."""
+    return [
+        env_line(variable.name, variable.value)
+        for name in sorted(services)
+        for port_name, port in inventory.services[name].ports.items()
+        for variable in port_variables(name, port_name, port, fallback)
+    ]
 
 
 # No fallback: each single-number port takes `lines`' short way (a lead per service, an
@@ -92,12 +95,7 @@ def test_lines_without_a_fallback_are_the_variables_too(plain: Inventory) -> Non
     files = project_files(plain)
     assert len(files) == 2
     for services in files.values():
-        expected = [
-            env_line(variable.name, variable.value)
-            for name in sorted(services)
-            for port_name, port in plain.services[name].ports.items()
-            for variable in port_variables(name, port_name, port, None)
-        ]
+        expected = clash_rule_lines(plain, services, None)
         assert lines(plain, services) == expected
         assert lines(plain, services, endings) == expected
     assert lines(plain, ["2fa"]) == [
