@@ -9,10 +9,11 @@ import weakref
 from pathlib import Path
 
 import pytest
+from test_query import _walk_ports
 
 from infragen.findings import Finding
 from infragen.inventory.load import Loaded, load
-from infragen.inventory.model import Inventory, Port, Service
+from infragen.inventory.model import Port, Service
 from infragen.inventory.query import Index, index_of
 from infragen.rules import check
 from infragen.rules.health import overrun
@@ -215,15 +216,6 @@ PORTED = """\
 """
 
 
-def _walked(inventory: Inventory, field: str) -> list[tuple[str, str]]:
-    return [
-        (name, port_name)
-        for name, service in inventory.services.items()
-        for port_name, port in service.ports.items()
-        if getattr(port, field) is not None
-    ]
-
-
 def test_ports_having_a_field_are_found_on_shared_ports_and_on_ports_bound_nowhere(tmp_path):
     inventory = _inventory_of(tmp_path, PORTED).inventory
     services = inventory.services
@@ -232,7 +224,7 @@ def test_ports_having_a_field_are_found_on_shared_ports_and_on_ports_bound_nowhe
     assert index.hosts_of["nowhere"] == ()  # its stack is unknown: a rule says so
     for field in Port.model_fields:
         found = [(name, port_name) for name, port_name, _ in index.ports_having(field)]
-        assert found == _walked(inventory, field), field
+        assert found == _walk_ports(inventory, field), field
     assert [row[:2] for row in index.ports_having("description")] == [
         ("bound-a", "http"),
         ("bound-b", "http"),
