@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 from infragen.cli import main
+from infragen.cli.review import OTHER_RENDERING
 from infragen.output.lock import WORK
+from infragen.output.manifest import MANIFEST
 
 from conftest import copy_estate
 
@@ -172,6 +174,31 @@ def test_check_answers_from_the_manifest_until_an_input_changes(small, runner):
     registry.write_text(registry.read_text() + " ")
     edited = runner.invoke(main, ["check", "-i", str(small)])
     assert "out/registry/ports.json: edited by hand since the last render" in edited.stdout
+
+
+def test_check_says_why_it_renders_when_another_infragen_recorded_the_manifest(small, runner):
+    """A manifest recorded by other code (an upgrade, a branch) cannot vouch for this
+    code's render: check compares in full, says so, and a render makes it quick again."""
+    runner.invoke(main, ["render", "-i", str(small)])
+    path = small.parent / "out" / MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest["inputs"]["code"] = "0" * 64
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    full = runner.invoke(main, ["check", "-i", str(small)])
+    assert full.exit_code == 0 and "nothing changed since the render" not in full.stdout
+    assert full.stderr.splitlines()[-1] == OTHER_RENDERING
+    rendered = runner.invoke(main, ["render", "-i", str(small)])
+    assert rendered.exit_code == 0, rendered.output
+    quick = runner.invoke(main, ["check", "-i", str(small)])
+    assert "nothing changed since the render" in quick.stdout
+    assert OTHER_RENDERING not in quick.stderr
+
+
+def test_check_says_nothing_more_when_the_inventory_changed(small, runner):
+    runner.invoke(main, ["render", "-i", str(small)])
+    small.write_text(small.read_text() + "# a comment\n")
+    full = runner.invoke(main, ["check", "-i", str(small)])
+    assert full.exit_code == 0 and OTHER_RENDERING not in full.stderr
 
 
 def test_check_reports_what_an_interrupted_render_left_and_render_removes_it(small, runner):

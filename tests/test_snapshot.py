@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from infragen.findings import as_records
+from infragen.output import fingerprint
 from infragen.output.manifest import MANIFEST, Manifest
 from infragen.output.plan import make_plan
 from infragen.pipeline import build
@@ -63,3 +64,14 @@ def test_committed_out_is_the_estate_golden_tree(snapshot):
     )
     snapshot.snapshot_dir = ROOT
     snapshot.assert_match_dir(nested({**result.files, MANIFEST: plan.manifest}), "out")
+
+
+def test_the_committed_manifest_lets_check_answer_without_rendering():
+    """`check` answers from the manifest only while it was recorded by this very code: a
+    change of code or templates committed without `make render` leaves the golden tree
+    right but every check on it rendering in full, which nothing else would notice."""
+    estate, out = INVENTORIES["estate"], ROOT / "out"
+    manifest = Manifest.read(out)
+    assert manifest is not None
+    assert fingerprint.same_rendering(manifest.inputs, estate), "run `make render`"
+    assert fingerprint.current(estate, out, manifest)

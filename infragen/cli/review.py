@@ -116,6 +116,13 @@ def _finish_for(plan: Plan) -> None:
     finish(Status.DIFFERS if plan.pending else Status.FINE)
 
 
+OTHER_RENDERING = (
+    "infragen: note: the manifest in out/ was recorded by another infragen or other template "
+    "overrides, so this check rendered everything to compare; `infragen render` records "
+    "this one, and checks answer from the manifest again"
+)
+
+
 @command(
     "check",
     examples=[
@@ -131,7 +138,7 @@ def check_command() -> None:
     says again the warnings the render gave about the inventory.
     """
     from infragen.findings import from_records
-    from infragen.output.fingerprint import unchanged
+    from infragen.output.fingerprint import recorded_by_other, unchanged
 
     inventory, folder = paths()
     manifest = unchanged(inventory, folder, timeout=600)
@@ -151,3 +158,5 @@ def check_command() -> None:
         click.echo("infragen: out/ is stale; run `infragen render` (or `make render`)", err=True)
         finish(Status.DIFFERS)
     click.echo(f"infragen: out/ is current ({len(plan.changes)} files)")
+    if recorded_by_other(inventory, folder):
+        click.echo(OTHER_RENDERING, err=True)

@@ -176,6 +176,17 @@ def same_rendering(recorded: dict[str, Any], main: Path) -> bool:
     return all(recorded.get(key) == now.get(key) for key in ("infragen", "code", "templates"))
 
 
+def recorded_by_other(main: Path, out: Path) -> bool:
+    """Whether the manifest of `out/` was recorded by another infragen (version or code)
+    or under other template overrides. Its fingerprints then cannot stand for this one's
+    render, so every `check` renders in full until a render records the manifest again;
+    `check` says so, else the slowdown (seconds on a large estate) goes unexplained."""
+    manifest = Manifest.read(out)
+    if manifest is None or not manifest.inputs or manifest.source != main.name:
+        return False
+    return not same_rendering(manifest.inputs, main)
+
+
 def current(main: Path, out: Path, manifest: Manifest) -> bool:
     """Whether `out/` is what rendering `main` would give, judged by fingerprints alone:
     the inputs recorded in the manifest are unchanged and every file is as written."""
